@@ -1,0 +1,1 @@
+"""sageLLM Protocol v0.1 as plain typed dicts."""

@@ -1,0 +1,93 @@
+"""Named ``Annotated`` aliases for the value constraints the protocol uses.
+
+The metadata is annotated-types' (``Gt``, ``Ge``, ``Le`` …), so mypy sees the
+plain type while ``validate()``, pydantic, hypothesis and JSON Schema all read
+the same bounds. String formats the protocol defines itself (device strings,
+UUID strings) are :class:`StringFormat` markers.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from annotated_types import Ge, Gt, Le
+
+__all__ = [
+    "DEVICE_FORMAT",
+    "UUID_FORMAT",
+    "DeviceStr",
+    "JSONObject",
+    "NonNegativeFloat",
+    "NonNegativeInt",
+    "Penalty",
+    "PositiveFloat",
+    "PositiveInt",
+    "StringFormat",
+    "Temperature",
+    "TopP",
+    "UUIDStr",
+    "UnitInterval",
+]
+
+
+@dataclass(frozen=True)
+class StringFormat:
+    """A named string format, checked with a full-match regular expression."""
+
+    name: str
+    """The format's name, also its JSON Schema ``format`` keyword."""
+    pattern: str
+    """A regular expression the whole string must match."""
+
+    def matches(self, value: str) -> bool:
+        """Whether ``value`` is in this format."""
+        return self._compiled().fullmatch(value) is not None
+
+    def _compiled(self) -> "re.Pattern[str]":
+        return _compile(self.pattern)
+
+
+_patterns: dict[str, "re.Pattern[str]"] = {}
+
+
+def _compile(pattern: str) -> "re.Pattern[str]":
+    compiled = _patterns.get(pattern)
+    if compiled is None:
+        compiled = _patterns[pattern] = re.compile(pattern)
+    return compiled
+
+
+DEVICE_FORMAT = StringFormat(
+    name="device",
+    pattern=r"[a-z][a-z0-9_]*(?::(?:0|[1-9][0-9]*))?",
+)
+"""``type`` or ``type:index``: lower-case type, decimal index >= 0 without sign or leading zeros."""
+
+UUID_FORMAT = StringFormat(
+    name="uuid",
+    pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+)
+"""A UUID in its canonical lower-case hyphenated form."""
+
+PositiveInt = Annotated[int, Gt(0)]
+"""An integer > 0."""
+NonNegativeInt = Annotated[int, Ge(0)]
+"""An integer >= 0."""
+PositiveFloat = Annotated[float, Gt(0)]
+"""A finite number > 0."""
+NonNegativeFloat = Annotated[float, Ge(0)]
+"""A finite number >= 0."""
+UnitInterval = Annotated[float, Ge(0), Le(1)]
+"""A finite number in [0, 1] (rates, probabilities)."""
+Temperature = Annotated[float, Ge(0), Le(2)]
+"""A sampling temperature in [0, 2]; 0 means greedy."""
+TopP = Annotated[float, Gt(0), Le(1)]
+"""A nucleus-sampling threshold in (0, 1]."""
+Penalty = Annotated[float, Ge(-2), Le(2)]
+"""An OpenAI-style presence/frequency penalty in [-2, 2]."""
+DeviceStr = Annotated[str, DEVICE_FORMAT]
+"""A device string such as ``"cuda:0"``, ``"npu:1"`` or ``"cpu"``."""
+UUIDStr = Annotated[str, UUID_FORMAT]
+"""A UUID as a canonical lower-case hyphenated string."""
+JSONObject = dict[str, Any]
+"""Free-form metadata: a JSON object with string keys."""

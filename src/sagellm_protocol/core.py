@@ -1,0 +1,365 @@
+"""Core request/response types: Request, Response, Metrics, Timestamps, stream events, Error."""
+
+from typing import Any, Literal, TypeAlias
+
+from typing_extensions import NotRequired, TypedDict
+
+from ._enum import StrEnum
+from ._registry import register_defaults
+from .constraints import (
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    Temperature,
+    TopP,
+    UnitInterval,
+)
+from .openai import ChatMessage
+from .sampling import SamplingParams
+
+__all__ = [
+    "DeltaEvent",
+    "EndEvent",
+    "Error",
+    "ErrorCode",
+    "ErrorCodeName",
+    "FinishReason",
+    "Metrics",
+    "Phase",
+    "Request",
+    "Response",
+    "StartEvent",
+    "StreamEvent",
+    "StreamEventDelta",
+    "StreamEventEnd",
+    "StreamEventStart",
+    "Timestamps",
+]
+
+FinishReason: TypeAlias = Literal["stop", "length", "error"]
+"""Why generation ended: a stop condition, the token limit, or an error."""
+
+Phase: TypeAlias = Literal["prefill", "decode"]
+"""The execution phase of a disaggregated (prefill/decode separated) request."""
+
+ErrorCodeName: TypeAlias = Literal[
+    "invalid_argument",
+    "resource_exhausted",
+    "unavailable",
+    "deadline_exceeded",
+    "not_implemented",
+    "kv_transfer_failed",
+    "comm_timeout",
+    "comm_group_invalid",
+    "distributed_runtime_error",
+    "operator_not_found",
+    "invalid_operator_mapping",
+    "operator_registration_failed",
+    "comm_backend_not_supported",
+    "comm_rank_mismatch",
+    "comm_group_not_found",
+    "comm_collective_failed",
+    "comm_p2p_failed",
+    "kv_prefetch_failed",
+    "kv_qos_constraint_violated",
+    "kv_priority_queue_full",
+    "compression_not_supported",
+    "quantization_calibration_failed",
+    "speculative_decoding_failed",
+]
+"""Wire values of :class:`ErrorCode`."""
+
+
+class ErrorCode(StrEnum):
+    """Protocol error codes."""
+
+    INVALID_ARGUMENT = "invalid_argument"
+    RESOURCE_EXHAUSTED = "resource_exhausted"
+    UNAVAILABLE = "unavailable"
+    DEADLINE_EXCEEDED = "deadline_exceeded"
+    NOT_IMPLEMENTED = "not_implemented"
+    KV_TRANSFER_FAILED = "kv_transfer_failed"
+    COMM_TIMEOUT = "comm_timeout"
+    COMM_GROUP_INVALID = "comm_group_invalid"
+    DISTRIBUTED_RUNTIME_ERROR = "distributed_runtime_error"
+    OPERATOR_NOT_FOUND = "operator_not_found"
+    INVALID_OPERATOR_MAPPING = "invalid_operator_mapping"
+    OPERATOR_REGISTRATION_FAILED = "operator_registration_failed"
+    COMM_BACKEND_NOT_SUPPORTED = "comm_backend_not_supported"
+    COMM_RANK_MISMATCH = "comm_rank_mismatch"
+    COMM_GROUP_NOT_FOUND = "comm_group_not_found"
+    COMM_COLLECTIVE_FAILED = "comm_collective_failed"
+    COMM_P2P_FAILED = "comm_p2p_failed"
+    KV_PREFETCH_FAILED = "kv_prefetch_failed"
+    KV_QOS_CONSTRAINT_VIOLATED = "kv_qos_constraint_violated"
+    KV_PRIORITY_QUEUE_FULL = "kv_priority_queue_full"
+    COMPRESSION_NOT_SUPPORTED = "compression_not_supported"
+    QUANTIZATION_CALIBRATION_FAILED = "quantization_calibration_failed"
+    SPECULATIVE_DECODING_FAILED = "speculative_decoding_failed"
+
+
+class Error(TypedDict, closed=True):
+    """A protocol error, safe to show to callers (no sensitive detail)."""
+
+    code: ErrorCodeName | ErrorCode
+    """What went wrong."""
+    message: str
+    """A human-readable description without sensitive information."""
+    retryable: NotRequired[bool | None]
+    """Whether the same request may succeed if retried; ``None`` when unknown."""
+
+
+register_defaults(Error, {"retryable": None})
+
+
+class Timestamps(TypedDict, closed=True):
+    """Observation timestamps of one request, in Unix seconds, in order."""
+
+    queued_at: float
+    """When the request entered the queue (Unix seconds)."""
+    scheduled_at: float
+    """When compute/resources were assigned (Unix seconds)."""
+    executed_at: float
+    """When the first token started generating (Unix seconds)."""
+    completed_at: float
+    """When generation completed (Unix seconds)."""
+
+
+class Metrics(TypedDict, closed=True):
+    """Performance metrics of one request. Durations in ms, memory in MB."""
+
+    ttft_ms: NonNegativeFloat
+    """Time to first token (ms)."""
+    tbt_ms: NotRequired[NonNegativeFloat]
+    """Time between tokens (ms); 0 without data."""
+    tpot_ms: NotRequired[NonNegativeFloat]
+    """Time per output token (ms); 0 without data."""
+    throughput_tps: NonNegativeFloat
+    """Throughput (tokens/second)."""
+    peak_mem_mb: NonNegativeInt
+    """Peak memory (MB)."""
+    error_rate: UnitInterval
+    """Error rate in [0, 1]."""
+    kv_used_tokens: NotRequired[NonNegativeInt]
+    """Tokens held in the KV cache; 0 when the KV cache is off."""
+    kv_used_bytes: NotRequired[NonNegativeInt]
+    """Bytes held in the KV cache; 0 when the KV cache is off."""
+    prefix_hit_rate: NotRequired[UnitInterval]
+    """Prefix cache hit rate in [0, 1]; 0 when prefix caching is off."""
+    evict_count: NotRequired[NonNegativeInt]
+    """Number of evictions; 0 when none happened."""
+    evict_ms: NotRequired[NonNegativeFloat]
+    """Time spent evicting (ms)."""
+    spec_accept_rate: NotRequired[UnitInterval]
+    """Speculative decoding acceptance rate in [0, 1]; 0 when off."""
+    prefill_ms: NotRequired[NonNegativeFloat]
+    """Prefill phase duration (ms); 0 when phases are not separated."""
+    decode_ms: NotRequired[NonNegativeFloat]
+    """Decode phase duration (ms); 0 when phases are not separated."""
+    kv_transfer_count: NotRequired[NonNegativeInt]
+    """Number of KV transfers."""
+    kv_transfer_bytes: NotRequired[NonNegativeInt]
+    """Bytes moved by KV transfers."""
+    kv_transfer_ms: NotRequired[NonNegativeFloat]
+    """Total KV transfer time (ms)."""
+    comm_overhead_ms: NotRequired[NonNegativeFloat]
+    """Communication overhead (ms)."""
+    allreduce_count: NotRequired[NonNegativeInt]
+    """Number of AllReduce calls."""
+    allgather_count: NotRequired[NonNegativeInt]
+    """Number of AllGather calls."""
+    itl_list: NotRequired[list[float]]
+    """Inter-token latencies (ms), one per streamed delta."""
+    timestamps: NotRequired[Timestamps | None]
+    """Observation timestamps, when recorded."""
+    component_trace: NotRequired[list[str] | None]
+    """Components the request passed through, e.g. ``["sagellm-gateway", "sagellm-core"]``."""
+
+
+register_defaults(
+    Metrics,
+    {
+        "tbt_ms": 0.0,
+        "tpot_ms": 0.0,
+        "kv_used_tokens": 0,
+        "kv_used_bytes": 0,
+        "prefix_hit_rate": 0.0,
+        "evict_count": 0,
+        "evict_ms": 0.0,
+        "spec_accept_rate": 0.0,
+        "prefill_ms": 0.0,
+        "decode_ms": 0.0,
+        "kv_transfer_count": 0,
+        "kv_transfer_bytes": 0,
+        "kv_transfer_ms": 0.0,
+        "comm_overhead_ms": 0.0,
+        "allreduce_count": 0,
+        "allgather_count": 0,
+        "itl_list": [],
+        "timestamps": None,
+        "component_trace": None,
+    },
+)
+
+
+class Request(TypedDict, closed=True):
+    """An inference request. Carries a prompt or chat messages, never both."""
+
+    request_id: str
+    """Unique request identifier."""
+    trace_id: str
+    """Distributed tracing identifier."""
+    model: NotRequired[str]
+    """Model name; empty for the engine's default."""
+    prompt: NotRequired[str]
+    """Input text (alternative to ``messages``)."""
+    messages: NotRequired[list[ChatMessage] | None]
+    """Chat messages (alternative to ``prompt``); the engine renders them to a prompt."""
+    max_tokens: PositiveInt
+    """Maximum number of tokens to generate (> 0)."""
+    stream: NotRequired[bool]
+    """Whether to stream the output as events."""
+    sampling_params: NotRequired[SamplingParams | None]
+    """Full sampling parameters; wins over ``temperature``/``top_p`` when given."""
+    temperature: NotRequired[Temperature | None]
+    """Sampling temperature in [0, 2]."""
+    top_p: NotRequired[TopP | None]
+    """Nucleus sampling threshold in (0, 1]."""
+    kv_budget_tokens: NotRequired[PositiveInt | None]
+    """KV cache budget (tokens), > 0 when given."""
+    metadata: NotRequired[dict[str, Any] | None]
+    """Opaque metadata passed through to the engine/adapter."""
+    phase: NotRequired[Phase | None]
+    """Execution phase, for prefill/decode separation."""
+    rank: NotRequired[NonNegativeInt | None]
+    """This node's rank (distributed), < ``world_size``."""
+    world_size: NotRequired[PositiveInt | None]
+    """Total number of nodes (distributed)."""
+    group_id: NotRequired[str | None]
+    """Communication group (distributed)."""
+    tp_rank: NotRequired[NonNegativeInt | None]
+    """Tensor-parallel rank, < ``tp_size``."""
+    pp_rank: NotRequired[NonNegativeInt | None]
+    """Pipeline-parallel rank, < ``pp_size``."""
+    tp_size: NotRequired[PositiveInt | None]
+    """Tensor-parallel group size."""
+    pp_size: NotRequired[PositiveInt | None]
+    """Pipeline-parallel group size."""
+
+
+register_defaults(
+    Request,
+    {
+        "model": "",
+        "prompt": "",
+        "messages": None,
+        "stream": False,
+        "sampling_params": None,
+        "temperature": None,
+        "top_p": None,
+        "kv_budget_tokens": None,
+        "metadata": None,
+        "phase": None,
+        "rank": None,
+        "world_size": None,
+        "group_id": None,
+        "tp_rank": None,
+        "pp_rank": None,
+        "tp_size": None,
+        "pp_size": None,
+    },
+)
+
+
+class Response(TypedDict, closed=True):
+    """The complete result of a non-streamed request."""
+
+    request_id: str
+    """The request this answers."""
+    trace_id: str
+    """Distributed tracing identifier."""
+    output_text: str
+    """Generated text."""
+    output_tokens: list[int]
+    """Generated token ids."""
+    prompt_tokens: NotRequired[int | None]
+    """Number of prompt tokens, when known."""
+    finish_reason: FinishReason
+    """Why generation ended; ``"error"`` exactly when ``error`` is set."""
+    metrics: Metrics
+    """Performance metrics."""
+    error: NotRequired[Error | None]
+    """The error, when generation failed."""
+
+
+register_defaults(Response, {"prompt_tokens": None, "error": None})
+
+
+class StreamEventStart(TypedDict, closed=True):
+    """First event of a stream: the engine accepted the request."""
+
+    event: Literal["start"]
+    """Event tag."""
+    request_id: str
+    """The request this stream answers."""
+    trace_id: str
+    """Distributed tracing identifier."""
+    engine_id: str
+    """The engine instance serving the request (observability)."""
+    prompt_tokens: NotRequired[int | None]
+    """Number of prompt tokens, when known."""
+
+
+register_defaults(StreamEventStart, {"prompt_tokens": None})
+
+
+class StreamEventDelta(TypedDict, closed=True):
+    """An increment of generated text."""
+
+    event: Literal["delta"]
+    """Event tag."""
+    request_id: str
+    """The request this stream answers."""
+    trace_id: str
+    """Distributed tracing identifier."""
+    engine_id: str
+    """The engine instance serving the request (observability)."""
+    content: str
+    """The new text."""
+    content_tokens: list[int]
+    """The new token ids."""
+
+
+class StreamEventEnd(TypedDict, closed=True):
+    """Last event of a stream: the full output, finish reason and metrics."""
+
+    event: Literal["end"]
+    """Event tag."""
+    request_id: str
+    """The request this stream answers."""
+    trace_id: str
+    """Distributed tracing identifier."""
+    engine_id: str
+    """The engine instance serving the request (observability)."""
+    prompt_tokens: NotRequired[int | None]
+    """Number of prompt tokens, when known."""
+    content: str
+    """The complete generated text."""
+    output_tokens: list[int]
+    """The complete generated token ids."""
+    finish_reason: FinishReason
+    """Why generation ended; ``"error"`` exactly when ``error`` is set."""
+    metrics: Metrics
+    """Performance metrics."""
+    error: NotRequired[Error | None]
+    """The error, when generation failed."""
+
+
+register_defaults(StreamEventEnd, {"prompt_tokens": None, "error": None})
+
+StreamEvent: TypeAlias = StreamEventStart | StreamEventDelta | StreamEventEnd
+"""Any stream event, discriminated by its ``event`` key."""
+
+StartEvent: TypeAlias = StreamEventStart
+DeltaEvent: TypeAlias = StreamEventDelta
+EndEvent: TypeAlias = StreamEventEnd
