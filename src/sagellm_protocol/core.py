@@ -1,11 +1,14 @@
 """Core request/response types: Request, Response, Metrics, Timestamps, stream events, Error."""
 
-from typing import Any, Literal, TypeAlias
+import math
+from collections.abc import Iterator, Mapping
+from itertools import pairwise
+from typing import Any, Final, Literal, TypeAlias
 
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._registry import register_defaults
+from ._registry import InvariantViolation, register_defaults, register_invariant
 from .constraints import (
     NonNegativeFloat,
     NonNegativeInt,
@@ -34,6 +37,7 @@ __all__ = [
     "StreamEventEnd",
     "StreamEventStart",
     "Timestamps",
+    "metrics_from_timestamps",
 ]
 
 FinishReason: TypeAlias = Literal["stop", "length", "error"]

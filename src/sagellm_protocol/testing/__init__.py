@@ -1,0 +1,1 @@
+"""Test doubles for downstream repos: reference implementations of every protocol interface."""
