@@ -87,7 +87,9 @@ class EvictionPolicy(StrEnum):
     PRIORITY = "priority"
 
 
-TransferStatusName: TypeAlias = Literal["pending", "in_progress", "completed", "failed", "cancelled"]
+TransferStatusName: TypeAlias = Literal[
+    "pending", "in_progress", "completed", "failed", "cancelled"
+]
 """Wire values of :class:`TransferStatus`."""
 
 
