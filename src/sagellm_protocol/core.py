@@ -129,6 +129,34 @@ class Timestamps(TypedDict, closed=True):
     """When generation completed (Unix seconds)."""
 
 
+_TIMESTAMP_ORDER: Final = ("queued_at", "scheduled_at", "executed_at", "completed_at")
+
+
+def _timestamps_disorder(value: Mapping[str, Any], prefix: str) -> InvariantViolation | None:
+    """The first stamp earlier than the one before it, or ``None`` when all are ordered.
+
+    ``prefix`` qualifies the field names in the message (``"timestamps."`` outside a validator).
+    """
+    for before, after in pairwise(_TIMESTAMP_ORDER):
+        if value[after] < value[before]:
+            return (after,), (
+                f"expected {prefix}{after} >= {prefix}{before} ({value[before]!r}), "
+                f"got {value[after]!r}"
+            )
+    return None
+
+
+@register_invariant(Timestamps)
+def _timestamps_ordered(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
+    """Stamps are ordered: queued_at <= scheduled_at <= executed_at <= completed_at.
+
+    Equal stamps are fine. The path is the first stamp earlier than the one before it.
+    """
+    violation = _timestamps_disorder(value, "")
+    if violation is not None:
+        yield violation
+
+
 class Metrics(TypedDict, closed=True):
     """Performance metrics of one request. Durations in ms, memory in MB."""
 
@@ -206,6 +234,79 @@ register_defaults(
 )
 
 
+_MS_PER_SECOND: Final = 1000.0
+
+
+def metrics_from_timestamps(
+    timestamps: Timestamps,
+    output_tokens: int,
+    *,
+    peak_mem_mb: int = 0,
+    error_rate: float = 0.0,
+    itl_list: list[float] | None = None,
+) -> Metrics:
+    """Latency and throughput of one request from its four timestamps (Unix seconds).
+
+    - ``ttft_ms`` = (executed_at - queued_at) in ms;
+    - ``tpot_ms`` = (completed_at - executed_at) / (output_tokens - 1) in ms, 0 for at most
+      one token (no interval between tokens exists);
+    - ``throughput_tps`` = output_tokens / (completed_at - queued_at) in tokens/second, 0 when
+      that duration is 0;
+    - ``tbt_ms`` = the mean of ``itl_list`` (measured inter-token latencies, ms) when it is
+      non-empty, else ``tpot_ms`` (the mean interval derived from the timestamps);
+    - ``itl_list`` (a copy, ``[]`` when not given) and ``timestamps`` (a copy) are included;
+      every other optional key is left out, i.e. at its default.
+
+    ``peak_mem_mb`` (MB, >= 0) and ``error_rate`` (in [0, 1]) are passed through.
+    Raises ``ValueError`` naming the field and its value when ``output_tokens`` < 0, a timestamp
+    is not finite or out of order, or another argument is out of range, so the result is
+    always a valid ``Metrics``.
+    """
+    if output_tokens < 0:
+        raise ValueError(f"expected output_tokens >= 0, got {output_tokens}")
+    for name in _TIMESTAMP_ORDER:
+        if not math.isfinite(timestamps[name]):
+            raise ValueError(f"expected timestamps.{name} to be finite, got {timestamps[name]!r}")
+    disorder = _timestamps_disorder(timestamps, "timestamps.")
+    if disorder is not None:
+        raise ValueError(disorder[1])
+    if peak_mem_mb < 0:
+        raise ValueError(f"expected peak_mem_mb >= 0, got {peak_mem_mb}")
+    if not 0.0 <= error_rate <= 1.0:
+        raise ValueError(f"expected 0 <= error_rate <= 1, got {error_rate!r}")
+    itl = [] if itl_list is None else list(itl_list)
+    for index, latency in enumerate(itl):
+        if not 0.0 <= latency < math.inf:
+            raise ValueError(f"expected itl_list[{index}] to be finite and >= 0, got {latency!r}")
+
+    queued_at, executed_at, completed_at = (
+        timestamps["queued_at"],
+        timestamps["executed_at"],
+        timestamps["completed_at"],
+    )
+    total_s = completed_at - queued_at
+    tpot_ms = (
+        (completed_at - executed_at) * _MS_PER_SECOND / (output_tokens - 1)
+        if output_tokens > 1
+        else 0.0
+    )
+    return {
+        "ttft_ms": (executed_at - queued_at) * _MS_PER_SECOND,
+        "tbt_ms": math.fsum(itl) / len(itl) if itl else tpot_ms,
+        "tpot_ms": tpot_ms,
+        "throughput_tps": output_tokens / total_s if total_s > 0 else 0.0,
+        "peak_mem_mb": peak_mem_mb,
+        "error_rate": error_rate,
+        "itl_list": itl,
+        "timestamps": {
+            "queued_at": queued_at,
+            "scheduled_at": timestamps["scheduled_at"],
+            "executed_at": executed_at,
+            "completed_at": completed_at,
+        },
+    }
+
+
 class Request(TypedDict, closed=True):
     """An inference request. Carries a prompt or chat messages, never both."""
 
@@ -273,6 +374,34 @@ register_defaults(
         "pp_size": None,
     },
 )
+
+
+@register_invariant(Request)
+def _request_prompt_or_messages(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
+    """Never both a non-empty ``prompt`` and a non-empty ``messages`` list.
+
+    ``messages`` of ``None`` or ``[]`` carries no messages. A request with neither input is
+    accepted whatever its ``phase``: a decode-phase request continues from a transferred KV
+    cache, and the original package accepted an empty input for any request (its defaults
+    are ``""`` and ``None``); DESIGN.md adds only the "never both" rule, so refusing an empty
+    input is left to engines. The message gives sizes, never the prompt text (errors go to logs).
+    """
+    prompt, messages = value.get("prompt", ""), value.get("messages")
+    if prompt and messages:
+        both = f"a prompt ({len(prompt)} characters) and messages ({len(messages)})"
+        yield ("messages",), f"expected prompt or messages, not both, got {both}"
+
+
+_RANK_LIMITS: Final = (("rank", "world_size"), ("tp_rank", "tp_size"), ("pp_rank", "pp_size"))
+
+
+@register_invariant(Request)
+def _request_ranks(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
+    """rank < world_size, tp_rank < tp_size, pp_rank < pp_size, each when both are set."""
+    for rank_key, size_key in _RANK_LIMITS:
+        rank, size = value.get(rank_key), value.get(size_key)
+        if rank is not None and size is not None and rank >= size:
+            yield (rank_key,), f"expected {rank_key} < {size_key} ({size}), got {rank}"
 
 
 class Response(TypedDict, closed=True):
@@ -360,6 +489,18 @@ class StreamEventEnd(TypedDict, closed=True):
 
 
 register_defaults(StreamEventEnd, {"prompt_tokens": None, "error": None})
+
+
+@register_invariant(StreamEventEnd)
+@register_invariant(Response)
+def _finish_reason_matches_error(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
+    """``finish_reason`` is ``"error"`` exactly when ``error`` is present and not ``None``."""
+    finish_reason, error = value["finish_reason"], value.get("error")
+    if finish_reason == "error" and error is None:
+        yield ("error",), "expected an error when finish_reason is 'error', got None"
+    elif finish_reason != "error" and error is not None:
+        yield ("finish_reason",), f"expected 'error' when error is set, got {finish_reason!r}"
+
 
 StreamEvent: TypeAlias = StreamEventStart | StreamEventDelta | StreamEventEnd
 """Any stream event, discriminated by its ``event`` key."""
