@@ -72,6 +72,15 @@ from .operations import (
     KVCacheMigrateRequest,
     KVCacheMigrateResponse,
 )
+from .protocols import (
+    EvictionStrategy,
+    KVCacheError,
+    KVCacheManager,
+    KVCacheService,
+    KVHook,
+    LifetimePredictor,
+    SchedulerPolicy,
+)
 from .types import (
     EvictionCandidate,
     KVBlock,
@@ -84,10 +93,6 @@ from .types import (
     SchedulerRequest,
 )
 
-# isort: split
-# kv.protocols (written separately): loaded with the package, names not re-exported here.
-from . import protocols as protocols
-
 __all__ = [
     "KV_ERROR_CATEGORIES",
     "RETRYABLE_KV_ERRORS",
@@ -99,18 +104,22 @@ __all__ = [
     "EvictionMetrics",
     "EvictionPolicy",
     "EvictionPolicyName",
+    "EvictionStrategy",
     "KVAllocateParams",
     "KVBlock",
     "KVBlockState",
     "KVBlockStateName",
     "KVCacheAllocateRequest",
     "KVCacheAllocateResponse",
+    "KVCacheError",
     "KVCacheEvictRequest",
     "KVCacheEvictResponse",
     "KVCacheFreeRequest",
     "KVCacheFreeResponse",
+    "KVCacheManager",
     "KVCacheMigrateRequest",
     "KVCacheMigrateResponse",
+    "KVCacheService",
     "KVDType",
     "KVDTypeName",
     "KVErrorCode",
@@ -120,6 +129,7 @@ __all__ = [
     "KVEvictReasonName",
     "KVFreeParams",
     "KVHandle",
+    "KVHook",
     "KVHookEvent",
     "KVHookEventName",
     "KVHookPayload",
@@ -137,6 +147,7 @@ __all__ = [
     "Layout",
     "LayoutName",
     "LifetimePrediction",
+    "LifetimePredictor",
     "MemoryTier",
     "MemoryTierName",
     "OperationMetrics",
@@ -146,6 +157,7 @@ __all__ = [
     "RequestTypeName",
     "SchedulerMetrics",
     "SchedulerPlan",
+    "SchedulerPolicy",
     "SchedulerRequest",
     "SchedulerState",
     "SchedulerStateName",
