@@ -71,7 +71,7 @@ class SamplingParams(TypedDict, closed=True):
     """Maximum tokens to generate (> 0); ``Request.max_tokens`` overrides it."""
     stop_sequences: NotRequired[list[str] | None]
     """Generation stops as soon as any of these strings is produced."""
-    n_speculative_tokens: NotRequired[PositiveInt]
+    n_speculative_tokens: NotRequired[Annotated[int, Ge(1)]]
     """Speculative decoding: tokens the draft model proposes per step (>= 1)."""
     seed: NotRequired[int | None]
     """Random seed for reproducible sampling."""
