@@ -10,6 +10,7 @@ from spec_reference import ENTRIES, MODULES, SpecEntry
 
 import sagellm_protocol
 import sagellm_protocol.kv
+import sagellm_protocol.testing
 
 SPEC_KV_ONLY = {("kv.types", "KVHandle")}
 """The full KV-cache handle is ``sagellm_protocol.kv.KVHandle``; the root one is the hook handle."""
@@ -22,7 +23,9 @@ def isort_style(name: str) -> tuple[int, str]:
     return (1 if name[:1].isupper() else 2), name
 
 
-@pytest.mark.parametrize("package", [sagellm_protocol, sagellm_protocol.kv])
+@pytest.mark.parametrize(
+    "package", [sagellm_protocol, sagellm_protocol.kv, sagellm_protocol.testing]
+)
 def test_all_is_sorted_and_matches_public_names(package: types.ModuleType) -> None:
     public = {
         name
