@@ -1,0 +1,83 @@
+"""validate(), is_valid(), checker(), collect_issues(): the fast path, then the precise pass."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from typing_extensions import TypeForm
+
+from ._compile import fast_checker
+from ._issues import Issue, ValidationError
+from ._model import analyze
+from ._precise import collect
+
+__all__ = ["checker", "collect_issues", "is_valid", "validate"]
+
+T = TypeVar("T")
+
+_FAST: dict[object, Callable[[object], bool]] = {}
+_CHECKERS: dict[object, Callable[[object], bool]] = {}
+
+
+def _fast(tp: object) -> Callable[[object], bool]:
+    try:
+        return _FAST[tp]
+    except KeyError:
+        fast = _FAST[tp] = fast_checker(analyze(tp))
+        return fast
+    except TypeError:  # an unhashable type form: compiled, just not cached by the form
+        return fast_checker(analyze(tp))
+
+
+def validate(tp: TypeForm[T], value: object) -> T:
+    """``value`` itself (not a copy) if it conforms to ``tp``; else raise :class:`ValidationError`.
+
+    Raises ``TypeError`` if ``tp`` is a type form validation does not support.
+    """
+    try:
+        fast = _FAST[tp]
+    except (KeyError, TypeError):
+        fast = _fast(tp)
+    if fast(value):
+        return cast(T, value)
+    issues = collect(analyze(tp), value, confirmed_invalid=True)
+    if issues:
+        raise ValidationError(issues)
+    return cast(T, value)
+
+
+def is_valid(tp: TypeForm[Any], value: object) -> bool:
+    """Whether ``value`` conforms to ``tp``. Never raises for any ``value``."""
+    try:
+        fast = _FAST[tp]
+    except (KeyError, TypeError):
+        fast = _fast(tp)
+    return fast(value) or not collect(analyze(tp), value, confirmed_invalid=True)
+
+
+def checker(tp: TypeForm[Any]) -> Callable[[object], bool]:
+    """A cached exact predicate for ``tp``: ``True`` iff the value is valid; it never raises."""
+    try:
+        return _CHECKERS[tp]
+    except KeyError:
+        check = _CHECKERS[tp] = _make_checker(tp)
+        return check
+    except TypeError:
+        return _make_checker(tp)
+
+
+def _make_checker(tp: object) -> Callable[[object], bool]:
+    node = analyze(tp)
+    fast = fast_checker(node)
+
+    def check(value: object) -> bool:
+        return fast(value) or not collect(node, value, confirmed_invalid=True)
+
+    check.__qualname__ = check.__name__ = f"check_{getattr(tp, '__name__', 'value')}"
+    return check
+
+
+def collect_issues(tp: TypeForm[Any], value: object) -> list[Issue]:
+    """Every issue of ``value`` against ``tp`` (``[]`` when valid); never raises for any value."""
+    if _fast(tp)(value):
+        return []
+    return collect(analyze(tp), value, confirmed_invalid=True)
