@@ -1,0 +1,426 @@
+"""``@checked``: opt-in runtime checks of an entrypoint's annotations, yielded items included."""
+
+import collections.abc
+import functools
+import inspect
+import itertools
+import threading
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Annotated, Any, NoReturn, TypeVar, get_args, get_origin, overload
+
+from typing_extensions import get_type_hints
+
+from ..validation import checker
+from ._bear import Bear, CheckViolation, bear, beartype_cause, issues_of, predicate
+from ._switch import checks_every
+
+__all__ = ["checked"]
+
+_F = TypeVar(
+    "_F",
+    # A string: classmethod and staticmethod are not subscriptable at runtime before 3.12/3.13.
+    bound="Callable[..., Any] | classmethod[Any, Any, Any] | staticmethod[Any, Any]",
+)
+
+_MARK = "__sagellm_checked__"
+"""Set on our wrappers, so a class decorator leaves separately decorated methods alone."""
+
+_STREAMS = frozenset(
+    {
+        collections.abc.Iterator,
+        collections.abc.Iterable,
+        collections.abc.Generator,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncGenerator,
+    }
+)
+"""Return annotations whose first argument is the type of every yielded item."""
+
+_UNRESOLVED: Any = object()
+
+
+@overload
+def checked(target: _F, /) -> _F: ...
+
+
+@overload
+def checked(*, default_mode: str | None = None, yields: bool = True) -> Callable[[_F], _F]: ...
+
+
+def checked(target: Any = None, /, *, default_mode: str | None = None, yields: bool = True) -> Any:
+    """Check every call of ``target`` against its annotations at runtime, per the switch.
+
+    ``target`` is a function, method, ``classmethod``/``staticmethod``, ``async`` function,
+    generator or async generator, or a class (each function in its body is checked).
+    Protocol TypedDicts are checked fully by the compiled validator wherever they stand in an
+    annotation; other annotations get beartype's checks. For an ``Iterator[T]``,
+    ``Generator[T, ...]``, ``AsyncIterator[T]`` or ``AsyncGenerator[T, ...]`` return, every
+    yielded item is checked against ``T`` (``yields=False`` turns that off).
+
+    A violation raises :class:`CheckViolation` (a ``ValidationError`` and a beartype
+    ``BeartypeCallHintViolation``) naming the function, the parameter, ``return`` or
+    ``yield #n``, and every issue. The mode is read now: the override of
+    :func:`set_checks_mode`, else ``SAGELLM_PROTOCOL_CHECKS``, else ``default_mode``, else
+    ``on``. ``off`` returns ``target`` itself; ``sample:N`` checks one call in N (a shared
+    counter per function, so about one in N under threads). Generators and async generators
+    check their arguments when iteration starts, as their own body would run.
+    """
+    if target is None:
+        return functools.partial(_decorate, default_mode=default_mode, yields=yields)
+    return _decorate(target, default_mode=default_mode, yields=yields)
+
+
+def _decorate(target: Any, *, default_mode: str | None, yields: bool) -> Any:
+    every = checks_every(default_mode)
+    if every == 0 or getattr(target, _MARK, False):
+        return target
+    if isinstance(target, type):
+        for name, member in list(vars(target).items()):
+            wrapped = _wrap_member(member, every, yields)
+            if wrapped is not member:
+                setattr(target, name, wrapped)
+        return target
+    if isinstance(target, (classmethod, staticmethod)):
+        return type(target)(_wrap(target.__func__, every, yields))
+    if not inspect.isfunction(target):
+        raise TypeError(f"@checked takes a function, method or class, got {target!r}")
+    return _wrap(target, every, yields)
+
+
+def _wrap_member(member: object, every: int, yields: bool) -> object:
+    if inspect.isfunction(member):
+        return member if getattr(member, _MARK, False) else _wrap(member, every, yields)
+    if isinstance(member, (classmethod, staticmethod)) and inspect.isfunction(member.__func__):
+        return type(member)(_wrap(member.__func__, every, yields))
+    if isinstance(member, property):
+        fget, fset, fdel = (
+            None if accessor is None else _wrap_member(accessor, every, yields)
+            for accessor in (member.fget, member.fset, member.fdel)
+        )
+        return type(member)(fget, fset, fdel, member.__doc__)  # type: ignore[arg-type]
+    return member
+
+
+class _Entrypoint:
+    """One checked function: its beartype wrapper, made on first call, and what explains."""
+
+    def __init__(self, func: Callable[..., Any], made: Bear, yields: bool) -> None:
+        self.func = func
+        self.made = made
+        self.name: str = func.__qualname__
+        self.yields = yields
+        self._lock = threading.Lock()
+        self._checked: Callable[..., Any] | None = None
+        self._conf: Any = made.conf
+        self._code: object = None
+        self._hints: dict[str, Any] | None = None
+        self._item_hint: Any = _UNRESOLVED
+        self._item_check: Callable[[object], bool] | None = None
+
+    def checked(self) -> Callable[..., Any]:
+        """``func`` under beartype, made on first call, when forward references resolve.
+
+        Each annotation mentioning a protocol form is handed whole to the validator (which
+        checks every item of a container, where beartype samples one); the rest is beartype's.
+        """
+        if self._checked is None:
+            with self._lock:
+                if self._checked is None:
+                    try:
+                        hints = self.hints()
+                    except NameError:  # beartype resolves (or reports) it at call time
+                        hints = {}
+                    extra = {
+                        hint: self.made.validated(predicate(hint))
+                        for hint in hints.values()
+                        if self._whole(hint)
+                    }
+                    if extra:
+                        self._conf = self.made.make_conf(extra)
+                    checked = self.made.beartype(self.func, conf=self._conf)
+                    self._code = getattr(checked, "__code__", None)
+                    self._checked = checked
+        return self._checked
+
+    def _whole(self, hint: Any) -> bool:
+        """Whether the validator should check ``hint`` as a whole: it mentions a protocol form
+        beartype would not hand over by itself, and the validator supports all of it."""
+        if _is_key(hint, self.made.predicates) or not _mentions(hint, self.made.predicates):
+            return False
+        try:
+            checker(hint)
+        except TypeError:  # a class, a type variable …: beartype checks it, around the forms
+            return False
+        return True
+
+    def hints(self) -> dict[str, Any]:
+        """The resolved annotations; raises ``NameError`` for an unresolvable forward ref."""
+        if self._hints is None:
+            self._hints = get_type_hints(self.func, include_extras=True)
+        return self._hints
+
+    def item_check(self) -> Callable[[object], bool] | None:
+        """The check of each yielded item, or ``None`` when the return declares no item type."""
+        if self._item_hint is _UNRESOLVED:
+            hint = _item_hint(self.hints().get("return")) if self.yields else None
+            if hint is not None:
+                self._item_check = self._predicate(hint)
+            self._item_hint = hint
+        return self._item_check
+
+    def _predicate(self, hint: Any) -> Callable[[object], bool]:
+        if _is_key(hint, self.made.predicates):
+            exact: Callable[[object], bool] = self.made.predicates[hint]
+            return exact
+        if self._whole(hint):
+            return predicate(hint)
+        is_bearable, conf = self.made.is_bearable, self._conf
+        return lambda item: is_bearable(item, hint, conf=conf)
+
+    def is_bearable(self, value: object, hint: Any) -> bool:
+        return self.made.is_bearable(value, hint, conf=self._conf)
+
+    def explain(self, error: CheckViolation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Replace beartype's account of ``error`` by our validator's, if this call raised it."""
+        root = error.__dict__.pop("_root", _UNRESOLVED)
+        if root is _UNRESOLVED or _raised_in(error.__traceback__) is not self._code:
+            return
+        try:
+            hints = self.hints()
+        except NameError:  # beartype's account stands
+            return
+        cause = beartype_cause(error)
+        if isinstance(error, self.made.classes["CheckReturnViolation"]):
+            where, hint, value = "return", hints.get("return"), root
+        else:
+            found = self._bad_argument(hints, args, kwargs)
+            if found is None:
+                return
+            where, hint, value = found
+        error._explain(self.name, where, issues_of(hint, value, cause))
+
+    def _bad_argument(
+        self, hints: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[str, Any, object] | None:
+        signature = inspect.signature(self.func)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return None
+        for name, value in bound.arguments.items():
+            if name not in hints:
+                continue
+            kind = signature.parameters[name].kind
+            values = (
+                value
+                if kind is inspect.Parameter.VAR_POSITIONAL
+                else value.values()
+                if kind is inspect.Parameter.VAR_KEYWORD
+                else (value,)
+            )
+            for each in values:
+                if not self.is_bearable(each, hints[name]):
+                    return f"parameter {name!r}", hints[name], each
+        return None
+
+    def yield_error(self, item: object, number: int) -> CheckViolation:
+        issues = issues_of(self._item_hint, item, None)
+        return self.made.yield_violation(self.name, f"yield #{number}", issues, item)
+
+
+def _is_key(hint: Any, predicates: dict[Any, Any]) -> bool:
+    try:
+        return hint in predicates
+    except TypeError:  # unhashable metadata in an Annotated
+        return False
+
+
+def _mentions(hint: Any, predicates: dict[Any, Any]) -> bool:
+    return _is_key(hint, predicates) or any(_mentions(arg, predicates) for arg in get_args(hint))
+
+
+def _raised_in(traceback: TracebackType | None) -> object:
+    """The code object of the frame that raised, the innermost of ``traceback``."""
+    if traceback is None:
+        return None
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback.tb_frame.f_code
+
+
+def _item_hint(hint: Any) -> Any:
+    if get_origin(hint) is Annotated:
+        hint = get_args(hint)[0]
+    if get_origin(hint) in _STREAMS and get_args(hint):
+        return get_args(hint)[0]
+    return None
+
+
+def _wrap(func: Callable[..., Any], every: int, yields: bool) -> Callable[..., Any]:
+    entry = _Entrypoint(func, bear(), yields)
+    wrapper: Callable[..., Any]
+    if inspect.isasyncgenfunction(func):
+        wrapper = _async_generator(entry, every)
+    elif inspect.isgeneratorfunction(func):
+        wrapper = _generator(entry, every)
+    elif inspect.iscoroutinefunction(func):
+        wrapper = _coroutine(entry, every)
+    else:
+        wrapper = _function(entry, every)
+    functools.update_wrapper(wrapper, func)
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def _function(entry: _Entrypoint, every: int) -> Callable[..., Any]:
+    func, explain, violation = entry.func, entry.explain, entry.made.violation
+
+    checked: Callable[..., Any]
+
+    def first_call(*args: Any, **kwargs: Any) -> Any:
+        nonlocal checked
+        checked = entry.checked()
+        return checked(*args, **kwargs)
+
+    checked = first_call
+
+    def on(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return checked(*args, **kwargs)
+        except violation as error:
+            explain(error, args, kwargs)
+            raise
+
+    if every == 1:
+        return on
+    counter = itertools.count()
+
+    def sample(*args: Any, **kwargs: Any) -> Any:
+        if next(counter) % every:
+            return func(*args, **kwargs)
+        return on(*args, **kwargs)
+
+    return sample
+
+
+def _coroutine(entry: _Entrypoint, every: int) -> Callable[..., Awaitable[Any]]:
+    func, explain, violation = entry.func, entry.explain, entry.made.violation
+
+    async def on(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await entry.checked()(*args, **kwargs)
+        except violation as error:
+            explain(error, args, kwargs)
+            raise
+
+    if every == 1:
+        return on
+    counter = itertools.count()
+
+    async def sample(*args: Any, **kwargs: Any) -> Any:
+        if next(counter) % every:
+            return await func(*args, **kwargs)
+        return await on(*args, **kwargs)
+
+    return sample
+
+
+def _generator(entry: _Entrypoint, every: int) -> Callable[..., Generator[Any, Any, Any]]:
+    counter = itertools.count()
+
+    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        if every != 1 and next(counter) % every:
+            return (yield from entry.func(*args, **kwargs))
+        try:
+            check = entry.item_check()
+            generator = entry.checked()(*args, **kwargs)
+            if check is None:
+                return (yield from generator)
+            return (yield from _checked_items(entry, generator, check))
+        except entry.made.violation as error:
+            entry.explain(error, args, kwargs)
+            raise
+
+    return wrapper
+
+
+def _checked_items(
+    entry: _Entrypoint, generator: Generator[Any, Any, Any], check: Callable[[object], bool]
+) -> Generator[Any, Any, Any]:
+    """``yield from generator`` (send, throw and close pass through), checking each item."""
+    number = 0
+    resume: Callable[[Any], Any] = generator.send
+    value: Any = None
+    while True:
+        try:
+            item = resume(value)
+        except StopIteration as stop:
+            return stop.value
+        number += 1
+        if not check(item):
+            _throw_in(generator, entry.yield_error(item, number))
+        try:
+            value = yield item
+            resume = generator.send
+        except GeneratorExit:
+            generator.close()
+            raise
+        except BaseException as thrown:
+            resume, value = generator.throw, thrown
+
+
+def _throw_in(generator: Generator[Any, Any, Any], error: CheckViolation) -> NoReturn:
+    """Raise ``error`` at the ``yield`` that produced the bad item, then to the consumer."""
+    try:
+        generator.throw(error)
+    except StopIteration:
+        pass
+    else:  # the generator swallowed the error and went on: it is done all the same
+        generator.close()
+    raise error
+
+
+def _async_generator(entry: _Entrypoint, every: int) -> Callable[..., AsyncGenerator[Any, Any]]:
+    counter = itertools.count()
+
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        on = every == 1 or not next(counter) % every
+        try:
+            check = entry.item_check() if on else None
+            source = (entry.checked() if on else entry.func)(*args, **kwargs)
+            number = 0
+            resume: Callable[[Any], Awaitable[Any]] = source.asend
+            value: Any = None
+            while True:
+                try:
+                    item = await resume(value)
+                except StopAsyncIteration:
+                    return
+                number += 1
+                if check is not None and not check(item):
+                    await _athrow_in(source, entry.yield_error(item, number))
+                try:
+                    value = yield item
+                    resume = source.asend
+                except GeneratorExit:
+                    await source.aclose()
+                    raise
+                except BaseException as thrown:
+                    resume, value = source.athrow, thrown
+        except entry.made.violation as error:
+            entry.explain(error, args, kwargs)
+            raise
+
+    return wrapper
+
+
+async def _athrow_in(source: AsyncGenerator[Any, Any], error: CheckViolation) -> NoReturn:
+    try:
+        await source.athrow(error)
+    except StopAsyncIteration:
+        pass
+    else:
+        await source.aclose()
+    raise error

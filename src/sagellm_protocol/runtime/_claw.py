@@ -1,0 +1,28 @@
+"""The package-wide hook: ``@checked``'s argument and return checks through ``beartype.claw``."""
+
+from ._bear import bear
+from ._switch import checks_every
+
+__all__ = ["checked_package"]
+
+
+def checked_package(package_name: str) -> bool:
+    """Check every annotated function of ``package_name`` imported from now on.
+
+    Call it first thing in the package's ``__init__.py`` (``checked_package(__name__)``) or
+    in a test ``conftest.py`` before the package is imported: ``beartype.claw`` decorates
+    each submodule as it is imported, with ``@checked``'s configuration, so protocol dicts
+    are checked deeply wherever they stand in an annotation and a violation raises
+    :class:`CheckViolation`. Yielded items are not checked (the hook can only apply beartype
+    itself): put ``@checked`` on stream entrypoints for that.
+
+    Follows ``SAGELLM_PROTOCOL_CHECKS`` (and :func:`set_checks_mode`): installs the hook
+    only when it is ``on`` and returns whether it did. ``sample:N`` does not install it,
+    since an import hook decorates for every call and cannot sample.
+    """
+    if checks_every() != 1:
+        return False
+    from beartype.claw import beartype_package
+
+    beartype_package(package_name, conf=bear().conf)
+    return True

@@ -1,0 +1,136 @@
+"""checked_package() on a package made in the test, and @checked under postponed annotations."""
+
+import importlib
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sagellm_protocol.runtime import CHECKS_ENV, CheckViolation, override_checks
+
+BAD_REQUEST: Any = {"request_id": "r-1", "trace_id": "t-1", "max_tokens": 0}
+GOOD_REQUEST: Any = {"request_id": "r-1", "trace_id": "t-1", "max_tokens": 2}
+
+_BACKEND = """
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sagellm_protocol.core import Request, StreamEvent
+from sagellm_protocol.runtime import checked
+
+
+@checked
+class Later:
+    def spawn(self, request: Request) -> Later:
+        return Later()
+
+    def clone(self, other: Later) -> Later:
+        return other
+
+
+@checked
+def first(requests: list[Request]) -> Reply:
+    return Reply()
+
+
+@checked
+def events(request: Request) -> Iterator[StreamEvent]:
+    yield {"event": "nope"}
+
+
+class Reply:
+    pass
+
+
+def hooked(request: Request) -> int:
+    return request["max_tokens"]
+"""
+
+
+@pytest.fixture
+def make_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.delenv(CHECKS_ENV, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    created: list[str] = []
+
+    def make(name: str, init: str) -> None:
+        package = tmp_path / name
+        package.mkdir()
+        (package / "__init__.py").write_text(textwrap.dedent(init))
+        (package / "backend.py").write_text(_BACKEND)
+        created.append(name)
+
+    yield make
+    for name in created:
+        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[module]
+    from beartype.claw._clawstate import reinit_claw_state  # beartype's own test reset
+
+    reinit_claw_state()
+
+
+def test_postponed_annotations_and_forward_references(make_package: Any) -> None:
+    make_package("rt_future_pkg", "")
+    with override_checks("on"):
+        backend = importlib.import_module("rt_future_pkg.backend")
+    later = backend.Later()
+    assert isinstance(later.spawn(GOOD_REQUEST), backend.Later)
+    assert later.clone(later) is later
+    with pytest.raises(CheckViolation) as caught:
+        later.clone("not later")
+    assert caught.value.where == "parameter 'other'"
+    assert isinstance(backend.first([GOOD_REQUEST]), backend.Reply)
+    with pytest.raises(CheckViolation) as caught:
+        backend.first([GOOD_REQUEST, BAD_REQUEST])
+    assert str(caught.value) == (
+        "first() parameter 'requests' is invalid:\n  [1].max_tokens: expected an int > 0, got 0"
+    )
+    with pytest.raises(CheckViolation) as caught:
+        list(backend.events(GOOD_REQUEST))
+    assert caught.value.where == "yield #1"
+
+
+def test_checked_package_hooks_every_function(make_package: Any) -> None:
+    with override_checks("on"):
+        make_package(
+            "rt_hooked_pkg",
+            """
+            from sagellm_protocol.runtime import checked_package
+            HOOKED = checked_package(__name__)
+            """,
+        )
+        package = importlib.import_module("rt_hooked_pkg")
+    assert package.HOOKED is True
+    backend = importlib.import_module("rt_hooked_pkg.backend")
+    assert backend.hooked(GOOD_REQUEST) == 2
+    with pytest.raises(CheckViolation) as caught:
+        backend.hooked(BAD_REQUEST)
+    error = caught.value
+    assert str(error) == (
+        "Function rt_hooked_pkg.backend.hooked() parameter "
+        "request={'request_id': 'r-1', 'trace_id': 't-1', 'max_tokens': 0} "
+        "violates type hint <class 'sagellm_protocol.core.Request'>, as dict "
+        "{'request_id': 'r-1', 'trace_id': 't-1', 'max_tokens': 0}\n"
+        "  max_tokens: expected an int > 0, got 0"
+    )
+    assert (error.function, error.where) == ("rt_hooked_pkg.backend.hooked", "parameter 'request'")
+
+
+@pytest.mark.parametrize("mode", ["off", "sample:10"])
+def test_checked_package_is_not_installed_unless_on(make_package: Any, mode: str) -> None:
+    with override_checks(mode):
+        make_package(
+            f"rt_unhooked_pkg_{mode.replace(':', '_')}",
+            """
+            from sagellm_protocol.runtime import checked_package
+            HOOKED = checked_package(__name__)
+            """,
+        )
+        package = importlib.import_module(f"rt_unhooked_pkg_{mode.replace(':', '_')}")
+        backend = importlib.import_module(package.__name__ + ".backend")
+    assert package.HOOKED is False
+    assert backend.hooked(BAD_REQUEST) == 0
