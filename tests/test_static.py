@@ -43,7 +43,7 @@ def test_disappearing_expected_error_fails(tmp_path: Path) -> None:
             """
             from sagellm_protocol.core import Error
 
-            error: Error = {"code": "unavailable", "message": "retry"}  # type: ignore[typeddict-item]
+            error: Error = {"code": "unavailable", "message": "ok"}  # type: ignore[typeddict-item]
             """
         ),
         encoding="utf-8",
