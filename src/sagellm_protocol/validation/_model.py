@@ -4,6 +4,7 @@ All type introspection happens here; what follows only reads the nodes.
 """
 
 import enum
+import sys
 import threading
 import types
 import typing
@@ -312,7 +313,11 @@ def _typed_dict(cls: type) -> TypedDictNode:
         return node
     node = _TYPED_DICTS[cls] = TypedDictNode(cls, cls.__name__)
     try:
-        hints = get_type_hints(cls, include_extras=True)
+        namespace = {**vars(sys.modules[cls.__module__]), cls.__name__: cls}
+        hints = {
+            name: _resolve_names(hint, namespace)
+            for name, hint in get_type_hints(cls, include_extras=True).items()
+        }
         required_keys: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
         node.fields = tuple(
             Field(name, _analyze(_field_type(hint)), name in required_keys)
@@ -331,6 +336,29 @@ def _typed_dict(cls: type) -> TypedDictNode:
         del _TYPED_DICTS[cls]
         raise
     return node
+
+
+def _resolve_names(hint: Any, namespace: dict[str, Any]) -> Any:
+    """``hint`` with names left as strings inside generics evaluated in ``namespace``.
+
+    ``get_type_hints`` leaves ``list["Tree"]`` unresolved before Python 3.11.
+    """
+    if isinstance(hint, str | typing.ForwardRef):
+        source = hint if isinstance(hint, str) else hint.__forward_arg__
+        return _resolve_names(eval(source, namespace), namespace)  # as get_type_hints does
+    origin, args = get_origin(hint), get_args(hint)
+    if not args or origin is Literal:
+        return hint
+    if origin is typing.Annotated:
+        inner = _resolve_names(args[0], namespace)
+        params = (inner, *hint.__metadata__)
+        return hint if inner is args[0] else typing.Annotated[params]
+    resolved = tuple(_resolve_names(arg, namespace) for arg in args)
+    if all(new is old for new, old in zip(resolved, args, strict=True)):
+        return hint
+    if origin is Union or isinstance(hint, types.UnionType):
+        return Union[resolved]  # noqa: UP007 (members known only at run time)
+    return origin[resolved] if len(resolved) > 1 else origin[resolved[0]]
 
 
 def _field_type(hint: object) -> object:
