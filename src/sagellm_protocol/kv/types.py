@@ -290,6 +290,8 @@ def _transfer_timestamps(value: Mapping[str, Any]) -> Iterator[InvariantViolatio
     ``created_at`` 0 (its default) and ``None`` mean "not recorded" and are skipped;
     each recorded timestamp is compared with the nearest recorded one before it.
     """
+    if value.get("started_at") is None and value.get("completed_at") is None:
+        return  # the common case: only created_at is recorded, nothing to order
     previous: tuple[str, float] | None = None
     for name in ("created_at", "started_at", "completed_at"):
         stamp = value.get(name)

@@ -276,8 +276,11 @@ class _Walk:
             self.add((*path, name), "missing", "required key is missing")
         elif mode is _LEAF:
             self.leaf(node, item, (*path, name))
-        elif mode is _FLAT:
-            self.visit(node, item, (*path, name), False)
+        elif mode is _FLAT:  # a list or dict of leaves: never nests, so no frame comes back
+            if type(node) is ListNode:
+                self.sequence(node, item, (*path, name))
+            else:
+                self.mapping(cast(DictNode, node), item, (*path, name))
         else:
             return node, item, (*path, name), False
         return None
