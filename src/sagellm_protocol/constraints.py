@@ -38,6 +38,8 @@ class StringFormat:
     """The format's name, also its JSON Schema ``format`` keyword."""
     pattern: str
     """A regular expression the whole string must match."""
+    description: str
+    """What a matching string is, for messages: ``"a device string such as 'cuda:0'"``."""
 
     def matches(self, value: str) -> bool:
         """Whether ``value`` is in this format."""
@@ -60,12 +62,14 @@ def _compile(pattern: str) -> "re.Pattern[str]":
 DEVICE_FORMAT = StringFormat(
     name="device",
     pattern=r"[a-z][a-z0-9_]*(?::(?:0|[1-9][0-9]*))?",
+    description="a device string ('type' or 'type:index', lower-case type, index >= 0)",
 )
 """``type`` or ``type:index``: lower-case type, decimal index >= 0 without sign or leading zeros."""
 
 UUID_FORMAT = StringFormat(
     name="uuid",
     pattern=r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    description="a UUID string (lower-case, hyphenated)",
 )
 """A UUID in its canonical lower-case hyphenated form."""
 

@@ -241,12 +241,33 @@ ISSUES: list[tuple[object, object, list[tuple[tuple[str | int, ...], str, str]]]
             )
         ],
     ),
-    (DeviceStr, "CUDA:0", [((), "format", "expected a str in device format, got 'CUDA:0'")]),
-    (UUIDStr, "nope", [((), "format", "expected a str in uuid format, got 'nope'")]),
+    (
+        DeviceStr,
+        "CUDA:0",
+        [
+            (
+                (),
+                "format",
+                "expected a device string ('type' or 'type:index', lower-case type, index >= 0),"
+                " got 'CUDA:0'",
+            )
+        ],
+    ),
+    (
+        UUIDStr,
+        "nope",
+        [((), "format", "expected a UUID string (lower-case, hyphenated), got 'nope'")],
+    ),
     (
         KVCacheMigrateResponse,
         {"request_id": "r", "trace_id": "t", "success": True, "handle_mapping": {"a.b": "x"}},
-        [(("handle_mapping", "a.b"), "format", "expected a str in uuid format, got 'x'")],
+        [
+            (
+                ("handle_mapping", "a.b"),
+                "format",
+                "expected a UUID string (lower-case, hyphenated), got 'x'",
+            )
+        ],
     ),
     (
         Annotated[str, MinLen(2)],

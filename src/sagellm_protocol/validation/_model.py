@@ -626,6 +626,8 @@ def describe(node: Node) -> str:
         return text
     if isinstance(node, StrNode):
         text = "a str" + _length_text(node.min_len, node.max_len)
+        if len(node.formats) == 1 and text == "a str":
+            return node.formats[0].description
         formats = " and ".join(f.name for f in node.formats)
         return f"{text} in {formats} format" if formats else text
     if isinstance(node, ChoiceNode):
