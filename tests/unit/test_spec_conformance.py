@@ -56,6 +56,7 @@ def test_spec_parsed() -> None:
 def test_enum_values(entry: SpecEntry) -> None:
     enum_class = ours(entry)
     assert {member.name: member.value for member in enum_class} == entry.values
+    assert all(member == member.value == str(member) == f"{member}" for member in enum_class)
     literal = getattr(importlib.import_module(enum_class.__module__), f"{entry.name}Name")
     assert typing.get_args(literal) == tuple(entry.values.values())
 
@@ -160,6 +161,10 @@ def test_typeddict_keys(entry: SpecEntry) -> None:
     )
     assert tp.__required_keys__ == expected_required
     assert tp.__optional_keys__ == set(get_type_hints(tp)) - expected_required
+    # Every optional key has its original default, and nothing else does; the original's
+    # total=False TypedDicts had no defaults (an absent metric is "not measured").
+    has_defaults = entry.kind != "TypedDict"
+    assert set(defaults(tp)) == (tp.__optional_keys__ if has_defaults else set())
     openai = entry.module == "openai_types"
     assert (getattr(tp, "__closed__", None) is True) is not openai
 
@@ -179,6 +184,14 @@ def test_field(entry: SpecEntry, spec_field: SpecField) -> None:
     expected_bounds = spec_bounds(wire)
     if expected_bounds or entry.kind not in UNVALIDATED_KINDS:
         assert collected == expected_bounds, f"bounds of {spec_field.name}"
+    if literal := re.search(r"Literal\[(.*?)\]", wire):
+        literal_values = tuple(
+            value
+            for member, _ in members
+            if typing.get_origin(member) is typing.Literal
+            for value in typing.get_args(member)
+        )
+        assert literal_values == ast.literal_eval(f"({literal[1]},)"), spec_field.name
     tag_key = TAG_KEYS_REQUIRED.get(entry.name)
     if spec_field.default in {"REQUIRED", ""} or spec_field.name == tag_key:
         return
