@@ -290,8 +290,19 @@ def _transfer_timestamps(value: Mapping[str, Any]) -> Iterator[InvariantViolatio
     ``created_at`` 0 (its default) and ``None`` mean "not recorded" and are skipped;
     each recorded timestamp is compared with the nearest recorded one before it.
     """
-    if value.get("started_at") is None and value.get("completed_at") is None:
-        return  # the common case: only created_at is recorded, nothing to order
+    created_at = value.get("created_at", 0.0)
+    started_at, completed_at = value.get("started_at"), value.get("completed_at")
+    # The common cases settle without the loop: nothing after created_at is recorded, or
+    # every stamp is recorded and in order.
+    if started_at is None and completed_at is None:
+        return
+    if (
+        started_at is not None
+        and completed_at is not None
+        and (created_at == 0 or created_at <= started_at <= completed_at)
+        and started_at <= completed_at
+    ):
+        return
     previous: tuple[str, float] | None = None
     for name in ("created_at", "started_at", "completed_at"):
         stamp = value.get(name)
