@@ -7,7 +7,7 @@ from typing_extensions import TypeForm
 
 from ._compile import fast_checker
 from ._issues import Issue, ValidationError
-from ._model import analyze
+from ._model import LOCK, analyze
 from ._precise import collect
 
 __all__ = ["checker", "collect_issues", "is_valid", "validate"]
@@ -59,8 +59,11 @@ def checker(tp: TypeForm[Any]) -> Callable[[object], bool]:
     try:
         return _CHECKERS[tp]
     except KeyError:
-        check = _CHECKERS[tp] = _make_checker(tp)
-        return check
+        with LOCK:  # racing first calls must all get the one cached predicate
+            check = _CHECKERS.get(tp)
+            if check is None:
+                check = _CHECKERS[tp] = _make_checker(tp)
+            return check
     except TypeError:
         return _make_checker(tp)
 
