@@ -16,6 +16,7 @@ from typing import Final, overload
 
 from ..constraints import DEVICE_FORMAT
 from ..core import Error
+from ..defaults import with_defaults
 from ..kv.enums import DType, EvictionPolicy, KVBlockState, Layout, MemoryTier
 from ..kv.errors import KVErrorCode
 from ..kv.hooks import (
@@ -453,21 +454,14 @@ class InMemoryKVCache:
         try:
             handle = self._allocate_request(request)
         except KVCacheError as error:
-            return {
+            failed: KVCacheAllocateResponse = {
                 "request_id": request["request_id"],
                 "trace_id": request["trace_id"],
                 "success": False,
-                "handle": None,
-                "allocated_tokens": 0,
-                "allocated_bytes": 0,
-                "actual_device": None,
-                "actual_memory_tier": None,
-                "prefix_hit": False,
-                "prefix_hit_len": 0,
-                "reused_bytes": 0,
                 "error": error.to_error(),
                 "timestamp": self._clock(),
             }
+            return with_defaults(KVCacheAllocateResponse, failed)
         return {
             "request_id": request["request_id"],
             "trace_id": request["trace_id"],
@@ -486,34 +480,19 @@ class InMemoryKVCache:
 
     def _allocate_params(self, params: KVAllocateParams) -> KVHandle:
         request_id = params["request_id"]
-        now = self._clock()
-        handle: KVHandle = {
-            "handle_id": str(uuid.uuid4()),
-            "request_id": request_id,
-            "session_id": None,
-            "num_tokens": self._rounded(params["num_tokens"]),
-            "token_start": 0,
-            "token_end": params["num_tokens"],
-            "dtype": DType(params["kv_dtype"]),
-            "layout": Layout(params["layout"]),
-            "device": self.default_device,
-            "memory_tier": _tier_of(self.default_device),
-            "state": KVBlockState.ALLOCATED,
-            "pin_count": 0,
-            "ref_count": 1,
-            "last_access": now,
-            "access_count": 0,
-            "created_at": now,
-            "metadata": copy.deepcopy(params.get("metadata", {})),
-            "is_compressed": False,
-            "compression_type": "none",
-            "prefix_hash": None,
-            "rank": None,
-            "placement": None,
-            "source_rank": None,
-            "transfer_id": None,
-            "is_transferring": False,
-        }
+        handle = self._new_handle(
+            {
+                "handle_id": str(uuid.uuid4()),
+                "request_id": request_id,
+                "num_tokens": self._rounded(params["num_tokens"]),
+                "token_end": params["num_tokens"],
+                "dtype": DType(params["kv_dtype"]),
+                "layout": Layout(params["layout"]),
+                "device": self.default_device,
+                "memory_tier": _tier_of(self.default_device),
+                "metadata": copy.deepcopy(params.get("metadata", {})),
+            }
+        )
 
         def allocate() -> KVHandle:
             if params["block_size"] != self.block_size:
@@ -533,36 +512,30 @@ class InMemoryKVCache:
         request_id = request["request_id"]
         token_start = request.get("token_start", 0)
         token_end = request.get("token_end")
+        if token_end is None:
+            token_end = token_start + request["num_tokens"]
         device = request.get("device", "cpu")
         pinned = request.get("pin_on_allocate", False)
-        now = self._clock()
-        handle: KVHandle = {
-            "handle_id": str(uuid.uuid4()),
-            "request_id": request_id,
-            "session_id": request.get("session_id"),
-            "num_tokens": self._rounded(request["num_tokens"]),
-            "token_start": token_start,
-            "token_end": token_start + request["num_tokens"] if token_end is None else token_end,
-            "dtype": request.get("dtype", "fp16"),
-            "layout": request.get("layout", "contiguous"),
-            "device": device,
-            "memory_tier": request.get("memory_tier", "cpu"),
-            "state": KVBlockState.PINNED if pinned else KVBlockState.ALLOCATED,
-            "pin_count": 1 if pinned else 0,
-            "ref_count": 1,
-            "last_access": now,
-            "access_count": 0,
-            "created_at": now,
-            "metadata": copy.deepcopy(request.get("metadata", {})),
-            "is_compressed": False,
-            "compression_type": "none",
-            "prefix_hash": request.get("prefix_hash"),
-            "rank": request.get("rank"),
-            "placement": request.get("placement"),
-            "source_rank": None,
-            "transfer_id": None,
-            "is_transferring": False,
-        }
+        handle = self._new_handle(
+            {
+                "handle_id": str(uuid.uuid4()),
+                "request_id": request_id,
+                "session_id": request.get("session_id"),
+                "num_tokens": self._rounded(request["num_tokens"]),
+                "token_start": token_start,
+                "token_end": token_end,
+                "dtype": request.get("dtype", "fp16"),
+                "layout": request.get("layout", "contiguous"),
+                "device": device,
+                "memory_tier": request.get("memory_tier", "cpu"),
+                "state": KVBlockState.PINNED if pinned else KVBlockState.ALLOCATED,
+                "pin_count": 1 if pinned else 0,
+                "metadata": copy.deepcopy(request.get("metadata", {})),
+                "prefix_hash": request.get("prefix_hash"),
+                "rank": request.get("rank"),
+                "placement": request.get("placement"),
+            }
+        )
 
         def allocate() -> KVHandle:
             admitted = self._admit(handle, request["num_tokens"])
@@ -571,6 +544,11 @@ class InMemoryKVCache:
             return admitted
 
         return self._observe(_ALLOCATE, request_id, request["trace_id"], None, device, allocate)
+
+    def _new_handle(self, fields: KVHandle) -> KVHandle:
+        """A handle of ``fields`` (a new dict), created and accessed now, other keys at defaults."""
+        fields["last_access"] = fields["created_at"] = self._clock()
+        return with_defaults(KVHandle, fields)
 
     def _admit(self, handle: KVHandle, requested_tokens: int) -> KVHandle:
         """Add ``handle`` if its blocks fit; count the allocation or its failure."""
