@@ -1,6 +1,7 @@
 """The original defaults of every type's optional keys, reachable at runtime."""
 
 import copy
+import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast, get_args, get_origin
 
@@ -21,11 +22,7 @@ def defaults(tp: TypeForm[Any]) -> dict[str, Any]:
     """
     if not is_typeddict(tp):
         raise TypeError(f"defaults() takes a protocol TypedDict, got {tp!r}")
-    registered = DEFAULTS.get(cast(type, tp), {})
-    return {
-        key: value.make() if isinstance(value, Factory) else copy.deepcopy(value)
-        for key, value in registered.items()
-    }
+    return {key: _made(default) for key, default in DEFAULTS.get(cast(type, tp), {}).items()}
 
 
 def with_defaults(tp: TypeForm[T], value: T) -> T:
@@ -34,19 +31,31 @@ def with_defaults(tp: TypeForm[T], value: T) -> T:
     Nested protocol dicts (direct, optional or in lists) are completed too. ``value``
     itself is never modified; its unchanged leaves are shared, not copied.
     """
+    if not is_typeddict(tp):
+        raise TypeError(f"with_defaults() takes a protocol TypedDict, got {tp!r}")
     if not isinstance(value, Mapping):
         raise TypeError(f"with_defaults() takes a mapping, got {type(value).__name__}")
     return cast(T, _complete(tp, value))
 
 
+def _made(default: object) -> object:
+    """A default's value for one use: computed now, or a copy the caller may change."""
+    return default.make() if isinstance(default, Factory) else copy.deepcopy(default)
+
+
+@functools.cache
+def _field_types(tp: type) -> dict[str, Any]:
+    return get_type_hints(tp)
+
+
 def _complete(tp: Any, value: Mapping[str, Any]) -> dict[str, Any]:
-    missing = defaults(tp)
-    hints = get_type_hints(tp)
-    # Keys in declaration order, as the original emits them; unknown keys last.
+    registered = DEFAULTS.get(tp, {})
+    # Keys in declaration order, as the original emits them; unknown keys last. Only the
+    # defaults of absent keys are made (a Factory may create a UUID).
     completed = {
-        key: _complete_nested(hint, value[key]) if key in value else missing[key]
-        for key, hint in hints.items()
-        if key in value or key in missing
+        key: _complete_nested(hint, value[key]) if key in value else _made(registered[key])
+        for key, hint in _field_types(tp).items()
+        if key in value or key in registered
     }
     for key, item in value.items():
         completed.setdefault(key, item)
