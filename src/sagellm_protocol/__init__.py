@@ -5,6 +5,11 @@ Every protocol type is a ``TypedDict``: a validated ``json.loads`` result is the
 full KV-cache handle is ``sagellm_protocol.kv.KVHandle``.
 """
 
+from ._defaults import (
+    defaults,
+    invariants,
+    with_defaults,
+)
 from .backend import (
     DEVICE_TYPE_ASCEND,
     DEVICE_TYPE_CPU,
@@ -105,10 +110,6 @@ from .core import (
     StreamEventStart,
     Timestamps,
     metrics_from_timestamps,
-)
-from .defaults import (
-    defaults,
-    with_defaults,
 )
 from .engine import (
     Engine,
@@ -558,6 +559,7 @@ __all__ = [
     "format_device_str",
     "format_path",
     "get_interface_since_version",
+    "invariants",
     "is_interface_frozen",
     "is_retryable",
     "is_valid",

@@ -1,16 +1,19 @@
 """Per-type defaults and invariants, registered beside the types.
 
-This module imports nothing from the package so that domain modules can
-register here and ``validation`` can read from here without import cycles.
+This module imports nothing from the package so that domain modules can register here and the
+type tree can read from here without import cycles. The tree reads a type's registrations when
+it first analyses the type; a registration after that raises instead of being ignored.
 """
 
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 __all__ = [
+    "ANALYSED",
     "DEFAULTS",
     "INVARIANTS",
     "Factory",
+    "Invariant",
     "InvariantCheck",
     "InvariantViolation",
     "register_defaults",
@@ -34,25 +37,89 @@ InvariantViolation = tuple[tuple[str | int, ...], str]
 """``(path relative to the checked dict, message)``."""
 
 InvariantCheck = Callable[[Mapping[str, Any]], Iterator[InvariantViolation]]
-"""Yields one violation per broken rule of a structurally valid value."""
+"""Yields one violation per broken rule of a value whose keys it reads are valid."""
+
+
+class Invariant:
+    """A cross-field rule of a type: its explaining check, and optional faster or repairing forms.
+
+    Calling it runs :attr:`check`.
+    """
+
+    __slots__ = ("check", "holds", "repair")
+
+    def __init__(
+        self,
+        check: InvariantCheck,
+        holds: Callable[[Mapping[str, Any]], bool] | None,
+        repair: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        self.check = check
+        """Yields a ``(path, message)`` per broken rule; the precise pass reports these."""
+        self.holds = holds
+        """Whether the rule holds, as a plain predicate for the compiled fast path (or ``None``:
+        the fast path then runs :attr:`check`)."""
+        self.repair = repair
+        """Makes a generated value respect the rule, in place, for hypothesis strategies."""
+
+    @property
+    def name(self) -> str:
+        """The check's function name, ``_request_ranks``."""
+        return getattr(self.check, "__name__", "invariant")
+
+    @property
+    def description(self) -> str:
+        """The check's docstring: what the rule says."""
+        return " ".join((self.check.__doc__ or self.name).split())
+
+    def __call__(self, value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
+        return self.check(value)
+
+    def __repr__(self) -> str:
+        return f"Invariant({self.name})"
+
 
 DEFAULTS: dict[type, dict[str, object]] = {}
 """Original defaults of each type's optional keys: plain values or :class:`Factory`."""
 
-INVARIANTS: dict[type, list[InvariantCheck]] = {}
-"""Cross-field rules of each type, run after its keys are structurally valid."""
+INVARIANTS: dict[type, list[Invariant]] = {}
+"""Cross-field rules of each type."""
+
+ANALYSED: set[type] = set()
+"""Types the tree has analysed: their registrations are final."""
+
+
+def _open(tp: type, what: str) -> None:
+    if tp in ANALYSED:
+        raise RuntimeError(
+            f"cannot register {what} for {tp.__qualname__}: the type was already analysed "
+            "(validated, completed or compiled), so the rule would not apply everywhere; "
+            "register beside the type, before its first use"
+        )
 
 
 def register_defaults(tp: type, defaults: Mapping[str, object]) -> None:
     """Record the defaults of ``tp``'s optional keys (the spec's default column)."""
+    _open(tp, "defaults")
     DEFAULTS[tp] = dict(defaults)
 
 
-def register_invariant(tp: type) -> Callable[[InvariantCheck], InvariantCheck]:
-    """Decorator: register a cross-field rule of ``tp``."""
+def register_invariant(
+    tp: type,
+    *,
+    holds: Callable[[Mapping[str, Any]], bool] | None = None,
+    repair: Callable[[dict[str, Any]], None] | None = None,
+) -> Callable[[InvariantCheck], Invariant]:
+    """Decorator: register a cross-field rule of ``tp``.
 
-    def register(check: InvariantCheck) -> InvariantCheck:
-        INVARIANTS.setdefault(tp, []).append(check)
-        return check
+    ``holds`` is the same rule as a fast predicate (a property test checks the two agree);
+    ``repair`` fixes a generated value whose rule no generic repair meets.
+    """
+
+    def register(check: InvariantCheck) -> Invariant:
+        _open(tp, f"the invariant {getattr(check, '__name__', check)!r}")
+        invariant = check if isinstance(check, Invariant) else Invariant(check, holds, repair)
+        INVARIANTS.setdefault(tp, []).append(invariant)
+        return invariant
 
     return register

@@ -148,7 +148,13 @@ class CommGroupInfo(TypedDict, closed=True):
 register_defaults(CommGroupInfo, {"root_rank": 0, "timeout_ms": 30000.0, "metadata": {}})
 
 
-@register_invariant(CommGroupInfo)
+def _distinct_ranks(value: dict[str, Any]) -> None:
+    """Repair for generated groups: distinct ranks, as many as ``world_size``."""
+    ranks = list(dict.fromkeys(value["ranks"])) or [0]
+    value["ranks"], value["world_size"] = ranks, len(ranks)
+
+
+@register_invariant(CommGroupInfo, repair=_distinct_ranks)
 def _group_ranks(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """``len(ranks) == world_size`` and the ranks are distinct.
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal, TypeAlias
 from annotated_types import Ge, Le
 from typing_extensions import NotRequired, TypedDict
 
+from ._defaults import defaults
 from ._enum import StrEnum
 from ._registry import Factory, InvariantViolation, register_defaults, register_invariant
 from .constraints import JSONObject, NonNegativeFloat, NonNegativeInt, PositiveInt, UnitInterval
-from .defaults import defaults
 
 __all__ = [
     "CompressionConfig",

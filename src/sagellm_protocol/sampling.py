@@ -7,10 +7,10 @@ from typing import Annotated, Final, Literal, TypeAlias, cast
 from annotated_types import Ge
 from typing_extensions import NotRequired, TypedDict
 
+from ._defaults import defaults
 from ._enum import StrEnum
 from ._registry import register_defaults
 from .constraints import NonNegativeFloat, Penalty, PositiveInt, Temperature, TopP, UnitInterval
-from .defaults import defaults
 
 __all__ = [
     "DEFAULT_SAMPLING_PARAMS",

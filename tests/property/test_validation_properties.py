@@ -25,16 +25,8 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
-from sagellm_protocol.testing.strategies import _Builder, from_type
-from sagellm_protocol.validation import (
-    ValidationError,
-    collect_issues,
-    is_valid,
-    type_by_name,
-    type_names,
-    validate,
-)
-from sagellm_protocol.validation._model import (
+from sagellm_protocol._tree.analyse import analyze
+from sagellm_protocol._tree.nodes import (
     AnyNode,
     ChoiceNode,
     DictNode,
@@ -44,7 +36,15 @@ from sagellm_protocol.validation._model import (
     StrNode,
     TypedDictNode,
     UnionNode,
-    analyze,
+)
+from sagellm_protocol.testing.strategies import _Builder, from_type
+from sagellm_protocol.validation import (
+    ValidationError,
+    collect_issues,
+    is_valid,
+    type_by_name,
+    type_names,
+    validate,
 )
 
 SETTINGS = settings(
@@ -93,8 +93,8 @@ def _sites(node: Node, value: object, path: Path) -> list[tuple[Path, Node, obje
         if node.tag is not None and isinstance(value, dict):
             member = node.by_tag.get(value.get(node.tag))  # type: ignore[arg-type]
             return out + _sites(member, value, path)[1:] if member is not None else out
-        if len(node.members) == 1:
-            return out + _sites(node.members[0], value, path)[1:]
+        if len(node.options) == 1:
+            return out + _sites(node.options[0], value, path)[1:]
         return out
     if isinstance(node, TypedDictNode) and isinstance(value, dict):
         for field in node.fields:

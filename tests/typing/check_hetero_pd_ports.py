@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from typing_extensions import assert_type
 
-from sagellm_protocol.defaults import defaults, with_defaults
+from sagellm_protocol import defaults, with_defaults
 from sagellm_protocol.hetero import (
     DeviceClass,
     HeteroSchedulingHint,

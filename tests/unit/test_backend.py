@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from typeguard import suppress_type_checks
 from typing_extensions import get_type_hints
 
-from sagellm_protocol import backend
+from sagellm_protocol import backend, defaults
 from sagellm_protocol.backend import (
     BackendProvider,
     CapabilityDescriptor,
@@ -29,7 +29,6 @@ from sagellm_protocol.backend import (
     supports_kernel,
 )
 from sagellm_protocol.constraints import DEVICE_FORMAT
-from sagellm_protocol.defaults import defaults
 
 
 def exactly(message: str) -> str:

@@ -4,9 +4,8 @@ import typing
 
 import pytest
 
-from sagellm_protocol import comm
+from sagellm_protocol import comm, defaults
 from sagellm_protocol._registry import INVARIANTS
-from sagellm_protocol.defaults import defaults
 
 
 def test_group_defaults() -> None:

@@ -5,8 +5,8 @@ import typing
 import pytest
 
 from sagellm_protocol import compression as c
+from sagellm_protocol import defaults, with_defaults
 from sagellm_protocol._registry import INVARIANTS
-from sagellm_protocol.defaults import defaults, with_defaults
 
 
 def test_compression_config_defaults_are_nested_defaults() -> None:

@@ -9,6 +9,7 @@ from typing import Any, get_args
 import pytest
 from typing_extensions import get_type_hints
 
+from sagellm_protocol import defaults
 from sagellm_protocol._registry import INVARIANTS, InvariantViolation
 from sagellm_protocol.core import (
     DeltaEvent,
@@ -26,7 +27,6 @@ from sagellm_protocol.core import (
     Timestamps,
     metrics_from_timestamps,
 )
-from sagellm_protocol.defaults import defaults
 
 EVENT_TAGS = {StreamEventStart: "start", StreamEventDelta: "delta", StreamEventEnd: "end"}
 """The ``event`` key is required in ours (it discriminates the union; the original always

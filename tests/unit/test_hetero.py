@@ -6,9 +6,9 @@ import annotated_types
 import pytest
 from typing_extensions import NotRequired, get_type_hints
 
+from sagellm_protocol import defaults
 from sagellm_protocol._registry import INVARIANTS
 from sagellm_protocol.constraints import DEVICE_FORMAT
-from sagellm_protocol.defaults import defaults
 from sagellm_protocol.hetero import (
     DeviceClass,
     DeviceClassName,

@@ -12,9 +12,8 @@ import pytest
 from typeguard import suppress_type_checks
 from typing_extensions import is_typeddict
 
-from sagellm_protocol import backend
+from sagellm_protocol import backend, defaults
 from sagellm_protocol._registry import INVARIANTS
-from sagellm_protocol.defaults import defaults
 from sagellm_protocol.kv import enums, hooks, metrics, operations, types
 from sagellm_protocol.kv.errors import (
     KV_ERROR_CATEGORIES,

@@ -6,8 +6,7 @@ import typing
 import pytest
 from typing_extensions import get_type_hints
 
-from sagellm_protocol import openai
-from sagellm_protocol.defaults import defaults, with_defaults
+from sagellm_protocol import defaults, openai, with_defaults
 
 TYPES = [getattr(openai, name) for name in openai.__all__ if name[0].isupper()]
 TYPEDDICTS = [tp for tp in TYPES if isinstance(tp, type)]

@@ -8,9 +8,9 @@ import annotated_types
 import pytest
 from typing_extensions import get_type_hints
 
+from sagellm_protocol import defaults, with_defaults
 from sagellm_protocol._registry import INVARIANTS
 from sagellm_protocol.constraints import UUID_FORMAT
-from sagellm_protocol.defaults import defaults, with_defaults
 from sagellm_protocol.pd import (
     EngineRole,
     EngineRoleName,

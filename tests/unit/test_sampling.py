@@ -9,7 +9,7 @@ import pytest
 from typeguard import suppress_type_checks
 from typing_extensions import get_type_hints
 
-from sagellm_protocol.defaults import defaults
+from sagellm_protocol import defaults
 from sagellm_protocol.sampling import (
     DEFAULT_SAMPLING_PARAMS,
     DecodingStrategy,

@@ -19,7 +19,7 @@ import pytest
 from spec_reference import ENTRIES, MODULES, SPEC, SpecEntry, SpecField
 from typing_extensions import get_type_hints, is_typeddict
 
-from sagellm_protocol.defaults import defaults
+from sagellm_protocol import defaults
 
 # Deliberate departures from the reference, each for a reason given in the type's module.
 TAG_KEYS_REQUIRED = {

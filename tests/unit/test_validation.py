@@ -12,6 +12,7 @@ import pytest
 from annotated_types import Ge, Gt, Interval, Len, Lt, MaxLen, MinLen, MultipleOf, Predicate
 from typing_extensions import NotRequired, ReadOnly, TypedDict
 
+from sagellm_protocol._tree.analyse import analyze
 from sagellm_protocol.backend import DType
 from sagellm_protocol.constraints import DeviceStr, UUIDStr
 from sagellm_protocol.core import (
@@ -39,7 +40,6 @@ from sagellm_protocol.validation import (
     validate_by_name,
 )
 from sagellm_protocol.validation._compile import source_of
-from sagellm_protocol.validation._model import analyze
 
 
 class Tree(TypedDict, closed=True):
@@ -148,11 +148,20 @@ ISSUES: list[tuple[object, object, list[tuple[tuple[str | int, ...], str, str]]]
         _request(rank=2, world_size=2),
         [(("rank",), "invariant", "expected rank < world_size (2), got 2")],
     ),
-    # Invariants run only on an otherwise valid dict: the range issue hides the rank rule.
+    # Invariants run over the valid keys: a range issue elsewhere hides no rule.
     (
         Request,
         _request(rank=2, world_size=2, max_tokens=0),
-        [(("max_tokens",), "range", "expected an int > 0, got 0")],
+        [
+            (("max_tokens",), "range", "expected an int > 0, got 0"),
+            (("rank",), "invariant", "expected rank < world_size (2), got 2"),
+        ],
+    ),
+    # A rule that reads an invalid key is skipped, not guessed.
+    (
+        Request,
+        _request(rank=2, world_size="2"),
+        [(("world_size",), "type", "expected an int > 0 or None, got '2'")],
     ),
     (Request, _with_key(_request(), 7), [((), "type", "expected str keys, got the key 7")]),
     (
@@ -487,7 +496,7 @@ def test_sixteen_threads_share_one_compiled_validator() -> None:
         thread.join()
     assert [(ok, bad) for ok, bad, _ in results] == [(True, False)] * 16
     assert len({id(check) for _, _, check in results}) == 1
-    assert analyze(Fresh).fast is not None
+    assert analyze(Fresh).compiled is not None
 
 
 def test_generated_source_uses_specialised_checks() -> None:
@@ -495,7 +504,7 @@ def test_generated_source_uses_specialised_checks() -> None:
     assert "is str" in source
     assert ".keys() <= _keys" in source
     assert ".count(int)" in source
-    assert "_isfinite(sum(" in source
+    assert "_all_finite(" in source
 
 
 class _Hostile:

@@ -93,6 +93,9 @@ from .types import (
     SchedulerRequest,
 )
 
+__wire_namespace__ = "kv"
+"""Wire names of the types defined in this package are ``kv.<Name>`` (``kv.KVHandle``)."""
+
 __all__ = [
     "KV_ERROR_CATEGORIES",
     "RETRYABLE_KV_ERRORS",

@@ -13,6 +13,9 @@ from .._enum import StrEnum
 from .._registry import register_defaults
 from ..constraints import DeviceStr, JSONObject, NonNegativeFloat, PositiveFloat, PositiveInt
 
+__wire_namespace__ = ""
+"""The hook types keep root wire names (``KVHandle``), as in the original ``kv_hooks``."""
+
 __all__ = [
     "KVAllocateParams",
     "KVDType",

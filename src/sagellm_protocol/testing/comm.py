@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .._registry import INVARIANTS
+from .._defaults import with_defaults
+from .._tree.analyse import analyze
+from .._tree.nodes import TypedDictNode
 from ..comm import (
     CollectiveOpName,
     CollectiveRequest,
@@ -32,7 +34,6 @@ from ..comm import (
     P2PSendRequest,
     P2PSendResponse,
 )
-from ..defaults import with_defaults
 
 __all__ = ["ITEM_BYTES", "WORLD_GROUP_ID", "LoopbackCommBackend", "LoopbackWorld"]
 
@@ -422,8 +423,10 @@ def _reduce(reduce_op: str, vectors: list[list[float]], ranks: list[int]) -> lis
 
 def _check_invariants(tp: type, value: Mapping[str, Any]) -> None:
     """Raise ``ValueError`` for the first cross-field rule of ``tp`` that ``value`` breaks."""
-    for check in INVARIANTS.get(tp, []):
-        for path, message in check(value):
+    node = analyze(tp)
+    assert isinstance(node, TypedDictNode)
+    for rule in node.invariants:
+        for path, message in rule.check(value):
             where = ".".join(map(str, path))
             raise ValueError(f"invalid {tp.__name__}.{where}: {message}")
 

@@ -14,9 +14,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final, overload
 
+from .._defaults import with_defaults
 from ..constraints import DEVICE_FORMAT
 from ..core import Error
-from ..defaults import with_defaults
 from ..kv.enums import DType, EvictionPolicy, KVBlockState, Layout, MemoryTier
 from ..kv.errors import KVErrorCode
 from ..kv.hooks import (

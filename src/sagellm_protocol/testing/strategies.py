@@ -16,7 +16,8 @@ from typing import Any
 from hypothesis import strategies as st
 from typing_extensions import TypeForm
 
-from ..validation._model import (
+from .._tree.analyse import analyze
+from .._tree.nodes import (
     AnyNode,
     BoolNode,
     ChoiceNode,
@@ -28,7 +29,6 @@ from ..validation._model import (
     StrNode,
     TypedDictNode,
     UnionNode,
-    analyze,
 )
 
 __all__ = ["from_type", "json_values", "register_strategy"]
@@ -69,7 +69,7 @@ def from_type(tp: TypeForm[Any]) -> st.SearchStrategy[Any]:
 
 class _Builder:
     def __init__(self) -> None:
-        self.typed_dicts: dict[int, st.SearchStrategy[Any]] = {}
+        self.typed_dicts: dict[TypedDictNode, st.SearchStrategy[Any]] = {}
 
     def build(self, node: Node) -> st.SearchStrategy[Any]:
         if isinstance(node, AnyNode):
@@ -98,7 +98,7 @@ class _Builder:
         if isinstance(node, TypedDictNode):
             return self.typed_dict(node)
         assert isinstance(node, UnionNode)
-        members = [self.build(member) for member in node.members]
+        members = [self.build(option) for option in node.options]
         if node.nullable:
             members.append(st.none())
         return st.one_of(members)
@@ -107,11 +107,11 @@ class _Builder:
         registered = _REGISTERED.get(node.cls)
         if registered is not None:
             return registered
-        found = self.typed_dicts.get(id(node))
+        found = self.typed_dicts.get(node)
         if found is not None:
             return found
         # Deferred, so a recursive TypedDict refers to its own strategy instead of looping.
-        self.typed_dicts[id(node)] = st.deferred(lambda: strategy)
+        self.typed_dicts[node] = st.deferred(lambda: strategy)
         required = {f.name: self.build(f.node) for f in node.fields if f.required}
         optional = {f.name: self.build(f.node) for f in node.fields if not f.required}
         strategy: st.SearchStrategy[Any] = st.fixed_dictionaries(required, optional=optional)
@@ -119,7 +119,7 @@ class _Builder:
             strategy = strategy.map(lambda value: _repair(node, value)).filter(
                 lambda value: not _violations(node, value)
             )
-        self.typed_dicts[id(node)] = strategy
+        self.typed_dicts[node] = strategy
         return strategy
 
 
@@ -171,8 +171,8 @@ def _string(node: StrNode) -> st.SearchStrategy[Any]:
 
 def _choice(node: ChoiceNode) -> st.SearchStrategy[Any]:
     values: list[object] = [*sorted(node.strs), *sorted(node.ints), *node.bools]
-    values += [member for enum_type in node.enums for member in enum_type]
-    values += list(node.members)
+    values += [member for enum_type in node.enum_classes for member in enum_type]
+    values += list(node.enum_members)
     if node.none:
         values.append(None)
     return st.sampled_from(values)
@@ -180,32 +180,22 @@ def _choice(node: ChoiceNode) -> st.SearchStrategy[Any]:
 
 def _violations(node: TypedDictNode, value: Mapping[str, Any]) -> list[tuple[str | int, ...]]:
     found: list[tuple[str | int, ...]] = []
-    for check in node.invariants:
-        found += [tuple(path) for path, _ in check(value)]
+    for rule in node.invariants:
+        found += [tuple(path) for path, _ in rule.check(value)]
     return found
-
-
-def _group_ranks(value: dict[str, Any]) -> None:
-    """CommGroupInfo: distinct ranks, as many as ``world_size``."""
-    ranks = list(dict.fromkeys(value["ranks"])) or [0]
-    value["ranks"], value["world_size"] = ranks, len(ranks)
-
-
-_FIXES = {"sagellm_protocol.comm.CommGroupInfo": _group_ranks}
-"""Repairs of rules no generic fix meets, by the type's qualified name."""
 
 
 def _repair(node: TypedDictNode, value: dict[str, Any]) -> dict[str, Any]:
     """Make ``value`` respect ``node``'s invariants where a generic fix works.
 
-    A type-specific fix (:data:`_FIXES`) runs first. Then optional keys that a violation names
-    are dropped (absent keys take their defaults, which satisfy the rules); if that is not
-    enough, same-typed numeric fields are sorted into declaration order, which fixes the
-    "earlier field <= later field" rules (timestamps, start/end ranges).
+    Each rule's own repair (registered beside it) runs first. Then optional keys that a
+    violation names are dropped (absent keys take their defaults, which satisfy the rules); if
+    that is not enough, same-typed numeric fields are sorted into declaration order, which
+    fixes the "earlier field <= later field" rules (timestamps, start/end ranges).
     """
-    fix = _FIXES.get(f"{node.cls.__module__}.{node.cls.__qualname__}")
-    if fix is not None:
-        fix(value)
+    for rule in node.invariants:
+        if rule.repair is not None:
+            rule.repair(value)
     fields = {field.name: field for field in node.fields}
     for attempt in range(3):
         broken = _violations(node, value)

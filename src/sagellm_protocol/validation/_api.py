@@ -5,12 +5,13 @@ from typing import Any, TypeVar, cast
 
 from typing_extensions import TypeForm
 
+from .._tree.analyse import analyze
+from .._tree.nodes import LOCK, Node
 from ._compile import fast_checker
 from ._issues import Issue, ValidationError
-from ._model import LOCK, analyze
 from ._precise import collect
 
-__all__ = ["checker", "collect_issues", "is_valid", "validate"]
+__all__ = ["checker", "collect_issues", "is_valid", "node_accepts", "validate"]
 
 T = TypeVar("T")
 
@@ -66,6 +67,11 @@ def checker(tp: TypeForm[Any]) -> Callable[[object], bool]:
             return check
     except TypeError:
         return _make_checker(tp)
+
+
+def node_accepts(node: Node, value: object) -> bool:
+    """Whether ``value`` is valid for ``node``: the compiled checker, then the precise pass."""
+    return fast_checker(node)(value) or not collect(node, value, confirmed_invalid=True)
 
 
 def _make_checker(tp: object) -> Callable[[object], bool]:

@@ -2,16 +2,18 @@
 
 A compiled checker answers ``True`` only for valid values (it is sound); it may answer
 ``False`` for a valid value it cannot confirm cheaply (a ``dict`` subclass, a str enum member
-where a plain ``str`` is expected, a sum of floats that overflows), and then the precise pass
-decides. Any exception inside the generated code means "not confirmed".
+where a plain ``str`` is expected), and then the precise pass decides. Any exception inside the
+generated code means "not confirmed". The checker and its source are kept on the node.
 """
 
 import math
 import re
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
-from ._model import (
+from .._registry import Invariant
+from .._tree.analyse import reaches_recursive
+from .._tree.nodes import (
     LOCK,
     AnyNode,
     BoolNode,
@@ -24,58 +26,55 @@ from ._model import (
     StrNode,
     TypedDictNode,
     UnionNode,
-    is_unbounded,
 )
 
-__all__ = ["fast_checker", "field_scanner", "source_of"]
+__all__ = ["Generator", "fast_checker", "source_of"]
 
 _MAX_INLINE_DEPTH: Final = 8
 """Nested TypedDicts inlined into their parent's code up to this depth; deeper ones are calls."""
 
-_SOURCES: dict[int, str] = {}
-
 
 def fast_checker(node: Node) -> Callable[[object], bool]:
     """The compiled checker of ``node``: ``True`` means valid; it never raises."""
-    checker = node.fast
+    checker = node.compiled
     if checker is None:
         with LOCK:
-            checker = node.fast
+            checker = node.compiled
             if checker is None:
-                checker = node.fast = _Generator().compile(node)
+                checker = Generator().compile(node)
     return checker
-
-
-_SCANNERS: dict[int, Callable[[dict[str, object]], list[int]]] = {}
-
-
-def field_scanner(node: TypedDictNode) -> Callable[[dict[str, object]], list[int]]:
-    """For the precise pass: a compiled function listing the indexes of ``node.fields`` that are
-    missing (if required) or not confirmed valid in a ``dict`` whose keys are exact ``str``.
-    """
-    scanner = _SCANNERS.get(id(node))
-    if scanner is None:
-        with LOCK:
-            scanner = _SCANNERS.get(id(node))
-            if scanner is None:
-                scanner = _SCANNERS[id(node)] = _Generator().compile_scanner(node)
-    return scanner
 
 
 def source_of(node: Node) -> str:
     """The generated source of ``node``'s checker (for debugging and tests)."""
     fast_checker(node)
-    return _SOURCES[id(node)]
+    assert node.source is not None
+    return node.source
 
 
-class _Generator:
+def _all_finite(items: list[float] | tuple[float, ...]) -> bool:
+    """Whether a list of exact ints and floats holds no NaN or ±inf; the sum settles most lists."""
+    try:
+        if math.isfinite(sum(items)):
+            return True
+    except OverflowError:  # an int beyond float's range: valid, and finite
+        pass
+    return all(type(item) is int or math.isfinite(item) for item in items)
+
+
+def _exact_str_keys(x: str) -> str:
+    """Code: every key of the dict ``x`` is exactly a ``str``."""
+    return f"[*map(type, {x})].count(str) == len({x})"
+
+
+class Generator:
+    """Writes the source of one checker (and the functions it calls) and compiles it."""
+
     def __init__(self) -> None:
-        self.namespace: dict[str, object] = {
-            "_isfinite": math.isfinite,
-        }
+        self.namespace: dict[str, object] = {"_all_finite": _all_finite}
         self.functions: list[str] = []
-        self.typed_dicts: dict[int, str] = {}
-        self.constants: dict[int, str] = {}
+        self.typed_dicts: dict[TypedDictNode, str] = {}
+        self.constants: dict[object, str] = {}
         self.counter = 0
 
     def name(self, prefix: str) -> str:
@@ -83,14 +82,14 @@ class _Generator:
         return f"{prefix}{self.counter}"
 
     def const(self, value: object, prefix: str = "_c") -> str:
-        key = id(value)
-        found = self.constants.get(key)
+        found = self.constants.get(value)
         if found is None:
-            found = self.constants[key] = self.name(prefix)
+            found = self.constants[value] = self.name(prefix)
             self.namespace[found] = value
         return found
 
     def compile(self, node: Node) -> Callable[[object], bool]:
+        """Compile ``node``'s checker and keep it, and its source, on the node."""
         body = self.statements(node, "v", 2, ())
         lines = [
             "def _check(v):",
@@ -100,66 +99,49 @@ class _Generator:
             "    except Exception:",
             "        return False",
         ]
-        source = "\n\n".join([*self.functions, "\n".join(lines)]) + "\n"
-        code = compile(source, f"<sagellm_protocol validator of {_label(node)}>", "exec")
-        exec(code, self.namespace)
-        _SOURCES[id(node)] = source
-        checker = self.namespace["_check"]
-        assert callable(checker)
+        checker = cast(
+            Callable[[object], bool], self.define("_check", lines, f"validator of {_label(node)}")
+        )
+        node.source = self.source(lines)
+        node.compiled = checker
         return checker
 
-    def compile_scanner(self, node: TypedDictNode) -> Callable[[dict[str, object]], list[int]]:
-        missing = self.const(object(), "_missing")
-        lines = ["def _scan(d):", "    bad = []"]
-        for index, field in enumerate(node.fields):
-            check = self.expr(field.node, "x")
-            lines += [f"    x = d.get({field.name!r}, {missing})", f"    if x is {missing}:"]
-            lines.append(f"        bad.append({index})" if field.required else "        pass")
-            if check != "True":
-                lines += [
-                    "    else:",
-                    "        try:",
-                    f"            if not ({check}):",
-                    f"                bad.append({index})",
-                    "        except Exception:",
-                    f"            bad.append({index})",
-                ]
-        lines.append("    return bad")
-        source = "\n\n".join([*self.functions, "\n".join(lines)]) + "\n"
-        exec(
-            compile(source, f"<sagellm_protocol field scanner of {node.name}>", "exec"),
-            self.namespace,
-        )
-        scanner = self.namespace["_scan"]
-        assert callable(scanner)
-        return scanner
+    def source(self, lines: list[str]) -> str:
+        return "\n\n".join([*self.functions, "\n".join(lines)]) + "\n"
+
+    def define(self, name: str, lines: list[str], label: str) -> Callable[..., object]:
+        """Compile the function ``name`` written as ``lines`` (and the helpers it calls)."""
+        code = compile(self.source(lines), f"<sagellm_protocol {label}>", "exec")
+        exec(code, self.namespace)
+        function = self.namespace[name]
+        assert callable(function)
+        return function
 
     # Statements: fail with ``return False``.
 
-    def statements(self, node: Node, var: str, indent: int, inlining: tuple[int, ...]) -> list[str]:
+    def statements(
+        self, node: Node, var: str, indent: int, inlining: tuple[Node, ...]
+    ) -> list[str]:
         pad = "    " * indent
         if isinstance(node, TypedDictNode) and self.inlinable(node, inlining):
-            return self.typed_dict_body(node, var, indent, (*inlining, id(node)))
-        if isinstance(node, UnionNode) and node.nullable and len(node.members) == 1:
-            inner = self.statements(node.members[0], var, indent + 1, inlining)
+            return self.typed_dict_body(node, var, indent, (*inlining, node))
+        if isinstance(node, UnionNode) and node.nullable and len(node.options) == 1:
+            inner = self.statements(node.options[0], var, indent + 1, inlining)
             return [f"{pad}if {var} is not None:", *inner]
         if isinstance(node, ListNode | DictNode) and self.loopable(node, inlining):
             # A loop with the element's checks inlined: no call per element.
             element = self.name("_e")
             if isinstance(node, ListNode):
                 kind = "tuple" if node.is_tuple else "list"
-                head = f"type({var}) is not {kind}"
+                shape = f"type({var}) is {kind}"
                 iterate = var
             else:
-                head = f"type({var}) is not dict or [*map(type, {var})].count(str) != len({var})"
+                shape = f"type({var}) is dict and {_exact_str_keys(var)}"
                 iterate = f"{var}.values()"
-            if node.min_len is not None:
-                head += f" or len({var}) < {node.min_len}"
-            if node.max_len is not None:
-                head += f" or len({var}) > {node.max_len}"
+            shape += _length(var, node.min_len, node.max_len)
             item = node.item if isinstance(node, ListNode) else node.value
             return [
-                f"{pad}if {head}:",
+                f"{pad}if not ({shape}):",
                 f"{pad}    return False",
                 f"{pad}for {element} in {iterate}:",
                 *self.statements(item, element, indent + 1, inlining),
@@ -167,33 +149,31 @@ class _Generator:
         check = self.expr(node, var)
         return [] if check == "True" else [f"{pad}if not ({check}):", f"{pad}    return False"]
 
-    def loopable(self, node: ListNode | DictNode, inlining: tuple[int, ...]) -> bool:
+    def loopable(self, node: ListNode | DictNode, inlining: tuple[Node, ...]) -> bool:
         item = node.item if isinstance(node, ListNode) else node.value
-        if isinstance(item, UnionNode) and item.nullable and len(item.members) == 1:
-            item = item.members[0]
+        if isinstance(item, UnionNode) and item.nullable and len(item.options) == 1:
+            item = item.options[0]
         return isinstance(item, TypedDictNode) and self.inlinable(item, inlining)
 
-    def inlinable(self, node: TypedDictNode, inlining: tuple[int, ...]) -> bool:
+    def inlinable(self, node: TypedDictNode, inlining: tuple[Node, ...]) -> bool:
         return (
-            id(node) not in inlining
+            node not in inlining
             and len(inlining) < _MAX_INLINE_DEPTH
-            and not (is_unbounded(node))
+            and not reaches_recursive(node)
         )
 
     def typed_dict_body(
-        self, node: TypedDictNode, var: str, indent: int, inlining: tuple[int, ...]
+        self, node: TypedDictNode, var: str, indent: int, inlining: tuple[Node, ...]
     ) -> list[str]:
         pad = "    " * indent
         lines = [f"{pad}if type({var}) is not dict:", f"{pad}    return False"]
+        declared = self.const(node.declared, "_keys")
         if node.extra is None:
-            declared = self.const(node.declared, "_keys")
             lines += [f"{pad}if not {var}.keys() <= {declared}:", f"{pad}    return False"]
         else:
-            declared = self.const(node.declared, "_keys")
             # Undeclared keys (vendor extensions) are rare: check key types only then.
             lines += [
-                f"{pad}if not ({var}.keys() <= {declared}"
-                f" or [*map(type, {var})].count(str) == len({var})):",
+                f"{pad}if not ({var}.keys() <= {declared} or {_exact_str_keys(var)}):",
                 f"{pad}    return False",
             ]
             if not isinstance(node.extra, AnyNode):
@@ -216,18 +196,22 @@ class _Generator:
                         f"{pad}    {item} = {var}[{field.name!r}]",
                         *inner,
                     ]
-        for check in node.invariants:
-            lines += [
-                f"{pad}for _ in {self.const(check, '_inv')}({var}):",
-                f"{pad}    return False",
-            ]
+        lines += [line for rule in node.invariants for line in self.invariant(rule, var, pad)]
         return lines
 
+    def invariant(self, rule: Invariant, var: str, pad: str) -> list[str]:
+        if rule.holds is not None:
+            return [
+                f"{pad}if not {self.const(rule.holds, '_holds')}({var}):",
+                f"{pad}    return False",
+            ]
+        return [f"{pad}for _ in {self.const(rule.check, '_inv')}({var}):", f"{pad}    return False"]
+
     def typed_dict_function(self, node: TypedDictNode) -> str:
-        found = self.typed_dicts.get(id(node))
+        found = self.typed_dicts.get(node)
         if found is None:
-            found = self.typed_dicts[id(node)] = self.name(f"_td_{node.name}_")
-            body = self.typed_dict_body(node, "d", 1, (id(node),))
+            found = self.typed_dicts[node] = self.name(f"_td_{node.name}_")
+            body = self.typed_dict_body(node, "d", 1, (node,))
             self.functions.append("\n".join([f"def {found}(d):", *body, "    return True"]))
         return found
 
@@ -260,7 +244,7 @@ class _Generator:
             return f"(type({x}) is {kind}{length}{self.items(node.item, x, x)})"
         if isinstance(node, DictNode):
             return (
-                f"(type({x}) is dict and [*map(type, {x})].count(str) == len({x})"
+                f"(type({x}) is dict and {_exact_str_keys(x)}"
                 f"{_length(x, node.min_len, node.max_len)}"
                 f"{self.items(node.value, f'{x}.values()', x)})"
             )
@@ -291,15 +275,10 @@ class _Generator:
         return f"(({as_float}) or ({as_int}))"
 
     def string(self, node: StrNode, x: str) -> str:
-        parts = [f"type({x}) is str"]
-        if node.min_len is not None:
-            parts.append(f"len({x}) >= {node.min_len}")
-        if node.max_len is not None:
-            parts.append(f"len({x}) <= {node.max_len}")
+        text = f"type({x}) is str{_length(x, node.min_len, node.max_len)}"
         for fmt in node.formats:
-            matcher = self.const(re.compile(fmt.pattern).fullmatch, "_fmt")
-            parts.append(f"{matcher}({x}) is not None")
-        return "(" + " and ".join(parts) + ")"
+            text += f" and {self.const(re.compile(fmt.pattern).fullmatch, '_fmt')}({x}) is not None"
+        return f"({text})"
 
     def choice(self, node: ChoiceNode, x: str) -> str:
         parts: list[str] = []
@@ -310,8 +289,8 @@ class _Generator:
         if node.ints:
             parts.append(f"(type({x}) is int and {x} in {self.const(node.ints, '_ints')})")
         parts += [f"{x} is {value!r}" for value in node.bools]
-        parts += [f"type({x}) is {self.const(cls, '_enum')}" for cls in node.enums]
-        parts += [f"{x} is {self.const(member, '_member')}" for member in node.members]
+        parts += [f"type({x}) is {self.const(cls, '_enum')}" for cls in node.enum_classes]
+        parts += [f"{x} is {self.const(member, '_member')}" for member in node.enum_members]
         if node.none:
             parts.append(f"{x} is None")
         return "(" + " or ".join(parts) + ")" if parts else "False"
@@ -325,7 +304,7 @@ class _Generator:
             self.functions.append(f"{dispatch} = {{{entries}}}")
             check = f"(type({x}) is dict and {dispatch}[{x}[{node.tag!r}]]({x}))"
         else:
-            check = "(" + " or ".join(self.expr(m, x) for m in node.members) + ")"
+            check = "(" + " or ".join(self.expr(m, x) for m in node.options) + ")"
         return f"({x} is None or {check})" if node.nullable else check
 
     def items(self, item: Node, items: str, container: str) -> str:
@@ -339,7 +318,7 @@ class _Generator:
                 text = (
                     f" and (({types} := [*map(type, {items})]).count(float) == {size}"
                     f" or {types}.count(float) + {types}.count(int) == {size})"
-                    f" and _isfinite(sum({items}))"
+                    f" and _all_finite({items})"
                 )
             else:
                 text = f" and [*map(type, {items})].count(int) == {size}"
@@ -349,16 +328,11 @@ class _Generator:
             return text
         if isinstance(item, StrNode) and not item.formats and not _has_length(item):
             return f" and [*map(type, {items})].count(str) == {size}"
-        if (
-            isinstance(item, ChoiceNode)
-            and item.strs
-            and not (item.ints or item.bools or item.none or item.members)
-            and all(issubclass(cls, str) for cls in item.enums)
-        ):
+        if isinstance(item, ChoiceNode) and item.only_strings:
             types = self.name("_t")
             counts = " + ".join(
                 [f"{types}.count(str)"]
-                + [f"{types}.count({self.const(cls, '_enum')})" for cls in item.enums]
+                + [f"{types}.count({self.const(cls, '_enum')})" for cls in item.enum_classes]
             )
             return (
                 f" and (({types} := [*map(type, {items})]).count(str) == {size}"

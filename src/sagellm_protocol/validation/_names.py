@@ -1,35 +1,21 @@
-"""Protocol types by wire name (``"Request"``, ``"kv.KVHandle"``), found by scanning ``__all__``."""
+"""Protocol types by wire name (``"Request"``, ``"kv.KVHandle"``), found in the package's modules.
+
+A type's wire name is its name, prefixed by the wire namespace of the module that defines it:
+a module's ``__wire_namespace__``, else its package's (``sagellm_protocol.kv`` says ``"kv"``;
+``kv.hooks``, the original top-level ``kv_hooks``, says ``""``).
+"""
 
 import importlib
-import importlib.util
+import sys
 import threading
-import types
-from typing import Any, Final, Union, cast, get_args, get_origin
+from typing import Any, Final, cast
 
-from typing_extensions import TypeForm, is_typeddict
+from typing_extensions import TypeForm
 
+from .._tree.analyse import is_payload_type
 from ._api import validate
 
 __all__ = ["type_by_name", "type_names", "validate_by_name"]
-
-_ROOT_MODULES: Final = (
-    "core",
-    "sampling",
-    "backend",
-    "version",
-    "ports",
-    "hetero",
-    "pd",
-    "comm",
-    "compression",
-    "operators",
-    "openai",
-    "kv.hooks",
-)
-"""Modules whose types have root names; ``kv.hooks`` is the original top-level ``kv_hooks``."""
-
-_KV_MODULES: Final = ("kv.enums", "kv.errors", "kv.metrics", "kv.types", "kv.operations")
-"""Modules whose types are named ``kv.<Name>``, as ``sagellm_protocol.kv`` exports them."""
 
 _PACKAGE: Final = __name__.rsplit(".", 2)[0]
 
@@ -37,32 +23,33 @@ _lock = threading.Lock()
 _names: dict[str, object] = {}
 
 
+def _namespace(module_name: str) -> str:
+    while True:
+        found = vars(sys.modules[module_name]).get("__wire_namespace__")
+        if isinstance(found, str) or "." not in module_name:
+            return found or ""
+        module_name = module_name.rpartition(".")[0]
+
+
 def _scan() -> dict[str, object]:
-    """Name -> type of every TypedDict (and union of TypedDicts) in the domain modules.
+    """Name -> type of every TypedDict (and union alias of them) the package's modules define.
 
-    Modules that do not exist (yet) are skipped; the first module listed wins a clash.
+    The modules are those ``import sagellm_protocol`` loads, in name order; a TypedDict is
+    named where it is defined, a union alias where it is first exported.
     """
+    importlib.import_module(_PACKAGE)
     found: dict[str, object] = {}
-    for prefix, modules in (("", _ROOT_MODULES), ("kv.", _KV_MODULES)):
-        for module_name in modules:
-            qualified = f"{_PACKAGE}.{module_name}"
-            if importlib.util.find_spec(qualified) is None:
+    for module_name in sorted(name for name in sys.modules if name.startswith(f"{_PACKAGE}.")):
+        module = sys.modules[module_name]
+        prefix = _namespace(module_name)
+        for name in getattr(module, "__all__", ()):
+            value = vars(module).get(name)
+            if not is_payload_type(value):
                 continue
-            module = importlib.import_module(qualified)
-            for name in getattr(module, "__all__", ()):
-                value = getattr(module, name, None)
-                if _is_payload_type(value):
-                    found.setdefault(prefix + name, value)
+            # A TypedDict (a class) is named where it is defined; a union alias has no module.
+            if not isinstance(value, type) or value.__module__ == module_name:
+                found.setdefault(f"{prefix}.{name}" if prefix else name, value)
     return found
-
-
-def _is_payload_type(value: object) -> bool:
-    if is_typeddict(value):
-        return True
-    if get_origin(value) is Union or isinstance(value, types.UnionType):
-        members = [m for m in get_args(value) if m is not type(None)]
-        return bool(members) and all(is_typeddict(m) for m in members)
-    return False
 
 
 def _all_names() -> dict[str, object]:

@@ -4,14 +4,18 @@ It is iterative (containers are generator frames on an explicit stack), so no ne
 exhaust the interpreter stack; it reads containers through the builtin types' own methods, so
 ``dict``/``list`` subclasses run none of their overrides; and it skips every subtree that the
 compiled checker of its node confirms, so an invalid value costs little more than a valid one.
+Untrusting (``trust_compiled=False``, for tests) it runs no compiled code at all: every rule is
+then checked by the interpreted definitions in ``_tree.rules``.
 """
 
-from collections.abc import Iterator
-from typing import Final, TypeAlias, cast
+from collections.abc import Iterator, Mapping
+from typing import Any, Final, TypeAlias, cast
 
-from ._compile import fast_checker, field_scanner
-from ._issues import Issue, Path, short_repr
-from ._model import (
+from .._registry import Invariant
+from .._tree.analyse import reaches_recursive
+from .._tree.describe import expected
+from .._tree.nodes import (
+    LOCK,
     AnyNode,
     BoolNode,
     ChoiceNode,
@@ -23,9 +27,18 @@ from ._model import (
     StrNode,
     TypedDictNode,
     UnionNode,
-    describe,
-    is_unbounded,
 )
+from .._tree.rules import (
+    bounds_hold,
+    could_be,
+    has_exact_str_keys,
+    is_chosen,
+    is_missing,
+    length_fits,
+    tag_option,
+)
+from ._compile import Generator, fast_checker
+from ._issues import Issue, Path, short_repr
 
 __all__ = ["collect"]
 
@@ -36,35 +49,65 @@ _LEAVES: Final = frozenset({NoneNode, BoolNode, NumberNode, StrNode, ChoiceNode}
 _MISSING: Final = object()
 
 
-def collect(node: Node, value: object, *, confirmed_invalid: bool = False) -> list[Issue]:
+def collect(
+    node: Node, value: object, *, confirmed_invalid: bool = False, trust_compiled: bool = True
+) -> list[Issue]:
     """Every issue of ``value`` against ``node``, in a stable order; ``[]`` when it is valid.
 
     ``confirmed_invalid`` skips the compiled pre-check of the root (the caller just ran it).
+    ``trust_compiled=False`` runs no compiled code: an independent check of the compiler.
     """
-    walk = _Walk()
+    walk = _Walk(trust_compiled)
     try:
-        walk.run(node, value, (), precheck=not confirmed_invalid)
+        walk.run(node, value, (), precheck=trust_compiled and not confirmed_invalid)
     except RecursionError:  # only an ambiguous union inside a recursive type nests calls
         walk.issues.append(Issue((), "type", "expected a value nested less deeply, got deeper"))
     return walk.issues
 
 
-class _Walk:
-    __slots__ = ("active", "done", "issues", "structural")
+class _Skipped(Exception):
+    """An invariant read a key whose value is invalid: the rule is skipped, not guessed."""
 
-    def __init__(self) -> None:
+
+class _ValidKeys(Mapping[str, object]):
+    """A dict's keys as an invariant may read them: reading an invalid one skips the rule."""
+
+    __slots__ = ("invalid", "present")
+
+    def __init__(self, present: dict[str, object], invalid: set[str | int]) -> None:
+        self.present = present
+        self.invalid = invalid
+
+    def __getitem__(self, key: str) -> object:
+        if key in self.invalid:
+            raise _Skipped
+        return self.present[key]
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.invalid:
+            raise _Skipped
+        return key in self.present
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key in self.present if key not in self.invalid)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Walk:
+    __slots__ = ("active", "done", "issues", "trust")
+
+    def __init__(self, trust: bool) -> None:
+        self.trust = trust
         self.issues: list[Issue] = []
-        self.structural = 0
-        """Issues other than invariants: a dict's invariants run only if none appeared inside."""
-        self.active: set[tuple[int, int]] | None = None
+        self.active: set[tuple[int, Node]] | None = None
         """Containers being walked under a recursive type, to report cycles instead of looping."""
-        self.done: set[tuple[int, int]] | None = None
+        self.done: set[tuple[int, Node]] | None = None
         """(value, node) pairs walked under a recursive type: shared subtrees are walked once."""
 
     def add(self, path: Path, code: str, message: str) -> None:
         self.issues.append(tuple.__new__(Issue, (path, code, message)))
-        if code != "invariant":
-            self.structural += 1
 
     def run(self, node: Node, value: object, path: Path, *, precheck: bool) -> None:
         frame = self.visit(node, value, path, precheck)
@@ -80,34 +123,38 @@ class _Walk:
             if frame is not None:
                 stack.append(frame)
 
+    def confirmed(self, node: Node, value: object) -> bool:
+        """Whether the compiled checker, when trusted, confirms ``value``."""
+        return self.trust and fast_checker(node)(value)
+
     def visit(self, node: Node, value: object, path: Path, precheck: bool) -> Iterator[Work] | None:
         """Check a leaf now; for a container return the frame that walks it."""
         kind = type(node)
         if kind is AnyNode:
             return None
         if kind in _LEAVES:
-            if not fast_checker(node)(value):
+            if not self.confirmed(node, value):
                 self.leaf(node, value, path)
             return None
-        if node.unbounded or (node.unbounded is None and is_unbounded(node)):
+        if reaches_recursive(node):
             if not isinstance(value, list | tuple | dict):
                 return self.container(node, value, path)
-            key = (id(value), id(node))
+            key = (id(value), node)
             if self.active is None or self.done is None:
                 self.active, self.done = set(), set()
             if key in self.active:
-                self.add(path, "type", f"expected {_describe(node)}, got a reference cycle")
+                self.add(path, "type", f"expected {expected(node)}, got a reference cycle")
                 return None
             if key in self.done:
                 return None
             self.done.add(key)
             frame = self.container(node, value, path)
             return None if frame is None else self.tracked(key, frame)
-        if precheck and fast_checker(node)(value):
+        if precheck and self.confirmed(node, value):
             return None
         return self.container(node, value, path)
 
-    def tracked(self, key: tuple[int, int], frame: Iterator[Work]) -> Iterator[Work]:
+    def tracked(self, key: tuple[int, Node], frame: Iterator[Work]) -> Iterator[Work]:
         active = self.active
         assert active is not None
         active.add(key)
@@ -125,7 +172,7 @@ class _Walk:
         return self.union(node, value, path)
 
     def expect(self, node: Node, value: object, path: Path, code: str = "type") -> None:
-        self.add(path, code, f"expected {_describe(node)}, got {short_repr(value)}")
+        self.add(path, code, f"expected {expected(node)}, got {short_repr(value)}")
 
     # Leaves.
 
@@ -137,16 +184,15 @@ class _Walk:
             if not issubclass(kind, str):
                 self.expect(node, value, path)
                 return
-            text = str.__str__(value)
-            size = len(text)
-            if (node.min_len is not None and size < node.min_len) or (
-                node.max_len is not None and size > node.max_len
-            ):
-                self.add(path, "length", f"expected {_describe(node)}, got a str of length {size}")
+            text = str.__str__(cast(str, value))
+            if not length_fits(node, len(text)):
+                self.add(
+                    path, "length", f"expected {expected(node)}, got a str of length {len(text)}"
+                )
             elif not all(fmt.matches(text) for fmt in node.formats):
                 self.expect(node, value, path, "format")
         elif isinstance(node, ChoiceNode):
-            if not _chosen(node, value):
+            if not is_chosen(node, value):
                 self.expect(node, value, path, "literal")
         elif isinstance(node, BoolNode):
             if kind is not bool:
@@ -164,31 +210,22 @@ class _Walk:
         else:
             self.expect(node, value, path)
             return
-        # ``number`` is an exact int or a finite float now: the compiled check is the bounds check.
-        if not fast_checker(node)(number):
+        if not bounds_hold(node, number):
             self.expect(node, value, path, "range")
 
     # Containers: each handler checks what it can at once and returns a frame (a generator
     # yielding the work inside) only when nested containers remain to be walked.
 
     def sequence(self, node: ListNode, value: object, path: Path) -> Iterator[Work] | None:
-        if node.is_tuple:
-            if not isinstance(value, tuple):
-                self.expect(node, value, path)
-                return None
-            items = tuple.__iter__(value)
-            size = tuple.__len__(value)
-        else:
-            if not isinstance(value, list):
-                self.expect(node, value, path)
-                return None
-            items = list.__iter__(value)
-            size = list.__len__(value)
-        if (node.min_len is not None and size < node.min_len) or (
-            node.max_len is not None and size > node.max_len
-        ):
-            kind = "tuple" if node.is_tuple else "list"
-            self.add(path, "length", f"expected {_describe(node)}, got a {kind} of length {size}")
+        kind: Any = tuple if node.is_tuple else list
+        if not isinstance(value, kind):
+            self.expect(node, value, path)
+            return None
+        items: Iterator[object] = kind.__iter__(value)  # the builtin's own: no override runs
+        size: int = kind.__len__(value)
+        if not length_fits(node, size):
+            spelled = kind.__name__
+            self.add(path, "length", f"expected {expected(node)}, got a {spelled} of length {size}")
         return self.each(node.item, enumerate(items), path)
 
     def mapping(self, node: DictNode, value: object, path: Path) -> Iterator[Work] | None:
@@ -196,10 +233,8 @@ class _Walk:
             self.expect(node, value, path)
             return None
         size = dict.__len__(value)
-        if (node.min_len is not None and size < node.min_len) or (
-            node.max_len is not None and size > node.max_len
-        ):
-            self.add(path, "length", f"expected {_describe(node)}, got an object of {size} keys")
+        if not length_fits(node, size):
+            self.add(path, "length", f"expected {expected(node)}, got an object of {size} keys")
         return self.each(node.value, iter(self.string_keys(value, path)), path)
 
     def string_keys(self, value: object, path: Path) -> list[tuple[str, object]]:
@@ -207,7 +242,7 @@ class _Walk:
         entries: list[tuple[str, object]] = []
         for key, item in dict.items(cast(dict[object, object], value)):
             if issubclass(type(key), str):
-                entries.append((str.__str__(key), item))
+                entries.append((str.__str__(cast(str, key)), item))
             else:
                 self.add(path, "type", f"expected str keys, got the key {short_repr(key)}")
         return entries
@@ -221,13 +256,17 @@ class _Walk:
         if type(node) is AnyNode:
             return None
         if type(node) in _LEAVES:
-            fast = fast_checker(node)
-            for key, item in entries:
-                if not fast(item):
+            if self.trust:
+                fast = fast_checker(node)
+                for key, item in entries:
+                    if not fast(item):
+                        self.leaf(node, item, (*path, key))
+            else:
+                for key, item in entries:
                     self.leaf(node, item, (*path, key))
             return None
-        if is_unbounded(node):
-            return ((node, item, (*path, key), True) for key, item in entries)
+        if reaches_recursive(node) or not self.trust:
+            return ((node, item, (*path, key), self.trust) for key, item in entries)
         fast = fast_checker(node)
         return ((node, item, (*path, key), False) for key, item in entries if not fast(item))
 
@@ -235,35 +274,31 @@ class _Walk:
         if not isinstance(value, dict):
             self.expect(node, value, path)
             return None
-        before = self.structural
+        start = len(self.issues)
         present: dict[str, object]
-        if type(value) is dict and [*map(type, value)].count(str) == len(value):
+        if type(value) is dict and has_exact_str_keys(value):
             present = value  # exact str keys: lookups run no user code
         else:
             # A plain copy with the str keys: invariants then read a dict whose overrides can't run.
             present = dict(self.string_keys(value, path))
-        bad = field_scanner(node)(present)
+        bad = _field_scanner(node)(present) if self.trust else range(len(node.fields))
         unknown: list[str] = []
         if len(present) > len(node.declared) or not node.declared.issuperset(present):
             unknown = [key for key in present if key not in node.declared]
         if not bad and not unknown:
-            if node.invariants and self.structural == before:
-                self.invariants(node, present, path)
+            self.invariants(node, present, path, start)
             return None
-        plan = _plan(node)
-        for index in bad:
-            if plan[index][2] is _NESTED and plan[index][0] in present:
-                # Containers to walk: a frame, so the issues stay in declaration order.
-                return self.fields(node, present, path, bad, unknown, before)
-        if unknown and node.extra is not None and not isinstance(node.extra, AnyNode):
-            return self.fields(node, present, path, bad, unknown, before)
+        plan = _field_plan(node)
+        typed_extra = node.extra is not None and not isinstance(node.extra, AnyNode)
+        if (unknown and typed_extra) or any(
+            plan[index][2] is _NESTED and plan[index][0] in present for index in bad
+        ):
+            # Containers to walk: a frame, so the issues stay in declaration order.
+            return self.fields(node, present, path, bad, unknown, start)
         for index in bad:  # only leaves, flat containers and missing keys: done at once
             self.field(plan[index], present, path)
-        if node.extra is None:
-            for key in unknown:
-                self.add((*path, key), "extra", f"unknown key ({node.name} is closed)")
-        if self.structural == before:
-            self.invariants(node, present, path)
+        self.unknown_keys(node, unknown, path)
+        self.invariants(node, present, path, start)
         return None
 
     def field(
@@ -290,74 +325,89 @@ class _Walk:
         node: TypedDictNode,
         present: dict[str, object],
         path: Path,
-        bad: list[int],
+        bad: list[int] | range,
         unknown: list[str],
-        before: int,
+        start: int,
     ) -> Iterator[Work]:
-        """Issues of the failing fields in declaration order, then unknown keys, then invariants.
-
-        Invariants run only if no structural issue appeared in this dict since ``before``.
-        """
-        plan = _plan(node)
+        """Issues of the failing fields in declaration order, then unknown keys, then invariants."""
+        plan = _field_plan(node)
         for index in bad:
             work = self.field(plan[index], present, path)
             if work is not None:
                 yield work
+        if node.extra is None or isinstance(node.extra, AnyNode):
+            self.unknown_keys(node, unknown, path)
+        else:
+            for key in unknown:
+                yield node.extra, present[key], (*path, key), self.trust
+        self.invariants(node, present, path, start)
+
+    def unknown_keys(self, node: TypedDictNode, unknown: list[str], path: Path) -> None:
         if node.extra is None:
             for key in unknown:
                 self.add((*path, key), "extra", f"unknown key ({node.name} is closed)")
-        elif not isinstance(node.extra, AnyNode):
-            for key in unknown:
-                yield node.extra, present[key], (*path, key), True
-        if self.structural == before:
-            self.invariants(node, present, path)
 
-    def invariants(self, node: TypedDictNode, value: dict[str, object], path: Path) -> None:
-        for check in node.invariants:
-            try:
-                for where, message in check(value):
-                    self.add((*path, *where), "invariant", str(message))
-            except Exception as error:  # a broken rule must not hide the value's other issues
-                name = getattr(check, "__name__", "invariant")
-                self.add(path, "invariant", f"{name} failed: {type(error).__name__}")
+    def invariants(
+        self, node: TypedDictNode, present: dict[str, object], path: Path, start: int
+    ) -> None:
+        """Run ``node``'s invariants over its valid keys (issues from ``start`` on are its own).
+
+        A rule that reads a key whose value has an issue is skipped: its verdict would be a guess.
+        """
+        if not node.invariants:
+            return
+        depth = len(path)
+        invalid = {issue.path[depth] for issue in self.issues[start:] if len(issue.path) > depth}
+        view: Mapping[str, Any] = _ValidKeys(present, invalid) if invalid else present
+        for rule in node.invariants:
+            self.invariant(rule, view, path)
+
+    def invariant(self, rule: Invariant, value: Mapping[str, Any], path: Path) -> None:
+        try:
+            for where, message in rule.check(value):
+                self.add((*path, *where), "invariant", str(message))
+        except _Skipped:
+            pass
+        except Exception as error:  # a broken rule must not hide the value's other issues
+            self.add(path, "invariant", f"{rule.name} failed: {type(error).__name__}")
 
     def union(self, node: UnionNode, value: object, path: Path) -> Iterator[Work] | None:
-        """Check a union's value through its one plausible member (a flat union never nests)."""
+        """Check a union's value through its one plausible option (a flat union never nests)."""
         if value is None:
             if not node.nullable:
                 self.expect(node, value, path)
             return None
         if node.tag is not None:
             return self.tagged(node, value, path)
-        candidates = [member for member in node.members if _could_be(member, value)]
+        candidates = [option for option in node.options if could_be(option, value)]
         if len(candidates) == 1:
             return self.visit(candidates[0], value, path, False)
         if not candidates:
             self.expect(node, value, path)
-        elif not any(_valid(member, value) for member in candidates):
+        elif not any(self.valid(option, value) for option in candidates):
             self.expect(node, value, path, "union")
         return None
+
+    def valid(self, node: Node, value: object) -> bool:
+        return self.confirmed(node, value) or not collect(
+            node, value, confirmed_invalid=True, trust_compiled=self.trust
+        )
 
     def tagged(self, node: UnionNode, value: object, path: Path) -> Iterator[Work] | None:
         if not isinstance(value, dict):
             self.expect(node, value, path)
             return None
         assert node.tag is not None
-        tag: object = _MISSING
-        for key, item in dict.items(value):
-            if issubclass(type(key), str) and str.__str__(key) == node.tag:
-                tag = item
+        tag, option = tag_option(node, value)
         where = (*path, node.tag)
-        if tag is _MISSING:
-            shown = ", ".join(repr(name) for name in node.by_tag)
+        shown = ", ".join(repr(name) for name in node.by_tag)
+        if is_missing(tag):
             self.add(where, "missing", f"required tag key is missing: expected one of {shown}")
             return None
-        member = node.by_tag.get(str.__str__(tag)) if issubclass(type(tag), str) else None
-        if member is None:
-            shown = ", ".join(repr(name) for name in node.by_tag)
+        if option is None:
             self.add(where, "literal", f"expected one of {shown}, got {short_repr(tag)}")
             return None
-        return self.visit(member, value, path, False)
+        return self.visit(option, value, path, False)
 
 
 _LEAF: Final = "leaf"
@@ -367,16 +417,12 @@ _FLAT: Final = "flat"
 _NESTED: Final = "nested"
 """A field holding containers: walked in a frame of its own."""
 
-_Plan: TypeAlias = tuple[tuple[str, Node, str], ...]
-_PLANS: dict[int, _Plan] = {}
-_DESCRIPTIONS: dict[int, str] = {}
 
-
-def _plan(node: TypedDictNode) -> _Plan:
-    """Each field's name, node and how the precise pass checks it."""
-    plan = _PLANS.get(id(node))
+def _field_plan(node: TypedDictNode) -> tuple[tuple[str, Node, str], ...]:
+    """Each field's name, node and how the precise pass checks it (kept on the node)."""
+    plan = node.field_plan
     if plan is None:
-        plan = _PLANS[id(node)] = tuple((f.name, f.node, _mode(f.node)) for f in node.fields)
+        plan = node.field_plan = tuple((f.name, f.node, _mode(f.node)) for f in node.fields)
     return plan
 
 
@@ -395,49 +441,34 @@ def _mode(node: Node) -> str:
     return _NESTED
 
 
-def _describe(node: Node) -> str:
-    text = _DESCRIPTIONS.get(id(node))
-    if text is None:
-        text = _DESCRIPTIONS[id(node)] = describe(node)
-    return text
+def _field_scanner(node: TypedDictNode) -> Any:
+    """A compiled function listing the indexes of ``node.fields`` that are missing (if required)
+    or not confirmed valid in a ``dict`` whose keys are exact ``str`` (kept on the node)."""
+    scanner = node.field_scanner
+    if scanner is None:
+        with LOCK:
+            scanner = node.field_scanner
+            if scanner is None:
+                scanner = node.field_scanner = _compile_scanner(node)
+    return scanner
 
 
-def _chosen(node: ChoiceNode, value: object) -> bool:
-    kind = type(value)
-    if kind in node.enums or any(value is member for member in node.members):
-        return True
-    if issubclass(kind, str):
-        return str.__str__(value) in node.strs
-    if kind is bool:
-        return value in node.bools
-    if issubclass(kind, int):
-        return int.__index__(cast(int, value)) in node.ints
-    return value is None and node.none
-
-
-def _could_be(node: Node, value: object) -> bool:
-    """Whether ``value``'s type is one ``node`` accepts (its content aside)."""
-    kind = type(value)
-    if isinstance(node, TypedDictNode | DictNode | UnionNode):
-        return issubclass(kind, dict)
-    if isinstance(node, ListNode):
-        return issubclass(kind, tuple if node.is_tuple else list)
-    if isinstance(node, StrNode):
-        return issubclass(kind, str)
-    if isinstance(node, BoolNode):
-        return kind is bool
-    if isinstance(node, NumberNode):
-        numeric = issubclass(kind, int) or (node.is_float and issubclass(kind, float))
-        return numeric and kind is not bool
-    if isinstance(node, ChoiceNode):
-        return (
-            kind in node.enums
-            or (bool(node.strs) and issubclass(kind, str))
-            or (bool(node.bools) and kind is bool)
-            or (bool(node.ints) and issubclass(kind, int) and kind is not bool)
-        )
-    return True
-
-
-def _valid(node: Node, value: object) -> bool:
-    return fast_checker(node)(value) or not collect(node, value, confirmed_invalid=True)
+def _compile_scanner(node: TypedDictNode) -> Any:
+    generator = Generator()
+    missing = generator.const(object(), "_missing")
+    lines = ["def _scan(d):", "    bad = []"]
+    for index, field in enumerate(node.fields):
+        check = generator.expr(field.node, "x")
+        lines += [f"    x = d.get({field.name!r}, {missing})", f"    if x is {missing}:"]
+        lines.append(f"        bad.append({index})" if field.required else "        pass")
+        if check != "True":
+            lines += [
+                "    else:",
+                "        try:",
+                f"            if not ({check}):",
+                f"                bad.append({index})",
+                "        except Exception:",
+                f"            bad.append({index})",
+            ]
+    lines.append("    return bad")
+    return generator.define("_scan", lines, f"field scanner of {node.name}")

@@ -1,15 +1,15 @@
-"""Type forms analysed once into a small tree of nodes, shared by the compiler and the precise pass.
+"""The one reader of type forms: annotations in, :mod:`.nodes` out.
 
-All type introspection happens here; what follows only reads the nodes.
+This is the only code in the package that calls ``get_type_hints`` on TypedDicts or looks inside
+``Annotated``, ``Literal``, ``NotRequired``, ``closed`` and ``extra_items``.
 """
 
 import enum
 import sys
-import threading
 import types
 import typing
-from collections.abc import Callable, Iterator
-from typing import Any, Final, Literal, NewType, Union, get_args, get_origin
+from collections.abc import Iterator
+from typing import Any, Literal, NewType, Union, get_args, get_origin
 
 import annotated_types as at
 from typing_extensions import (
@@ -22,214 +22,47 @@ from typing_extensions import (
     is_typeddict,
 )
 
-from .._registry import INVARIANTS, InvariantCheck
+from .._registry import ANALYSED, DEFAULTS, INVARIANTS
 from ..constraints import StringFormat
+from .nodes import (
+    ANY,
+    BOOL,
+    LOCK,
+    NONE,
+    AnyNode,
+    Bound,
+    ChoiceNode,
+    DictNode,
+    Field,
+    ListNode,
+    Node,
+    NoneNode,
+    NumberNode,
+    StrNode,
+    TypedDictNode,
+    UnionNode,
+    children,
+)
 
-__all__ = [
-    "ANY",
-    "LOCK",
-    "AnyNode",
-    "BoolNode",
-    "ChoiceNode",
-    "DictNode",
-    "Field",
-    "ListNode",
-    "Node",
-    "NoneNode",
-    "NumberNode",
-    "StrNode",
-    "TypedDictNode",
-    "UnionNode",
-    "analyze",
-    "children",
-    "describe",
-    "is_unbounded",
-]
-
-LOCK: Final = threading.RLock()
-"""Guards analysis and compilation: a type is analysed and compiled once, whatever the threads."""
-
-
-class Node:
-    """A type form, analysed. ``fast`` caches its compiled checker (see ``_compile``)."""
-
-    __slots__ = ("__weakref__", "fast", "unbounded")
-
-    def __init__(self) -> None:
-        self.fast: Callable[[object], bool] | None = None
-        self.unbounded: bool | None = None
-
-
-class AnyNode(Node):
-    """``Any`` / ``object``: every value, never traversed."""
-
-    __slots__ = ()
-
-
-class NoneNode(Node):
-    """``None``."""
-
-    __slots__ = ()
-
-
-class BoolNode(Node):
-    """``bool``."""
-
-    __slots__ = ()
-
-
-Bound = tuple[Literal[">", ">=", "<", "<="], int | float]
-"""A comparison the value must satisfy: ``value <op> bound``."""
-
-
-class NumberNode(Node):
-    """``int`` (exactly, never ``bool``) or ``float`` (finite ``float`` or ``int``) with bounds."""
-
-    __slots__ = ("bounds", "is_float", "multiple_of")
-
-    def __init__(
-        self, is_float: bool, bounds: tuple[Bound, ...] = (), multiple_of: int | float | None = None
-    ) -> None:
-        super().__init__()
-        self.is_float = is_float
-        self.bounds = bounds
-        self.multiple_of = multiple_of
-
-
-class StrNode(Node):
-    """``str`` (subclasses such as str enum members too) with length bounds and formats."""
-
-    __slots__ = ("formats", "max_len", "min_len")
-
-    def __init__(
-        self,
-        min_len: int | None = None,
-        max_len: int | None = None,
-        formats: tuple[StringFormat, ...] = (),
-    ) -> None:
-        super().__init__()
-        self.min_len = min_len
-        self.max_len = max_len
-        self.formats = formats
-
-
-class ChoiceNode(Node):
-    """``Literal`` values and ``Enum`` classes (members or their values), maybe ``None``."""
-
-    __slots__ = ("bools", "enums", "ints", "members", "none", "shown", "strs")
-
-    def __init__(
-        self,
-        strs: frozenset[str],
-        ints: frozenset[int],
-        bools: tuple[bool, ...],
-        none: bool,
-        enums: tuple[type[enum.Enum], ...],
-        members: tuple[enum.Enum, ...],
-        shown: tuple[object, ...],
-    ) -> None:
-        super().__init__()
-        self.strs = strs
-        self.ints = ints
-        self.bools = bools
-        self.none = none
-        self.enums = enums
-        self.members = members
-        self.shown = shown
-
-
-class ListNode(Node):
-    """``list[T]`` (or ``tuple[T, ...]`` when ``is_tuple``) with length bounds."""
-
-    __slots__ = ("is_tuple", "item", "max_len", "min_len")
-
-    def __init__(
-        self,
-        item: Node,
-        is_tuple: bool = False,
-        min_len: int | None = None,
-        max_len: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.item = item
-        self.is_tuple = is_tuple
-        self.min_len = min_len
-        self.max_len = max_len
-
-
-class DictNode(Node):
-    """``dict[str, T]`` with length bounds."""
-
-    __slots__ = ("max_len", "min_len", "value")
-
-    def __init__(self, value: Node, min_len: int | None = None, max_len: int | None = None) -> None:
-        super().__init__()
-        self.value = value
-        self.min_len = min_len
-        self.max_len = max_len
-
-
-class Field(typing.NamedTuple):
-    """One declared key of a TypedDict."""
-
-    name: str
-    node: Node
-    required: bool
-
-
-class TypedDictNode(Node):
-    """A TypedDict: declared fields, what extra keys may hold, and its invariants.
-
-    ``extra`` is ``None`` for a closed type (no extra keys), ``ANY`` for an open one.
-    """
-
-    __slots__ = ("cls", "declared", "extra", "fields", "invariants", "name")
-
-    def __init__(self, cls: type, name: str) -> None:
-        super().__init__()
-        self.cls = cls
-        self.name = name
-        self.fields: tuple[Field, ...] = ()
-        self.declared: frozenset[str] = frozenset()
-        self.extra: Node | None = None
-        self.invariants: tuple[InvariantCheck, ...] = ()
-
-
-class UnionNode(Node):
-    """A union. ``tag`` names a key whose ``Literal`` value picks the member (``by_tag``)."""
-
-    __slots__ = ("by_tag", "members", "nullable", "tag")
-
-    def __init__(
-        self,
-        members: tuple[Node, ...],
-        nullable: bool,
-        tag: str | None,
-        by_tag: dict[str, TypedDictNode],
-    ) -> None:
-        super().__init__()
-        self.members = members
-        self.nullable = nullable
-        self.tag = tag
-        self.by_tag = by_tag
-
-
-ANY: Final = AnyNode()
-_NONE: Final = NoneNode()
-_BOOL: Final = BoolNode()
+__all__ = ["analyze", "is_payload_type", "reaches_recursive"]
 
 _NODES: dict[object, Node] = {}
+"""Nodes by the (hashable) type form they were analysed from."""
 _TYPED_DICTS: dict[type, TypedDictNode] = {}
-_ALIASES_IN_PROGRESS: set[int] = set()
+_ALIASES_IN_PROGRESS: list[object] = []
 
 
 def analyze(tp: object) -> Node:
-    """The node of type form ``tp``; raises ``TypeError`` for a form validation can't check."""
+    """The node of type form ``tp``; raises ``TypeError`` for a form validation can't check.
+
+    A hashable form is analysed once; an unhashable one (``Annotated`` with unhashable
+    metadata) gets a fresh node each time, which carries its own derived data.
+    """
     try:
         return _NODES[tp]
     except KeyError:
         pass
-    except TypeError:  # unhashable metadata in an Annotated: analyse without caching
+    except TypeError:
         with LOCK:
             return _analyze(tp)
     with LOCK:
@@ -239,13 +72,23 @@ def analyze(tp: object) -> Node:
         return node
 
 
+def is_payload_type(value: object) -> bool:
+    """Whether ``value`` is a TypedDict or a union of TypedDicts (maybe with ``None``)."""
+    if is_typeddict(value):
+        return True
+    if get_origin(value) is Union or isinstance(value, types.UnionType):
+        members = [m for m in get_args(value) if m is not type(None)]
+        return bool(members) and all(is_typeddict(m) for m in members)
+    return False
+
+
 def _analyze(tp: object) -> Node:
     if tp is Any or tp is object:
         return ANY
     if tp is None or tp is types.NoneType:
-        return _NONE
+        return NONE
     if tp is bool:
-        return _BOOL
+        return BOOL
     if tp is int or tp is float:
         return NumberNode(is_float=tp is float)
     if tp is str:
@@ -294,17 +137,16 @@ def _analyze(tp: object) -> Node:
 
 
 def _alias(alias: Any) -> Node:
-    key = id(alias)
-    if key in _ALIASES_IN_PROGRESS:
+    if any(alias is seen for seen in _ALIASES_IN_PROGRESS):
         raise TypeError(
             f"validate() does not support the recursive type alias {alias.__name__}: "
             "use a recursive TypedDict"
         )
-    _ALIASES_IN_PROGRESS.add(key)
+    _ALIASES_IN_PROGRESS.append(alias)
     try:
         return _analyze(alias.__value__)
     finally:
-        _ALIASES_IN_PROGRESS.discard(key)
+        _ALIASES_IN_PROGRESS.pop()
 
 
 def _typed_dict(cls: type) -> TypedDictNode:
@@ -332,6 +174,8 @@ def _typed_dict(cls: type) -> TypedDictNode:
         else:
             node.extra = ANY
         node.invariants = tuple(INVARIANTS.get(cls, ()))
+        node.defaults = DEFAULTS.get(cls, {})
+        ANALYSED.add(cls)
     except Exception:
         del _TYPED_DICTS[cls]
         raise
@@ -381,12 +225,12 @@ def _choice(values: list[object]) -> ChoiceNode:
     ints: set[int] = set()
     bools: list[bool] = []
     none = False
-    enums: list[type[enum.Enum]] = []
+    classes: list[type[enum.Enum]] = []
     members: list[enum.Enum] = []
     shown: list[object] = []
     for value in values:
         if isinstance(value, type) and issubclass(value, enum.Enum):
-            enums.append(value)
+            classes.append(value)
             for member in value:
                 _add_wire_value(member.value, strs, ints, value)
                 shown.append(member.value)
@@ -409,7 +253,7 @@ def _choice(values: list[object]) -> ChoiceNode:
         frozenset(ints),
         tuple(dict.fromkeys(bools)),
         none,
-        tuple(dict.fromkeys(enums)),
+        tuple(dict.fromkeys(classes)),
         tuple(dict.fromkeys(members)),
         tuple(dict.fromkeys(shown)),
     )
@@ -429,9 +273,9 @@ def _add_wire_value(value: object, strs: set[str], ints: set[int], where: object
 def _union(members: list[Node]) -> Node:
     flat: list[Node] = []
     for member in members:
-        flat.extend(member.members if isinstance(member, UnionNode) else [member])
+        flat.extend(member.options if isinstance(member, UnionNode) else [member])
         if isinstance(member, UnionNode) and member.nullable:
-            flat.append(_NONE)
+            flat.append(NONE)
     if any(isinstance(member, AnyNode) for member in flat):
         return ANY
     choices = [member for member in flat if isinstance(member, ChoiceNode)]
@@ -446,9 +290,9 @@ def _union(members: list[Node]) -> Node:
             frozenset().union(*(c.ints for c in choices)),
             tuple(dict.fromkeys(b for c in choices for b in c.bools)),
             nullable and not rest,
-            tuple(dict.fromkeys(e for c in choices for e in c.enums)),
-            tuple(dict.fromkeys(m for c in choices for m in c.members)),
-            tuple(dict.fromkeys(v for c in choices for v in c.shown)),
+            tuple(dict.fromkeys(e for c in choices for e in c.enum_classes)),
+            tuple(dict.fromkeys(m for c in choices for m in c.enum_members)),
+            tuple(dict.fromkeys(v for c in choices for v in c.shown_values)),
         )
         if not rest:
             return merged
@@ -460,24 +304,23 @@ def _union(members: list[Node]) -> Node:
     return UnionNode(tuple(rest), nullable, tag, by_tag)
 
 
-def _find_tag(members: list[Node]) -> tuple[str | None, dict[str, TypedDictNode]]:
-    """A key that is a required string ``Literal`` in every member, with disjoint values."""
-    if len(members) < 2 or not all(isinstance(m, TypedDictNode) for m in members):
+def _find_tag(options: list[Node]) -> tuple[str | None, dict[str, TypedDictNode]]:
+    """A key that is a required string choice in every option, with disjoint values."""
+    if len(options) < 2 or not all(isinstance(m, TypedDictNode) for m in options):
         return None, {}
-    typed = typing.cast(list[TypedDictNode], members)
+    typed = typing.cast(list[TypedDictNode], options)
     for candidate in typed[0].fields:
         by_tag: dict[str, TypedDictNode] = {}
-        for member in typed:
-            field = next((f for f in member.fields if f.name == candidate.name), None)
+        for option in typed:
+            field = next((f for f in option.fields if f.name == candidate.name), None)
             node = field.node if field is not None and field.required else None
             if not (
                 isinstance(node, ChoiceNode)
-                and node.strs
-                and not (node.ints or node.bools or node.none or node.members or node.enums)
+                and node.only_strings
                 and by_tag.keys().isdisjoint(node.strs)
             ):
                 break
-            by_tag.update(dict.fromkeys(node.strs, member))
+            by_tag.update(dict.fromkeys(node.strs, option))
         else:
             return candidate.name, by_tag
     return None, {}
@@ -506,11 +349,10 @@ def _constrained(node: Node, metadata: Iterator[object], tp: object) -> Node:
 
 def _apply(node: Node, item: object, tp: object) -> Node:
     if isinstance(node, UnionNode):
-        applied = [m for m in node.members if _accepts(m, item)]
-        if not applied:
+        if not any(_accepts(option, item) for option in node.options):
             raise TypeError(f"the constraint {item!r} fits no member of {tp!r}")
-        members = tuple(_apply(m, item, tp) if _accepts(m, item) else m for m in node.members)
-        return UnionNode(members, node.nullable, node.tag, node.by_tag)
+        options = tuple(_apply(m, item, tp) if _accepts(m, item) else m for m in node.options)
+        return UnionNode(options, node.nullable, node.tag, node.by_tag)
     if not _accepts(node, item):
         raise TypeError(f"the constraint {item!r} does not apply to the type in {tp!r}")
     if isinstance(item, StringFormat):
@@ -561,140 +403,35 @@ def _accepts(node: Node, item: object) -> bool:
     return isinstance(node, NumberNode)
 
 
-def children(node: Node) -> tuple[Node, ...]:
-    """The nodes directly inside ``node``."""
-    if isinstance(node, ListNode):
-        return (node.item,)
-    if isinstance(node, DictNode):
-        return (node.value,)
-    if isinstance(node, TypedDictNode):
-        inner = tuple(field.node for field in node.fields)
-        return (*inner, node.extra) if node.extra is not None else inner
-    if isinstance(node, UnionNode):
-        return node.members
-    return ()
-
-
-def is_unbounded(node: Node) -> bool:
+def reaches_recursive(node: Node) -> bool:
     """Whether values of ``node`` can nest without limit (it reaches a recursive TypedDict)."""
-    if node.unbounded is None:
+    known = node.reaches_recursive
+    if known is None:
         with LOCK:
-            node.unbounded = any(
+            known = node.reaches_recursive = (
+                isinstance(node, TypedDictNode) and _is_recursive(node)
+            ) or any(
                 isinstance(inner, TypedDictNode) and _is_recursive(inner)
                 for inner in _reachable(children(node))
-            ) or (isinstance(node, TypedDictNode) and _is_recursive(node))
-    return node.unbounded
-
-
-_RECURSIVE: dict[int, bool] = {}
+            )
+    return known
 
 
 def _is_recursive(node: TypedDictNode) -> bool:
     # Cycles can only close through TypedDict nodes: every other node is built fresh.
-    known = _RECURSIVE.get(id(node))
-    if known is None:
-        known = _RECURSIVE[id(node)] = any(inner is node for inner in _reachable(children(node)))
-    return known
+    if node.is_recursive is None:
+        node.is_recursive = any(inner is node for inner in _reachable(children(node)))
+    return node.is_recursive
 
 
 def _reachable(start: tuple[Node, ...]) -> list[Node]:
     out: list[Node] = []
-    seen: set[int] = set()
+    seen: set[Node] = set()
     stack = list(start)
     while stack:
         current = stack.pop()
-        if id(current) not in seen:
-            seen.add(id(current))
+        if current not in seen:
+            seen.add(current)
             out.append(current)
             stack.extend(children(current))
     return out
-
-
-def describe(node: Node) -> str:
-    """What ``node`` expects, for messages: ``"an int >= 0"``, ``"a Request object"``."""
-    if isinstance(node, AnyNode):
-        return "any value"
-    if isinstance(node, NoneNode):
-        return "None"
-    if isinstance(node, BoolNode):
-        return "a bool"
-    if isinstance(node, NumberNode):
-        text = "a finite number" if node.is_float else "an int"
-        text += _bounds_text(node.bounds)
-        if node.multiple_of is not None:
-            text += f" that is a multiple of {node.multiple_of!r}"
-        return text
-    if isinstance(node, StrNode):
-        text = "a str" + _length_text(node.min_len, node.max_len)
-        if len(node.formats) == 1 and text == "a str":
-            return node.formats[0].description
-        formats = " and ".join(f.name for f in node.formats)
-        return f"{text} in {formats} format" if formats else text
-    if isinstance(node, ChoiceNode):
-        return _choice_text(node)
-    if isinstance(node, ListNode | DictNode):
-        return f"a {_spelled(node)}" + _length_text(node.min_len, node.max_len)
-    if isinstance(node, TypedDictNode):
-        return f"a {node.name} object"
-    assert isinstance(node, UnionNode)
-    if node.tag is not None and all(isinstance(m, TypedDictNode) for m in node.members):
-        names = " | ".join(typing.cast(TypedDictNode, m).name for m in node.members)
-        text = f"a {names} object"
-    else:
-        text = " or ".join(describe(m) for m in node.members)
-    return text + " or None" if node.nullable else text
-
-
-def _spelled(node: Node) -> str:
-    """``node`` as a short type expression: ``list[int]``, ``dict[str, Error]``."""
-    if isinstance(node, ListNode):
-        return (
-            f"tuple[{_spelled(node.item)}, ...]"
-            if node.is_tuple
-            else f"list[{_spelled(node.item)}]"
-        )
-    if isinstance(node, DictNode):
-        return f"dict[str, {_spelled(node.value)}]"
-    if isinstance(node, TypedDictNode):
-        return node.name
-    if isinstance(node, UnionNode):
-        spelled = " | ".join(_spelled(member) for member in node.members)
-        return f"{spelled} | None" if node.nullable else spelled
-    if isinstance(node, ChoiceNode):
-        kinds = [name for name, values in (("str", node.strs), ("int", node.ints)) if values]
-        kinds += ["bool"] * bool(node.bools) + ["None"] * node.none
-        return " | ".join(kinds) or "Never"
-    if isinstance(node, NumberNode):
-        return "float" if node.is_float else "int"
-    return {AnyNode: "Any", NoneNode: "None", BoolNode: "bool", StrNode: "str"}[type(node)]
-
-
-def _bounds_text(bounds: tuple[Bound, ...]) -> str:
-    lower = [b for b in bounds if b[0] in (">", ">=")]
-    upper = [b for b in bounds if b[0] in ("<", "<=")]
-    if len(lower) == 1 and len(upper) == 1:
-        (low_op, low), (high_op, high) = lower[0], upper[0]
-        opener = "[" if low_op == ">=" else "("
-        closer = "]" if high_op == "<=" else ")"
-        return f" in {opener}{low!r}, {high!r}{closer}"
-    return " and".join(f" {op} {bound!r}" for op, bound in bounds)
-
-
-def _length_text(low: int | None, high: int | None) -> str:
-    if low is not None and high is not None:
-        return f" of length {low}" if low == high else f" of length in [{low}, {high}]"
-    if low is not None:
-        return f" of length >= {low}"
-    if high is not None:
-        return f" of length <= {high}"
-    return ""
-
-
-def _choice_text(node: ChoiceNode) -> str:
-    shown = [repr(value) for value in node.shown]
-    tail = " or None" if node.none else ""
-    if len(shown) == 1:
-        return shown[0] + tail
-    if len(shown) > 12:
-        return f"one of {', '.join(shown[:10])}, … ({len(shown)} values){tail}"
-    return f"one of {', '.join(shown)}{tail}"

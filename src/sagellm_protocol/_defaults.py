@@ -1,0 +1,104 @@
+"""What is registered beside each type, read from the type tree: defaults and invariants."""
+
+import copy
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from typing_extensions import TypeForm
+
+from ._registry import Factory
+from ._tree.analyse import analyze
+from ._tree.nodes import DictNode, ListNode, Node, TypedDictNode, UnionNode
+from ._tree.rules import could_be, tag_option
+
+__all__ = ["defaults", "invariants", "with_defaults"]
+
+T = TypeVar("T")
+
+
+def _typed_dict(tp: object, caller: str) -> TypedDictNode:
+    try:
+        node = analyze(tp)
+    except TypeError:
+        node = None
+    if not isinstance(node, TypedDictNode):
+        raise TypeError(f"{caller}() takes a protocol TypedDict, got {tp!r}")
+    return node
+
+
+def defaults(tp: TypeForm[Any]) -> dict[str, Any]:
+    """A new dict of ``tp``'s optional keys and the default a receiver assumes for each.
+
+    Computed defaults (a fresh UUID, "now") are made at call time; mutable ones are
+    new objects on every call, so callers can change the result freely.
+    """
+    node = _typed_dict(tp, "defaults")
+    return {key: _made(default) for key, default in node.defaults.items()}
+
+
+def invariants(tp: TypeForm[Any]) -> dict[str, str]:
+    """The cross-field rules of ``tp``, by name, each with what it says (its docstring).
+
+    ``validate()`` checks every one; the dict is new on every call.
+    """
+    node = _typed_dict(tp, "invariants")
+    return {rule.name: rule.description for rule in node.invariants}
+
+
+def with_defaults(tp: TypeForm[T], value: T) -> T:
+    """A new dict: ``value`` with every absent optional key set to its default.
+
+    Nested protocol dicts (direct, optional, in lists or dicts, in unions) are completed too.
+    ``value`` itself is never modified; its unchanged leaves are shared, not copied.
+    """
+    node = _typed_dict(tp, "with_defaults")
+    if not isinstance(value, Mapping):
+        raise TypeError(f"with_defaults() takes a mapping, got {type(value).__name__}")
+    return cast(T, _complete(node, value))
+
+
+def _made(default: object) -> object:
+    """A default's value for one use: computed now, or a copy the caller may change."""
+    return default.make() if isinstance(default, Factory) else copy.deepcopy(default)
+
+
+def _complete(node: TypedDictNode, value: Mapping[str, Any]) -> dict[str, Any]:
+    # Keys in declaration order, as the original emits them; unknown keys last. Only the
+    # defaults of absent keys are made (a Factory may create a UUID).
+    registered = node.defaults
+    completed = {
+        field.name: _nested(field.node, value[field.name])
+        if field.name in value
+        else _made(registered[field.name])
+        for field in node.fields
+        if field.name in value or field.name in registered
+    }
+    for key, item in value.items():
+        completed.setdefault(key, item)
+    return completed
+
+
+def _nested(node: Node, item: Any) -> Any:
+    """``item`` with defaults filled inside it wherever ``node`` holds a protocol TypedDict."""
+    if isinstance(node, TypedDictNode):
+        return _complete(node, item) if isinstance(item, Mapping) else item
+    if isinstance(node, ListNode) and isinstance(item, list | tuple):
+        return type(item)(_nested(node.item, element) for element in item)
+    if isinstance(node, DictNode) and isinstance(item, Mapping):
+        return {key: _nested(node.value, element) for key, element in item.items()}
+    if isinstance(node, UnionNode):
+        option = _option(node, item)
+        return item if option is None else _nested(option, item)
+    return item
+
+
+def _option(node: UnionNode, item: Any) -> Node | None:
+    """The option of the union ``node`` that ``item`` is a value of, if one can be told."""
+    if node.tag is not None:
+        return tag_option(node, item)[1] if isinstance(item, dict) else None
+    candidates = [option for option in node.options if could_be(option, item)]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    from .validation._api import node_accepts  # only ambiguous unions need the validator
+
+    return next((option for option in candidates if node_accepts(option, item)), None)

@@ -1,0 +1,263 @@
+"""The nodes of the analysed type tree, and what is derived from each, kept on the node.
+
+A node describes one type form. What consumers derive from it — the compiled checker and its
+source, the precise pass's field plan, the "expected …" text, whether it reaches a recursive
+type — is computed once and stored in the node's own slots, so it lives exactly as long as the
+node it describes.
+"""
+
+import enum
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple
+
+from ..constraints import StringFormat
+
+if TYPE_CHECKING:
+    from .._registry import Invariant
+
+__all__ = [
+    "ANY",
+    "BOOL",
+    "LOCK",
+    "NONE",
+    "AnyNode",
+    "BoolNode",
+    "Bound",
+    "ChoiceNode",
+    "DictNode",
+    "Field",
+    "ListNode",
+    "Node",
+    "NoneNode",
+    "NumberNode",
+    "StrNode",
+    "TypedDictNode",
+    "UnionNode",
+    "children",
+]
+
+LOCK: Final = threading.RLock()
+"""Guards analysis and everything derived from nodes: each is made once, whatever the threads."""
+
+
+class Node:
+    """A type form, analysed; the derived slots start empty and are filled on first use."""
+
+    __slots__ = ("__weakref__", "compiled", "description", "reaches_recursive", "source")
+
+    def __init__(self) -> None:
+        self.compiled: Callable[[object], bool] | None = None
+        """The compiled checker: ``True`` only for valid values (see ``validation._compile``)."""
+        self.source: str | None = None
+        """The generated Python source of :attr:`compiled`."""
+        self.description: str | None = None
+        """What the node expects, for messages (see ``describe.expected``)."""
+        self.reaches_recursive: bool | None = None
+        """Whether values of the node can nest without limit (it reaches a recursive type)."""
+
+
+class AnyNode(Node):
+    """``Any`` / ``object``: every value, never traversed."""
+
+    __slots__ = ()
+
+
+class NoneNode(Node):
+    """``None``."""
+
+    __slots__ = ()
+
+
+class BoolNode(Node):
+    """``bool``."""
+
+    __slots__ = ()
+
+
+Bound = tuple[Literal[">", ">=", "<", "<="], int | float]
+"""A comparison the value must satisfy: ``value <op> bound``."""
+
+
+class NumberNode(Node):
+    """``int`` (exactly, never ``bool``) or ``float`` (finite ``float`` or ``int``) with bounds."""
+
+    __slots__ = ("bounds", "is_float", "multiple_of")
+
+    def __init__(
+        self, is_float: bool, bounds: tuple[Bound, ...] = (), multiple_of: int | float | None = None
+    ) -> None:
+        super().__init__()
+        self.is_float = is_float
+        self.bounds = bounds
+        self.multiple_of = multiple_of
+
+
+class StrNode(Node):
+    """``str`` (subclasses such as str enum members too) with length bounds and formats."""
+
+    __slots__ = ("formats", "max_len", "min_len")
+
+    def __init__(
+        self,
+        min_len: int | None = None,
+        max_len: int | None = None,
+        formats: tuple[StringFormat, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.min_len = min_len
+        self.max_len = max_len
+        self.formats = formats
+
+
+class ChoiceNode(Node):
+    """``Literal`` values and ``Enum`` classes (their members or their values), maybe ``None``.
+
+    ``strs`` and ``ints`` are the wire values; ``enum_classes`` accept any of their members and
+    ``enum_members`` those exact members; ``shown_values`` are the values messages list.
+    """
+
+    __slots__ = ("bools", "enum_classes", "enum_members", "ints", "none", "shown_values", "strs")
+
+    def __init__(
+        self,
+        strs: frozenset[str],
+        ints: frozenset[int],
+        bools: tuple[bool, ...],
+        none: bool,
+        enum_classes: tuple[type[enum.Enum], ...],
+        enum_members: tuple[enum.Enum, ...],
+        shown_values: tuple[object, ...],
+    ) -> None:
+        super().__init__()
+        self.strs = strs
+        self.ints = ints
+        self.bools = bools
+        self.none = none
+        self.enum_classes = enum_classes
+        self.enum_members = enum_members
+        self.shown_values = shown_values
+
+    @property
+    def only_strings(self) -> bool:
+        """Whether every accepted value is a ``str``: wire strings and members of str enums."""
+        return (
+            bool(self.strs)
+            and not (self.ints or self.bools or self.none or self.enum_members)
+            and all(issubclass(cls, str) for cls in self.enum_classes)
+        )
+
+
+class ListNode(Node):
+    """``list[T]`` (or ``tuple[T, ...]`` when ``is_tuple``) with length bounds."""
+
+    __slots__ = ("is_tuple", "item", "max_len", "min_len")
+
+    def __init__(
+        self,
+        item: Node,
+        is_tuple: bool = False,
+        min_len: int | None = None,
+        max_len: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.item = item
+        self.is_tuple = is_tuple
+        self.min_len = min_len
+        self.max_len = max_len
+
+
+class DictNode(Node):
+    """``dict[str, T]`` with length bounds."""
+
+    __slots__ = ("max_len", "min_len", "value")
+
+    def __init__(self, value: Node, min_len: int | None = None, max_len: int | None = None) -> None:
+        super().__init__()
+        self.value = value
+        self.min_len = min_len
+        self.max_len = max_len
+
+
+class Field(NamedTuple):
+    """One declared key of a TypedDict."""
+
+    name: str
+    node: Node
+    required: bool
+
+
+class TypedDictNode(Node):
+    """A TypedDict: declared fields, what extra keys may hold, its invariants and defaults.
+
+    ``extra`` is ``None`` for a closed type (no extra keys), ``ANY`` for an open one.
+    """
+
+    __slots__ = (
+        "cls",
+        "declared",
+        "defaults",
+        "extra",
+        "field_plan",
+        "field_scanner",
+        "fields",
+        "invariants",
+        "is_recursive",
+        "name",
+    )
+
+    def __init__(self, cls: type, name: str) -> None:
+        super().__init__()
+        self.cls = cls
+        self.name = name
+        self.fields: tuple[Field, ...] = ()
+        self.declared: frozenset[str] = frozenset()
+        self.extra: Node | None = None
+        self.invariants: tuple[Invariant, ...] = ()
+        self.defaults: Mapping[str, object] = {}
+        """The registered defaults of optional keys: plain values or ``Factory`` objects."""
+        self.is_recursive: bool | None = None
+        """Whether the type contains itself (a tree)."""
+        self.field_scanner: Callable[[dict[str, object]], list[int]] | None = None
+        """For the precise pass: the indexes of fields missing or not confirmed valid."""
+        self.field_plan: tuple[tuple[str, Node, str], ...] | None = None
+        """For the precise pass: each field's name, node and how it is walked."""
+
+
+class UnionNode(Node):
+    """A union of ``options``. ``tag`` names a key whose string value picks the option."""
+
+    __slots__ = ("by_tag", "nullable", "options", "tag")
+
+    def __init__(
+        self,
+        options: tuple[Node, ...],
+        nullable: bool,
+        tag: str | None,
+        by_tag: Mapping[str, TypedDictNode],
+    ) -> None:
+        super().__init__()
+        self.options = options
+        self.nullable = nullable
+        self.tag = tag
+        self.by_tag = by_tag
+        """The option of each tag value (str enum members find theirs: they hash as their value)."""
+
+
+ANY: Final = AnyNode()
+NONE: Final = NoneNode()
+BOOL: Final = BoolNode()
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The nodes directly inside ``node``."""
+    if isinstance(node, ListNode):
+        return (node.item,)
+    if isinstance(node, DictNode):
+        return (node.value,)
+    if isinstance(node, TypedDictNode):
+        inner = tuple(field.node for field in node.fields)
+        return (*inner, node.extra) if node.extra is not None else inner
+    if isinstance(node, UnionNode):
+        return node.options
+    return ()
