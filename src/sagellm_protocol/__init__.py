@@ -3,7 +3,13 @@
 Every protocol type is a ``TypedDict``: a validated ``json.loads`` result is the value and
 ``json.dumps`` needs no conversion. ``sagellm_protocol.KVHandle`` is the KV hook handle; the
 full KV-cache handle is ``sagellm_protocol.kv.KVHandle``.
+
+The names of ``sagellm_protocol.validation`` and ``sagellm_protocol.runtime`` are loaded on
+first use (PEP 562), so a program that only builds and sends protocol dicts does not pay
+for the validator's and the runtime checks' imports.
 """
+
+import typing as _typing
 
 from .backend import (
     DEVICE_TYPE_ASCEND,
@@ -265,19 +271,6 @@ from .ports import (
     SageLLMPorts,
     SagePorts,
 )
-from .runtime import (
-    CHECKS_ENV,
-    CheckViolation,
-    ConformanceError,
-    ConformanceProblem,
-    assert_conforms,
-    checked,
-    checked_package,
-    checks_mode,
-    conformance,
-    override_checks,
-    set_checks_mode,
-)
 from .sampling import (
     DEFAULT_SAMPLING_PARAMS,
     DecodingStrategy,
@@ -287,20 +280,6 @@ from .sampling import (
     SamplingPresetName,
     default_sampling_params,
     sampling_preset_params,
-)
-from .validation import (
-    CODES,
-    Issue,
-    ValidationError,
-    checker,
-    collect_issues,
-    format_path,
-    is_valid,
-    short_repr,
-    type_by_name,
-    type_names,
-    validate,
-    validate_by_name,
 )
 from .version import (
     BACKWARD_COMPATIBLE_SINCE,
@@ -315,6 +294,91 @@ from .version import (
     negotiate_version,
     parse_protocol_version,
 )
+
+if _typing.TYPE_CHECKING:
+    from .runtime import (
+        CHECKS_ENV,
+        CheckViolation,
+        ConformanceError,
+        ConformanceProblem,
+        assert_conforms,
+        checked,
+        checked_package,
+        checks_mode,
+        conformance,
+        override_checks,
+        set_checks_mode,
+    )
+    from .validation import (
+        CODES,
+        Issue,
+        ValidationError,
+        checker,
+        collect_issues,
+        format_path,
+        is_valid,
+        short_repr,
+        type_by_name,
+        type_names,
+        validate,
+        validate_by_name,
+    )
+else:
+    _LAZY = {
+        **dict.fromkeys(
+            (
+                "CHECKS_ENV",
+                "CheckViolation",
+                "ConformanceError",
+                "ConformanceProblem",
+                "assert_conforms",
+                "checked",
+                "checked_package",
+                "checks_mode",
+                "conformance",
+                "override_checks",
+                "set_checks_mode",
+            ),
+            "runtime",
+        ),
+        **dict.fromkeys(
+            (
+                "CODES",
+                "Issue",
+                "ValidationError",
+                "checker",
+                "collect_issues",
+                "format_path",
+                "is_valid",
+                "short_repr",
+                "type_by_name",
+                "type_names",
+                "validate",
+                "validate_by_name",
+            ),
+            "validation",
+        ),
+        "runtime": "runtime",
+        "validation": "validation",
+    }
+    """The names loaded on first use, each with the submodule that holds it."""
+
+    # Unannotated: mypy never reads this branch, and annotations would make typeguard's
+    # test-time instrumentation add its helpers to the package namespace.
+    def __getattr__(name):
+        submodule = _LAZY.get(name)
+        if submodule is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from importlib import import_module
+
+        module = import_module(f"{__name__}.{submodule}")
+        value = module if name == submodule else getattr(module, name)
+        globals()[name] = value
+        return value
+
+    def __dir__():
+        return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "BACKWARD_COMPATIBLE_SINCE",

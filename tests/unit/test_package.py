@@ -1,4 +1,4 @@
-"""The public surface: a sorted, complete ``__all__``, every spec name, a light import."""
+"""The public surface: a sorted, complete ``__all__``, every spec name, a light, lazy import."""
 
 import importlib
 import subprocess
@@ -27,10 +27,11 @@ def isort_style(name: str) -> tuple[int, str]:
     "package", [sagellm_protocol, sagellm_protocol.kv, sagellm_protocol.testing]
 )
 def test_all_is_sorted_and_matches_public_names(package: types.ModuleType) -> None:
+    """``dir()``, not ``vars()``: the root loads some names on first use."""
     public = {
         name
-        for name, value in vars(package).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        for name in dir(package)
+        if not name.startswith("_") and not isinstance(getattr(package, name), types.ModuleType)
     }
     assert package.__all__ == sorted(package.__all__, key=isort_style)
     assert set(package.__all__) == public
@@ -75,3 +76,76 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def run_fresh(code: str) -> str:
+    """What ``code`` prints in a new interpreter, where nothing of the package is loaded yet."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+LOADED = (
+    "import sys\n"
+    "def loaded():\n"
+    "    return sorted({m.split('.')[1] for m in sys.modules\n"
+    "                   if m.split('.')[:1] == ['sagellm_protocol'] and m.count('.')}\n"
+    "                  & {'validation', 'runtime'})\n"
+)
+"""Prints which of ``validation`` and ``runtime`` are loaded, e.g. ``['validation']``."""
+
+
+def test_validation_and_runtime_load_on_first_use() -> None:
+    code = LOADED + (
+        "import sagellm_protocol\n"
+        "print(loaded())\n"
+        "from sagellm_protocol import Request, Response\n"
+        "print(loaded())\n"
+        "from sagellm_protocol import validate\n"
+        "print(loaded())\n"
+        "sagellm_protocol.checked\n"
+        "print(loaded())\n"
+    )
+    assert run_fresh(code).splitlines() == [
+        "[]",
+        "[]",
+        "['validation']",
+        "['runtime', 'validation']",
+    ]
+
+
+def test_submodules_load_on_first_use() -> None:
+    code = LOADED + (
+        "import sagellm_protocol\n"
+        "print(sagellm_protocol.validation.__name__, loaded())\n"
+        "print(sagellm_protocol.runtime.__name__, loaded())\n"
+    )
+    assert run_fresh(code).splitlines() == [
+        "sagellm_protocol.validation ['validation']",
+        "sagellm_protocol.runtime ['runtime', 'validation']",
+    ]
+
+
+def test_every_name_in_all_resolves_before_and_after_loading() -> None:
+    """Each lazy name is listed by ``dir()`` before it loads and is its home module's object."""
+    code = (
+        "import importlib, sagellm_protocol as p\n"
+        "before = set(dir(p))\n"
+        "print(sorted(set(p.__all__) - before))\n"
+        "print(sorted(n for n in p.__all__ if getattr(p, n) is not getattr(p, n)))\n"
+        "v, r = importlib.import_module('sagellm_protocol.validation'), "
+        "importlib.import_module('sagellm_protocol.runtime')\n"
+        "print(sorted(n for n in v.__all__ if getattr(p, n) is not getattr(v, n)))\n"
+        "print(sorted(n for n in r.__all__ if getattr(p, n) is not getattr(r, n)))\n"
+        "from sagellm_protocol import *\n"
+        "print(sorted(n for n in p.__all__ if globals()[n] is not getattr(p, n)))\n"
+        "print(sorted(before ^ set(dir(p))))\n"
+    )
+    assert run_fresh(code).splitlines() == ["[]"] * 6
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="module 'sagellm_protocol' has no attribute 'nope'"):
+        sagellm_protocol.nope  # noqa: B018
+    assert not hasattr(sagellm_protocol, "Validation")
