@@ -1,9 +1,11 @@
 """The public surface: a sorted, complete ``__all__``, every spec name, a light, lazy import."""
 
+import ast
 import importlib
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from spec_reference import ENTRIES, MODULES, SpecEntry
@@ -86,17 +88,34 @@ def run_fresh(code: str) -> str:
     return result.stdout.strip()
 
 
+LAZY_SUBMODULES = (
+    "backend",
+    "comm",
+    "compression",
+    "engine",
+    "hetero",
+    "kv",
+    "operators",
+    "pd",
+    "ports",
+    "runtime",
+    "validation",
+    "version",
+)
+"""Submodules that neither ``Request`` nor ``Response`` nor ``validate`` needs."""
+
+
 LOADED = (
     "import sys\n"
     "def loaded():\n"
     "    return sorted({m.split('.')[1] for m in sys.modules\n"
     "                   if m.split('.')[:1] == ['sagellm_protocol'] and m.count('.')}\n"
-    "                  & {'validation', 'runtime'})\n"
+    f"                  & {set(LAZY_SUBMODULES)!r})\n"
 )
-"""Prints which of ``validation`` and ``runtime`` are loaded, e.g. ``['validation']``."""
+"""Defines ``loaded()``: which of :data:`LAZY_SUBMODULES` are loaded, sorted."""
 
 
-def test_validation_and_runtime_load_on_first_use() -> None:
+def test_names_load_their_submodule_on_first_use() -> None:
     code = LOADED + (
         "import sagellm_protocol\n"
         "print(loaded())\n"
@@ -106,46 +125,79 @@ def test_validation_and_runtime_load_on_first_use() -> None:
         "print(loaded())\n"
         "sagellm_protocol.checked\n"
         "print(loaded())\n"
+        "sagellm_protocol.BackendProvider\n"
+        "print(loaded())\n"
+        "print('uuid' in sys.modules)\n"
     )
     assert run_fresh(code).splitlines() == [
         "[]",
         "[]",
         "['validation']",
         "['runtime', 'validation']",
+        "['backend', 'kv', 'runtime', 'validation']",
+        "False",
     ]
 
 
-def test_submodules_load_on_first_use() -> None:
+def test_submodules_are_attributes_before_they_load() -> None:
     code = LOADED + (
         "import sagellm_protocol\n"
         "print(sagellm_protocol.validation.__name__, loaded())\n"
-        "print(sagellm_protocol.runtime.__name__, loaded())\n"
+        "print(sagellm_protocol.kv.DType is sagellm_protocol.DType, loaded())\n"
     )
     assert run_fresh(code).splitlines() == [
         "sagellm_protocol.validation ['validation']",
-        "sagellm_protocol.runtime ['runtime', 'validation']",
+        "True ['backend', 'kv', 'validation']",
     ]
 
 
-def test_every_name_in_all_resolves_before_and_after_loading() -> None:
-    """Each lazy name is listed by ``dir()`` before it loads and is its home module's object."""
+def home_modules() -> dict[str, str]:
+    """Name -> defining submodule, as mypy sees the root: its ``if TYPE_CHECKING:`` imports."""
+    tree = ast.parse(Path(sagellm_protocol.__file__).read_text(encoding="utf-8"))
+    (block,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "_typing.TYPE_CHECKING"
+    ]
+    return {
+        alias.name: str(node.module)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_lazy_names_are_the_ones_mypy_sees() -> None:
+    homes = home_modules()
+    lazy = vars(sagellm_protocol)["_LAZY"]
+    assert {name: home for name, home in lazy.items() if name != home} == homes
+    eager = {"defaults", "with_defaults"}
+    assert set(sagellm_protocol.__all__) == set(homes) | eager
+
+
+def test_every_name_is_its_home_modules_object_after_everything_loaded() -> None:
+    """Also catches a submodule shadowing a root name (``defaults`` the module, not the
+    function) once every submodule has been imported."""
     code = (
-        "import importlib, sagellm_protocol as p\n"
+        "import importlib, pkgutil, types, sagellm_protocol as p\n"
         "before = set(dir(p))\n"
         "print(sorted(set(p.__all__) - before))\n"
-        "print(sorted(n for n in p.__all__ if getattr(p, n) is not getattr(p, n)))\n"
-        "v, r = importlib.import_module('sagellm_protocol.validation'), "
-        "importlib.import_module('sagellm_protocol.runtime')\n"
-        "print(sorted(n for n in v.__all__ if getattr(p, n) is not getattr(v, n)))\n"
-        "print(sorted(n for n in r.__all__ if getattr(p, n) is not getattr(r, n)))\n"
+        "for info in pkgutil.walk_packages(p.__path__, 'sagellm_protocol.'):\n"
+        "    importlib.import_module(info.name)\n"
+        f"homes = {home_modules()!r}\n"
+        "print(sorted(n for n, home in homes.items()\n"
+        "             if getattr(p, n) is not getattr(importlib.import_module(\n"
+        "                 'sagellm_protocol.' + home), n)))\n"
+        "print(p.defaults is importlib.import_module('sagellm_protocol.defaults').defaults)\n"
         "from sagellm_protocol import *\n"
         "print(sorted(n for n in p.__all__ if globals()[n] is not getattr(p, n)))\n"
-        "print(sorted(before ^ set(dir(p))))\n"
+        "print(sorted(n for n in before ^ set(dir(p)) if not n.startswith('_')\n"
+        "             and not isinstance(getattr(p, n), types.ModuleType)))\n"
     )
-    assert run_fresh(code).splitlines() == ["[]"] * 6
+    assert run_fresh(code).splitlines() == ["[]", "[]", "True", "[]", "[]"]
 
 
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="module 'sagellm_protocol' has no attribute 'nope'"):
         sagellm_protocol.nope  # noqa: B018
-    assert not hasattr(sagellm_protocol, "Validation")
+    assert not hasattr(sagellm_protocol, "testing_helpers")
