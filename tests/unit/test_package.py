@@ -127,7 +127,6 @@ def test_names_load_their_submodule_on_first_use() -> None:
         "print(loaded())\n"
         "sagellm_protocol.BackendProvider\n"
         "print(loaded())\n"
-        "print('uuid' in sys.modules)\n"
     )
     assert run_fresh(code).splitlines() == [
         "[]",
@@ -135,8 +134,18 @@ def test_names_load_their_submodule_on_first_use() -> None:
         "['validation']",
         "['runtime', 'validation']",
         "['backend', 'kv', 'runtime', 'validation']",
-        "False",
     ]
+
+
+def test_uuid_loads_with_the_first_default_id() -> None:
+    code = (
+        "import sys\n"
+        "from sagellm_protocol import *\n"
+        "print('uuid' in sys.modules)\n"
+        "plan_id = defaults(PDDispatchPlan)['plan_id']\n"
+        "print('uuid' in sys.modules, str(sys.modules['uuid'].UUID(plan_id)) == plan_id)\n"
+    )
+    assert run_fresh(code).splitlines() == ["False", "True True"]
 
 
 def test_submodules_are_attributes_before_they_load() -> None:
