@@ -1,22 +1,19 @@
 """Hardware backends: dtypes, kernel kinds, device strings, capabilities and the provider interface.
 
-The KV types in the :class:`BackendProvider` signatures
-(:class:`~sagellm_protocol.kv.types.KVBlock`, :class:`~sagellm_protocol.kv.types.KVPoolStats`)
-are imported for type checking only: ``sagellm_protocol.kv`` imports :class:`DType` from
-here, so a runtime import back would be a cycle.
+:class:`DType` and :data:`DTypeName` live in a leaf module shared with
+:mod:`sagellm_protocol.kv.enums` and are re-exported here.
 """
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, runtime_checkable
+from typing import Any, Final, Literal, Protocol, TypeAlias, runtime_checkable
 
 from typing_extensions import NotRequired, TypedDict
 
+from ._dtype import DType, DTypeName
 from ._enum import StrEnum
 from ._registry import register_defaults
 from .constraints import DEVICE_FORMAT, DeviceStr, NonNegativeInt
-
-if TYPE_CHECKING:
-    from .kv.types import KVBlock, KVPoolStats
+from .kv.types import KVBlock, KVPoolStats
 
 __all__ = [
     "DEVICE_TYPE_ASCEND",
@@ -88,21 +85,6 @@ def format_device_str(device_type: str, device_id: int | None = None) -> DeviceS
             f"invalid device type {device_type!r}: expected a lower-case name such as 'cuda'"
         )
     return device_type if device_id is None else f"{device_type}:{device_id}"
-
-
-DTypeName: TypeAlias = Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"]
-"""Wire values of :class:`DType`."""
-
-
-class DType(StrEnum):
-    """Element types of tensors and KV-cache blocks."""
-
-    FP32 = "fp32"
-    FP16 = "fp16"
-    BF16 = "bf16"
-    FP8 = "fp8"
-    INT8 = "int8"
-    INT4 = "int4"
 
 
 KernelKindName: TypeAlias = Literal["matmul", "attention", "fusion", "layernorm", "softmax"]
@@ -307,7 +289,7 @@ class BackendProvider(Protocol):
     def create_event(self) -> Event:
         """A new, not yet recorded event on this device."""
 
-    def kv_block_alloc(self, num_tokens: int, dtype: DTypeName | DType) -> "KVBlock":
+    def kv_block_alloc(self, num_tokens: int, dtype: DTypeName | DType) -> KVBlock:
         """Allocate a KV block of ``num_tokens`` tokens (> 0) of ``dtype`` on this device.
 
         Raises ``ValueError`` when ``num_tokens`` is not > 0, ``NotImplementedError`` (see
@@ -315,27 +297,27 @@ class BackendProvider(Protocol):
         device has no room.
         """
 
-    def kv_block_free(self, block: "KVBlock") -> None:
+    def kv_block_free(self, block: KVBlock) -> None:
         """Release ``block``.
 
         Raises ``ValueError`` when ``block`` was already freed or not allocated here.
         """
 
-    def kv_block_copy(self, src: "KVBlock", dst: "KVBlock") -> None:
+    def kv_block_copy(self, src: KVBlock, dst: KVBlock) -> None:
         """Copy ``src``'s contents into the first ``src['block_size']`` tokens of ``dst``.
 
         Raises ``ValueError`` when either block is not live here, the dtypes differ or
         ``dst`` is smaller than ``src``.
         """
 
-    def kv_block_migrate(self, block: "KVBlock", target_device: DeviceStr) -> "KVBlock":
+    def kv_block_migrate(self, block: KVBlock, target_device: DeviceStr) -> KVBlock:
         """Move ``block`` to ``target_device``; returns the block as it now is.
 
         Raises ``ValueError`` when ``block`` is not live here or ``target_device`` is not a
         device string, ``NotImplementedError`` when this backend cannot reach that device.
         """
 
-    def memory_stats(self) -> "KVPoolStats":
+    def memory_stats(self) -> KVPoolStats:
         """A snapshot of the KV block pool: capacity, usage and operation counts."""
 
     def get_kernel(self, name: str) -> Callable[..., Any]:

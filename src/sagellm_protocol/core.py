@@ -386,8 +386,9 @@ def _request_prompt_or_messages(value: Mapping[str, Any]) -> Iterator[InvariantV
     ``messages`` of ``None`` or ``[]`` carries no messages. A request with neither input is
     accepted whatever its ``phase``: a decode-phase request continues from a transferred KV
     cache, and the original package accepted an empty input for any request (its defaults
-    are ``""`` and ``None``); DESIGN.md adds only the "never both" rule, so refusing an empty
-    input is left to engines. The message gives sizes, never the prompt text (errors go to logs).
+    are ``""`` and ``None``); the protocol adds only the "never both" rule, so refusing an
+    empty input is left to engines. The message gives sizes, never the prompt text (errors go
+    to logs).
     """
     prompt, messages = value.get("prompt", ""), value.get("messages")
     if prompt and messages:

@@ -1,6 +1,5 @@
 """Prefill/decode separation: engine roles, dispatch plans and KV transfers between engines."""
 
-import uuid
 from typing import Literal, TypeAlias
 
 from typing_extensions import NotRequired, TypedDict
@@ -45,6 +44,9 @@ class KVTransferState(StrEnum):
 
 
 def _new_uuid() -> str:
+    # uuid pulls in platform and _uuid; only a default that is actually filled needs them.
+    import uuid
+
     return str(uuid.uuid4())
 
 

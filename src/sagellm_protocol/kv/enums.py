@@ -1,13 +1,13 @@
 """Enumerations of the KV cache: block states, layouts, memory tiers, policies, transfers.
 
-``DType``/``DTypeName`` are the backend's own (the original defined a second
-``DType`` here with the same values); they are re-exported so both names are one type.
+``DType``/``DTypeName`` are shared with the backend (the original defined a second ``DType``
+here with the same values); they are re-exported so both names are one type.
 """
 
 from typing import Literal, TypeAlias
 
+from .._dtype import DType, DTypeName
 from .._enum import StrEnum
-from ..backend import DType, DTypeName
 
 __all__ = [
     "CompressionType",

@@ -34,10 +34,12 @@ def _namespace(module_name: str) -> str:
 def _scan() -> dict[str, object]:
     """Name -> type of every TypedDict (and union alias of them) the package's modules define.
 
-    The modules are those ``import sagellm_protocol`` loads, in name order; a TypedDict is
-    named where it is defined, a union alias where it is first exported.
+    The modules are those the package's exports come from (loading every export), in name
+    order; a TypedDict is named where it is defined, a union alias where it is first exported.
     """
-    importlib.import_module(_PACKAGE)
+    package = importlib.import_module(_PACKAGE)
+    for name in package.__all__:
+        getattr(package, name)
     found: dict[str, object] = {}
     for module_name in sorted(name for name in sys.modules if name.startswith(f"{_PACKAGE}.")):
         module = sys.modules[module_name]
