@@ -4,7 +4,7 @@ beartype is imported only when checking is actually used (the first ``@checked``
 checks on), so importing this module stays light.
 """
 
-from ._bear import CheckViolation
+from ._beartype_kit import CheckViolation
 from ._checked import checked
 from ._claw import checked_package
 from ._conformance import ConformanceError, ConformanceProblem, assert_conforms, conformance

@@ -12,8 +12,15 @@ from typing import Annotated, Any, NoReturn, TypeVar, get_args, get_origin, over
 from typing_extensions import get_type_hints
 
 from ..validation import checker
-from ._bear import Bear, CheckViolation, bear, beartype_cause, issues_of, predicate
-from ._switch import checks_every
+from ._beartype_kit import (
+    BeartypeKit,
+    CheckViolation,
+    beartype_cause,
+    beartype_kit,
+    issues_of,
+    predicate,
+)
+from ._switch import sampling_period
 
 __all__ = ["checked"]
 
@@ -73,30 +80,30 @@ def checked(target: Any = None, /, *, default_mode: str | None = None, yields: b
 
 
 def _decorate(target: Any, *, default_mode: str | None, yields: bool) -> Any:
-    every = checks_every(default_mode)
-    if every == 0 or getattr(target, _MARK, False):
+    period = sampling_period(default_mode)
+    if period is None or getattr(target, _MARK, False):
         return target
     if isinstance(target, type):
         for name, member in list(vars(target).items()):
-            wrapped = _wrap_member(member, every, yields)
+            wrapped = _wrap_member(member, period, yields)
             if wrapped is not member:
                 setattr(target, name, wrapped)
         return target
     if isinstance(target, (classmethod, staticmethod)):
-        return type(target)(_wrap(target.__func__, every, yields))
+        return type(target)(_wrap(target.__func__, period, yields))
     if not inspect.isfunction(target):
         raise TypeError(f"@checked takes a function, method or class, got {target!r}")
-    return _wrap(target, every, yields)
+    return _wrap(target, period, yields)
 
 
-def _wrap_member(member: object, every: int, yields: bool) -> object:
+def _wrap_member(member: object, period: int, yields: bool) -> object:
     if inspect.isfunction(member):
-        return member if getattr(member, _MARK, False) else _wrap(member, every, yields)
+        return member if getattr(member, _MARK, False) else _wrap(member, period, yields)
     if isinstance(member, (classmethod, staticmethod)) and inspect.isfunction(member.__func__):
-        return type(member)(_wrap(member.__func__, every, yields))
+        return type(member)(_wrap(member.__func__, period, yields))
     if isinstance(member, property):
         fget, fset, fdel = (
-            None if accessor is None else _wrap_member(accessor, every, yields)
+            None if accessor is None else _wrap_member(accessor, period, yields)
             for accessor in (member.fget, member.fset, member.fdel)
         )
         return type(member)(fget, fset, fdel, member.__doc__)  # type: ignore[arg-type]
@@ -106,14 +113,14 @@ def _wrap_member(member: object, every: int, yields: bool) -> object:
 class _Entrypoint:
     """One checked function: its beartype wrapper, made on first call, and what explains."""
 
-    def __init__(self, func: Callable[..., Any], made: Bear, yields: bool) -> None:
+    def __init__(self, func: Callable[..., Any], kit: BeartypeKit, yields: bool) -> None:
         self.func = func
-        self.made = made
+        self.kit = kit
         self.name: str = func.__qualname__
         self.yields = yields
         self._lock = threading.Lock()
         self._checked: Callable[..., Any] | None = None
-        self._conf: Any = made.conf
+        self._conf: Any = kit.conf
         self._code: object = None
         self._hints: dict[str, Any] | None = None
         self._item_hint: Any = _UNRESOLVED
@@ -133,13 +140,13 @@ class _Entrypoint:
                     except NameError:  # beartype resolves (or reports) it at call time
                         hints = {}
                     extra = {
-                        hint: self.made.validated(predicate(hint))
+                        hint: self.kit.validated(predicate(hint))
                         for hint in hints.values()
                         if self._whole(hint)
                     }
                     if extra:
-                        self._conf = self.made.make_conf(extra)
-                    checked = self.made.beartype(self.func, conf=self._conf)
+                        self._conf = self.kit.make_conf(extra)
+                    checked = self.kit.beartype(self.func, conf=self._conf)
                     self._code = getattr(checked, "__code__", None)
                     self._checked = checked
         return self._checked
@@ -147,7 +154,7 @@ class _Entrypoint:
     def _whole(self, hint: Any) -> bool:
         """Whether the validator should check ``hint`` as a whole: it mentions a protocol form
         beartype would not hand over by itself, and the validator supports all of it."""
-        if _is_key(hint, self.made.predicates) or not _mentions(hint, self.made.predicates):
+        if _is_key(hint, self.kit.predicates) or not _mentions(hint, self.kit.predicates):
             return False
         try:
             checker(hint)
@@ -171,16 +178,16 @@ class _Entrypoint:
         return self._item_check
 
     def _predicate(self, hint: Any) -> Callable[[object], bool]:
-        if _is_key(hint, self.made.predicates):
-            exact: Callable[[object], bool] = self.made.predicates[hint]
+        if _is_key(hint, self.kit.predicates):
+            exact: Callable[[object], bool] = self.kit.predicates[hint]
             return exact
         if self._whole(hint):
             return predicate(hint)
-        is_bearable, conf = self.made.is_bearable, self._conf
+        is_bearable, conf = self.kit.is_bearable, self._conf
         return lambda item: is_bearable(item, hint, conf=conf)
 
     def is_bearable(self, value: object, hint: Any) -> bool:
-        return self.made.is_bearable(value, hint, conf=self._conf)
+        return self.kit.is_bearable(value, hint, conf=self._conf)
 
     def explain(self, error: CheckViolation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """Replace beartype's account of ``error`` by our validator's, if this call raised it."""
@@ -192,7 +199,7 @@ class _Entrypoint:
         except NameError:  # beartype's account stands
             return
         cause = beartype_cause(error)
-        if isinstance(error, self.made.classes["CheckReturnViolation"]):
+        if isinstance(error, self.kit.classes["CheckReturnViolation"]):
             where, hint, value = "return", hints.get("return"), root
         else:
             found = self._bad_argument(hints, args, kwargs)
@@ -227,7 +234,7 @@ class _Entrypoint:
 
     def yield_error(self, item: object, number: int) -> CheckViolation:
         issues = issues_of(self._item_hint, item, None)
-        return self.made.yield_violation(self.name, f"yield #{number}", issues, item)
+        return self.kit.yield_violation(self.name, f"yield #{number}", issues, item)
 
 
 def _is_key(hint: Any, predicates: dict[Any, Any]) -> bool:
@@ -258,24 +265,24 @@ def _item_hint(hint: Any) -> Any:
     return None
 
 
-def _wrap(func: Callable[..., Any], every: int, yields: bool) -> Callable[..., Any]:
-    entry = _Entrypoint(func, bear(), yields)
+def _wrap(func: Callable[..., Any], period: int, yields: bool) -> Callable[..., Any]:
+    entry = _Entrypoint(func, beartype_kit(), yields)
     wrapper: Callable[..., Any]
     if inspect.isasyncgenfunction(func):
-        wrapper = _async_generator(entry, every)
+        wrapper = _async_generator(entry, period)
     elif inspect.isgeneratorfunction(func):
-        wrapper = _generator(entry, every)
+        wrapper = _generator(entry, period)
     elif inspect.iscoroutinefunction(func):
-        wrapper = _coroutine(entry, every)
+        wrapper = _coroutine(entry, period)
     else:
-        wrapper = _function(entry, every)
+        wrapper = _function(entry, period)
     functools.update_wrapper(wrapper, func)
     setattr(wrapper, _MARK, True)
     return wrapper
 
 
-def _function(entry: _Entrypoint, every: int) -> Callable[..., Any]:
-    func, explain, violation = entry.func, entry.explain, entry.made.violation
+def _function(entry: _Entrypoint, period: int) -> Callable[..., Any]:
+    func, explain, violation = entry.func, entry.explain, entry.kit.violation
 
     checked: Callable[..., Any]
 
@@ -293,20 +300,20 @@ def _function(entry: _Entrypoint, every: int) -> Callable[..., Any]:
             explain(error, args, kwargs)
             raise
 
-    if every == 1:
+    if period == 1:
         return on
     counter = itertools.count()
 
     def sample(*args: Any, **kwargs: Any) -> Any:
-        if next(counter) % every:
+        if next(counter) % period:
             return func(*args, **kwargs)
         return on(*args, **kwargs)
 
     return sample
 
 
-def _coroutine(entry: _Entrypoint, every: int) -> Callable[..., Awaitable[Any]]:
-    func, explain, violation = entry.func, entry.explain, entry.made.violation
+def _coroutine(entry: _Entrypoint, period: int) -> Callable[..., Awaitable[Any]]:
+    func, explain, violation = entry.func, entry.explain, entry.kit.violation
 
     async def on(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -315,23 +322,23 @@ def _coroutine(entry: _Entrypoint, every: int) -> Callable[..., Awaitable[Any]]:
             explain(error, args, kwargs)
             raise
 
-    if every == 1:
+    if period == 1:
         return on
     counter = itertools.count()
 
     async def sample(*args: Any, **kwargs: Any) -> Any:
-        if next(counter) % every:
+        if next(counter) % period:
             return await func(*args, **kwargs)
         return await on(*args, **kwargs)
 
     return sample
 
 
-def _generator(entry: _Entrypoint, every: int) -> Callable[..., Generator[Any, Any, Any]]:
+def _generator(entry: _Entrypoint, period: int) -> Callable[..., Generator[Any, Any, Any]]:
     counter = itertools.count()
 
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        if every != 1 and next(counter) % every:
+        if period != 1 and next(counter) % period:
             return (yield from entry.func(*args, **kwargs))
         try:
             check = entry.item_check()
@@ -339,7 +346,7 @@ def _generator(entry: _Entrypoint, every: int) -> Callable[..., Generator[Any, A
             if check is None:
                 return (yield from generator)
             return (yield from _checked_items(entry, generator, check))
-        except entry.made.violation as error:
+        except entry.kit.violation as error:
             entry.explain(error, args, kwargs)
             raise
 
@@ -382,11 +389,11 @@ def _throw_in(generator: Generator[Any, Any, Any], error: CheckViolation) -> NoR
     raise error
 
 
-def _async_generator(entry: _Entrypoint, every: int) -> Callable[..., AsyncGenerator[Any, Any]]:
+def _async_generator(entry: _Entrypoint, period: int) -> Callable[..., AsyncGenerator[Any, Any]]:
     counter = itertools.count()
 
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        on = every == 1 or not next(counter) % every
+        on = period == 1 or not next(counter) % period
         try:
             check = entry.item_check() if on else None
             source = (entry.checked() if on else entry.func)(*args, **kwargs)
@@ -409,7 +416,7 @@ def _async_generator(entry: _Entrypoint, every: int) -> Callable[..., AsyncGener
                     raise
                 except BaseException as thrown:
                     resume, value = source.athrow, thrown
-        except entry.made.violation as error:
+        except entry.kit.violation as error:
             entry.explain(error, args, kwargs)
             raise
 

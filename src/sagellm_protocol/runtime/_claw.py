@@ -1,7 +1,7 @@
 """The package-wide hook: ``@checked``'s argument and return checks through ``beartype.claw``."""
 
-from ._bear import bear
-from ._switch import checks_every
+from ._beartype_kit import beartype_kit
+from ._switch import sampling_period
 
 __all__ = ["checked_package"]
 
@@ -20,9 +20,9 @@ def checked_package(package_name: str) -> bool:
     only when it is ``on`` and returns whether it did. ``sample:N`` does not install it,
     since an import hook decorates for every call and cannot sample.
     """
-    if checks_every() != 1:
+    if sampling_period() != 1:
         return False
     from beartype.claw import beartype_package
 
-    beartype_package(package_name, conf=bear().conf)
+    beartype_package(package_name, conf=beartype_kit().conf)
     return True

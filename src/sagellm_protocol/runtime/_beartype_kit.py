@@ -1,6 +1,6 @@
 """The beartype side of runtime checks, built on first use: configuration and violations.
 
-Nothing here imports beartype at module import; :func:`bear` does, once, under a lock.
+Nothing here imports beartype at module import; :func:`beartype_kit` does, once, under a lock.
 """
 
 import re
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from beartype import BeartypeConf
 
 __all__ = [
-    "Bear",
+    "BeartypeKit",
     "CheckViolation",
-    "bear",
     "beartype_cause",
+    "beartype_kit",
     "hint_repr",
     "issues_of",
     "predicate",
@@ -76,8 +76,8 @@ class CheckViolation(ValidationError):
 
 
 @dataclass(frozen=True)
-class Bear:
-    """Everything checking needs from beartype, made once by :func:`bear`."""
+class BeartypeKit:
+    """Everything checking needs from beartype, made once by :func:`beartype_kit`."""
 
     conf: "BeartypeConf"
     """Protocol forms overridden by their validator (``hint_overrides``), our violations."""
@@ -100,19 +100,19 @@ class Bear:
 
 
 _lock = threading.Lock()
-_bear: Bear | None = None
+_kit: BeartypeKit | None = None
 _failures = threading.local()
 """``last``: the latest ``(protocol type, value)`` an override predicate rejected, per thread."""
 
 
-def bear() -> Bear:
+def beartype_kit() -> BeartypeKit:
     """The beartype machinery, imported and configured on first call (thread-safe)."""
-    global _bear
-    if _bear is None:
+    global _kit
+    if _kit is None:
         with _lock:
-            if _bear is None:
-                _bear = _make_bear()
-    return _bear
+            if _kit is None:
+                _kit = _make_kit()
+    return _kit
 
 
 def protocol_forms() -> list[Any]:
@@ -158,7 +158,7 @@ def predicate(tp: Any) -> Callable[[object], bool]:
     return is_valid
 
 
-def _make_bear() -> Bear:
+def _make_kit() -> BeartypeKit:
     from beartype import BeartypeConf, FrozenDict, beartype
     from beartype.door import is_bearable
     from beartype.roar import (
@@ -234,7 +234,7 @@ def _make_bear() -> Bear:
             violation_return_type=CheckReturnViolation,
         )
 
-    return Bear(
+    return BeartypeKit(
         conf=make_conf({}),
         predicates=predicates,
         make_conf=make_conf,
@@ -251,7 +251,7 @@ def _make_bear() -> Bear:
 
 
 def _unpickle(name: str, state: dict[str, Any]) -> CheckViolation:
-    cls = bear().classes[name]
+    cls = beartype_kit().classes[name]
     error = cls.__new__(cls)
     error.__dict__.update(state)
     return error
