@@ -4,7 +4,7 @@ import asyncio
 import pickle
 import subprocess
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -241,6 +241,17 @@ def test_async_generator_asend_and_athrow_pass_through() -> None:
         return [first, second, third]
 
     assert asyncio.run(drive()) == [1, 7, 99]
+
+
+def test_items_of_an_iterable_return_are_checked() -> None:
+    @checked
+    def iterable() -> Iterable[int]:
+        yield "x"  # type: ignore[misc]
+
+    assert str(_raises(lambda: list(iterable()))) == (
+        "test_items_of_an_iterable_return_are_checked.<locals>.iterable() yield #1 is "
+        "invalid:\n  expected an int, got 'x'"
+    )
 
 
 def test_yields_false_skips_items() -> None:

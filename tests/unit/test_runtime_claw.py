@@ -18,8 +18,15 @@ _BACKEND = """
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Optional, Union
 
-from sagellm_protocol.core import Request, StreamEvent
+from sagellm_protocol.core import (
+    Request,
+    StreamEvent,
+    StreamEventDelta,
+    StreamEventEnd,
+    StreamEventStart,
+)
 from sagellm_protocol.runtime import checked
 
 
@@ -48,6 +55,14 @@ class Reply:
 
 def hooked(request: Request) -> int:
     return request["max_tokens"]
+
+
+def hooked_batch(requests: Optional[list[Request]]) -> int:
+    return len(requests or [])
+
+
+def hooked_event(event: Union[StreamEventStart, StreamEventDelta, StreamEventEnd]) -> str:
+    return event["event"]
 """
 
 
@@ -118,6 +133,33 @@ def test_checked_package_hooks_every_function(make_package: Any) -> None:
         "  max_tokens: expected an int > 0, got 0"
     )
     assert (error.function, error.where) == ("rt_hooked_pkg.backend.hooked", "parameter 'request'")
+
+
+def test_checked_package_checks_union_and_optional_spellings_in_full(make_package: Any) -> None:
+    # beartype alone checks one random item of a list, and a TypedDict only as a dict: only the
+    # validator's override, keyed by ``A | None`` and ``A | B``, catches these.
+    with override_checks("on"):
+        make_package(
+            "rt_spelled_pkg",
+            """
+            from sagellm_protocol.runtime import checked_package
+            checked_package(__name__)
+            """,
+        )
+        backend = importlib.import_module("rt_spelled_pkg.backend")
+    assert backend.hooked_batch(None) == 0
+    with pytest.raises(CheckViolation) as caught:
+        backend.hooked_batch([GOOD_REQUEST, BAD_REQUEST])
+    assert caught.value.where == "parameter 'requests'"
+    assert [str(issue) for issue in caught.value.issues] == [
+        "[1].max_tokens: expected an int > 0, got 0"
+    ]
+    delta = {"event": "delta", "request_id": "r", "trace_id": "t", "engine_id": "e"}
+    with pytest.raises(CheckViolation) as caught:
+        backend.hooked_event({**delta, "content": "hi", "content_tokens": [-1.5]})
+    assert [str(issue) for issue in caught.value.issues] == [
+        "content_tokens[0]: expected an int, got -1.5"
+    ]
 
 
 @pytest.mark.parametrize("mode", ["off", "sample:10"])

@@ -7,10 +7,9 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any
 
-from typing_extensions import is_typeddict
-
+from .._tree.functions import is_class
 from ..validation import (
     Issue,
     ValidationError,
@@ -128,12 +127,10 @@ def _spellings(form: Any) -> list[Any]:
     """The annotations in which ``form`` is overridden as a whole, so checked in full.
 
     beartype checks one random item of a container per call; the validator checks them all.
-    ``A | B`` and ``Union[A, B]`` are different keys, so unions are given in both spellings.
+    ``Union[A, B]`` and ``Optional[A]`` equal (and hash as) ``A | B`` and ``A | None``, so
+    one key covers both spellings.
     """
-    spellings = [form, list[form], dict[str, form], form | None, list[form] | None]
-    if not is_typeddict(form):
-        spellings.append(Union[get_args(form)])  # noqa: UP007 (the other spelling)
-    return spellings
+    return [form, list[form], dict[str, form], form | None, list[form] | None]
 
 
 def predicate(tp: Any) -> Callable[[object], bool]:
@@ -265,7 +262,7 @@ def beartype_cause(error: CheckViolation) -> str:
 
 def hint_repr(hint: object) -> str:
     """``list[Request]`` rather than ``list[sagellm_protocol.core.Request]``."""
-    if isinstance(hint, type) and not get_args(hint):
+    if is_class(hint):
         return hint.__name__
     return _QUALIFIED.sub(r"\1", repr(hint))
 

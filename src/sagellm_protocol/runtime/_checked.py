@@ -1,16 +1,14 @@
 """``@checked``: opt-in runtime checks of an entrypoint's annotations, yielded items included."""
 
-import collections.abc
 import functools
 import inspect
 import itertools
 import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from types import TracebackType
-from typing import Annotated, Any, NoReturn, TypeVar, get_args, get_origin, overload
+from typing import Any, NoReturn, TypeVar, overload
 
-from typing_extensions import get_type_hints
-
+from .._tree.functions import is_one_of, mentions, stream_item, type_hints
 from ..validation import checker
 from ._beartype_kit import (
     BeartypeKit,
@@ -32,18 +30,6 @@ _F = TypeVar(
 
 _MARK = "__sagellm_checked__"
 """Set on our wrappers, so a class decorator leaves separately decorated methods alone."""
-
-_STREAMS = frozenset(
-    {
-        collections.abc.Iterator,
-        collections.abc.Iterable,
-        collections.abc.Generator,
-        collections.abc.AsyncIterator,
-        collections.abc.AsyncIterable,
-        collections.abc.AsyncGenerator,
-    }
-)
-"""Return annotations whose first argument is the type of every yielded item."""
 
 _UNRESOLVED: Any = object()
 
@@ -154,7 +140,7 @@ class _Entrypoint:
     def _whole(self, hint: Any) -> bool:
         """Whether the validator should check ``hint`` as a whole: it mentions a protocol form
         beartype would not hand over by itself, and the validator supports all of it."""
-        if _is_key(hint, self.kit.predicates) or not _mentions(hint, self.kit.predicates):
+        if is_one_of(hint, self.kit.predicates) or not mentions(hint, self.kit.predicates):
             return False
         try:
             checker(hint)
@@ -165,20 +151,20 @@ class _Entrypoint:
     def hints(self) -> dict[str, Any]:
         """The resolved annotations; raises ``NameError`` for an unresolvable forward ref."""
         if self._hints is None:
-            self._hints = get_type_hints(self.func, include_extras=True)
+            self._hints = type_hints(self.func)
         return self._hints
 
     def item_check(self) -> Callable[[object], bool] | None:
         """The check of each yielded item, or ``None`` when the return declares no item type."""
         if self._item_hint is _UNRESOLVED:
-            hint = _item_hint(self.hints().get("return")) if self.yields else None
+            hint = stream_item(self.hints().get("return")) if self.yields else None
             if hint is not None:
                 self._item_check = self._predicate(hint)
             self._item_hint = hint
         return self._item_check
 
     def _predicate(self, hint: Any) -> Callable[[object], bool]:
-        if _is_key(hint, self.kit.predicates):
+        if is_one_of(hint, self.kit.predicates):
             exact: Callable[[object], bool] = self.kit.predicates[hint]
             return exact
         if self._whole(hint):
@@ -237,17 +223,6 @@ class _Entrypoint:
         return self.kit.yield_violation(self.name, f"yield #{number}", issues, item)
 
 
-def _is_key(hint: Any, predicates: dict[Any, Any]) -> bool:
-    try:
-        return hint in predicates
-    except TypeError:  # unhashable metadata in an Annotated
-        return False
-
-
-def _mentions(hint: Any, predicates: dict[Any, Any]) -> bool:
-    return _is_key(hint, predicates) or any(_mentions(arg, predicates) for arg in get_args(hint))
-
-
 def _raised_in(traceback: TracebackType | None) -> object:
     """The code object of the frame that raised, the innermost of ``traceback``."""
     if traceback is None:
@@ -255,14 +230,6 @@ def _raised_in(traceback: TracebackType | None) -> object:
     while traceback.tb_next is not None:
         traceback = traceback.tb_next
     return traceback.tb_frame.f_code
-
-
-def _item_hint(hint: Any) -> Any:
-    if get_origin(hint) is Annotated:
-        hint = get_args(hint)[0]
-    if get_origin(hint) in _STREAMS and get_args(hint):
-        return get_args(hint)[0]
-    return None
 
 
 def _wrap(func: Callable[..., Any], period: int, yields: bool) -> Callable[..., Any]:
