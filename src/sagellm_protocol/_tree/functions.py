@@ -4,6 +4,7 @@
 """
 
 import collections.abc
+import inspect
 import re
 from collections.abc import Callable, Collection
 from typing import Any, TypeGuard, get_args, get_origin
@@ -11,6 +12,7 @@ from typing import Any, TypeGuard, get_args, get_origin
 from typing_extensions import get_type_hints
 
 __all__ = [
+    "annotations_as_written",
     "is_async_stream",
     "is_class",
     "is_one_of",
@@ -40,6 +42,11 @@ def type_hints(func: Callable[..., Any]) -> dict[str, Any]:
     """``func``'s resolved annotations, ``Annotated`` kept; ``NameError`` for an unresolvable
     forward reference."""
     return get_type_hints(func, include_extras=True)
+
+
+def annotations_as_written(func: Callable[..., Any]) -> dict[str, Any]:
+    """``func``'s annotations unevaluated: a forward reference stays a string."""
+    return inspect.get_annotations(func)
 
 
 def is_class(hint: object) -> TypeGuard[type]:
@@ -74,7 +81,7 @@ def returns_async_stream(func: Callable[..., Any]) -> bool:
     except NameError:
         # The import cycle backend -> kv.types -> kv.enums -> backend leaves some protocol
         # annotations unresolvable; read the return annotation as written until it is broken.
-        hint = func.__annotations__.get("return")
+        hint = annotations_as_written(func).get("return")
         if isinstance(hint, str):
             return _ASYNC_STREAM_TEXT.match(hint) is not None
         return is_async_stream(hint)

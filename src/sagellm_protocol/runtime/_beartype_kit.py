@@ -3,75 +3,26 @@
 Nothing here imports beartype at module import; :func:`beartype_kit` does, once, under a lock.
 """
 
+import pkgutil
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-from .._tree.functions import is_class
-from ..validation import (
-    Issue,
-    ValidationError,
-    checker,
-    collect_issues,
-    short_repr,
-    type_by_name,
-    type_names,
-)
+from .._tree.functions import type_hints
+from ..validation import Issue, checker, type_by_name, type_names
+from ._violation import CheckViolation, hint_repr, issues_of
 
 if TYPE_CHECKING:
     from beartype import BeartypeConf
 
-__all__ = [
-    "BeartypeKit",
-    "CheckViolation",
-    "beartype_cause",
-    "beartype_kit",
-    "hint_repr",
-    "issues_of",
-    "predicate",
-    "protocol_forms",
-]
+__all__ = ["BeartypeKit", "beartype_kit", "predicate", "protocol_forms"]
 
 _MODULE = "sagellm_protocol.runtime"
 """Where the violation classes say they are from (they are made on first use)."""
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_QUALIFIED = re.compile(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)")
-
-
-class CheckViolation(ValidationError):
-    """A call of a ``@checked`` function broke its annotations; :attr:`issues` says how.
-
-    The class actually raised also derives from beartype's ``BeartypeCallHintViolation``
-    (and from its parameter or return subclass), so handlers of either keep working. Its
-    text is one header line naming the function and the parameter, ``return`` or
-    ``yield #n`` (1 for the first item), then one indented line per issue.
-    """
-
-    function: str
-    """The function, as beartype or ``@checked`` names it (``ToyBackend.generate``)."""
-    where: str
-    """``parameter 'request'``, ``return`` or ``yield #3``."""
-
-    def __init__(self, function: str, where: str, issues: list[Issue]) -> None:
-        super().__init__(issues)
-        self._explain(function, where, issues)
-
-    def _explain(self, function: str, where: str, issues: list[Issue]) -> None:
-        self.function = function
-        self.where = where
-        self.issues = issues
-        lines = "".join(f"\n  {issue}" for issue in issues)
-        self._text = f"{function}() {where} is invalid:{lines}"
-
-    def __str__(self) -> str:
-        return self._text
-
-    def __repr__(self) -> str:
-        count = len(self.issues)
-        issues = f"{count} issue{'s' * (count != 1)}"
-        return f"{type(self).__name__}({self.function}() {self.where}: {issues})"
+_CALL = re.compile(r"(\S+)\(\) (?:parameter (\w+)=|return )")
+"""The function and parameter (none for the return) at the start of beartype's message."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +30,10 @@ class BeartypeKit:
     """Everything checking needs from beartype, made once by :func:`beartype_kit`."""
 
     conf: "BeartypeConf"
-    """Protocol forms overridden by their validator (``hint_overrides``), our violations."""
+    """``@checked``'s: protocol forms overridden by their validator (``hint_overrides``), and
+    violations that the entrypoint explains once it catches them (:attr:`take_culprit`)."""
+    package_conf: "BeartypeConf"
+    """``checked_package``'s: the same overrides; violations that explain themselves."""
     predicates: dict[Any, Callable[[object], bool]]
     """The exact predicate of each overridden protocol type form."""
     make_conf: Callable[[dict[Any, Any]], "BeartypeConf"]
@@ -92,6 +46,9 @@ class BeartypeKit:
     """``beartype.door.is_bearable``."""
     violation: type[CheckViolation]
     """Base of the raised violations: a :class:`CheckViolation` and a beartype violation."""
+    take_culprit: Callable[[CheckViolation], tuple[bool, object] | None]
+    """Of a violation beartype raised under :attr:`conf` and nobody explained yet: whether it
+    is of the return, and the rejected argument or return value; ``None`` otherwise."""
     classes: dict[str, type[CheckViolation]]
     """The raised violation classes by name (to unpickle them)."""
     yield_violation: Callable[[str, str, list[Issue], object], CheckViolation]
@@ -100,8 +57,6 @@ class BeartypeKit:
 
 _lock = threading.Lock()
 _kit: BeartypeKit | None = None
-_failures = threading.local()
-"""``last``: the latest ``(protocol type, value)`` an override predicate rejected, per thread."""
 
 
 def beartype_kit() -> BeartypeKit:
@@ -134,7 +89,7 @@ def _spellings(form: Any) -> list[Any]:
 
 
 def predicate(tp: Any) -> Callable[[object], bool]:
-    """The compiled validator of ``tp`` that remembers what it rejected, for the error."""
+    """The compiled validator of ``tp``, compiled on its first call."""
 
     check: Callable[[object], bool]
 
@@ -146,13 +101,29 @@ def predicate(tp: Any) -> Callable[[object], bool]:
     check = compile_first
 
     def is_valid(value: object) -> bool:
-        if check(value):
-            return True
-        _failures.last = (tp, value)
-        return False
+        return check(value)
 
     is_valid.__name__ = is_valid.__qualname__ = f"valid[{hint_repr(tp)}]"
     return is_valid
+
+
+def _package_account(message: str, culprit: object, returned: bool) -> tuple[str, str, list[Issue]]:
+    """The function, ``where`` and issues of a violation in a ``checked_package`` function.
+
+    ``beartype.claw`` hands the violation only beartype's message and culprits, so the
+    function and parameter are read from the message's first words (which is why
+    ``pyproject.toml`` pins the tested beartype range); the issues are our validator's, by the
+    annotation of that function. Where the name does not lead back to the function (one
+    nested in another), beartype's message is the issue.
+    """
+    match = _CALL.search(message)
+    function, parameter = match.groups() if match else ("<function>", None)
+    where = "return" if returned else f"parameter {parameter!r}"
+    try:
+        hint = type_hints(pkgutil.resolve_name(function))[parameter or "return"]
+    except Exception:  # not found under that name: beartype's account stands
+        return function, where, [Issue((), "type", message)]
+    return function, where, issues_of(hint, culprit)
 
 
 def _make_kit() -> BeartypeKit:
@@ -178,39 +149,38 @@ def _make_kit() -> BeartypeKit:
     overrides = {spelling: validated(predicate) for spelling, predicate in predicates.items()}
 
     class _Violation(CheckViolation, BeartypeCallHintViolation):
-        # beartype raises the subclasses (conf.violation_*_type) with its message and culprits.
+        # beartype raises the subclasses (conf.violation_*_type) with its message and culprits:
+        # the argument or return value that broke its annotation, then the part that did.
         def __init__(self, message: str, culprits: tuple[object, ...]) -> None:
             BeartypeCallHintViolation.__init__(self, message, culprits)
             type(self).__module__ = _MODULE  # beartype's __init__ renames it to beartype.roar
-            self._root = culprits[0]
-            self._explain_from_beartype(_ANSI.sub("", message), culprits[-1])
+            self._received(message, culprits[0])
 
-        def _explain_from_beartype(self, message: str, leaf: object) -> None:
-            last = getattr(_failures, "last", None)
-            _failures.last = None
-            match = re.search(r"(\S+)\(\) (?:parameter (\w+)=|return )", message)
-            function = match.group(1) if match else "<function>"
-            where = f"parameter {match.group(2)!r}" if match and match.group(2) else "return"
-            head, validator, _ = message.partition(" violates validator ")
-            if last is not None and last[1] is leaf and validator:
-                issues = issues_of(last[0], leaf, None)
-                self._explain(function, where, issues)
-                self._text = head + "".join(f"\n  {issue}" for issue in issues)
-            else:
-                self._explain(function, where, [Issue((), "type", message)])
-                self._text = message
+        def _received(self, message: str, culprit: object) -> None:
+            self._culprit = culprit  # until the entrypoint that catches it explains it
 
         def __reduce__(self) -> Any:
             # By a module-level function: these classes exist only once beartype is imported.
             getstate = getattr(BeartypeCallHintViolation, "__getstate__")  # noqa: B009 (untyped)
-            state = {k: v for k, v in getstate(self).items() if k != "_root"}
+            state = {k: v for k, v in getstate(self).items() if k != "_culprit"}
             return _unpickle, (type(self).__name__, state)
+
+    class _PackageViolation(_Violation):
+        def _received(self, message: str, culprit: object) -> None:
+            returned = isinstance(self, BeartypeCallHintReturnViolation)
+            self._explain(*_package_account(message, culprit, returned))
 
     class CheckParamViolation(_Violation, BeartypeCallHintParamViolation):
         """A parameter broke its annotation."""
 
     class CheckReturnViolation(_Violation, BeartypeCallHintReturnViolation):
         """The return value broke its annotation."""
+
+    class PackageParamViolation(_PackageViolation, BeartypeCallHintParamViolation):
+        """A parameter of a function checked by ``checked_package`` broke its annotation."""
+
+    class PackageReturnViolation(_PackageViolation, BeartypeCallHintReturnViolation):
+        """The return value of a function checked by ``checked_package`` broke its annotation."""
 
     class CheckYieldViolation(_Violation):
         """A yielded item broke the item type of the return annotation."""
@@ -220,7 +190,14 @@ def _make_kit() -> BeartypeKit:
             type(self).__module__ = _MODULE
             self._explain(function, where, issues)
 
-    for cls in (_Violation, CheckParamViolation, CheckReturnViolation, CheckYieldViolation):
+    raised = (
+        CheckParamViolation,
+        CheckReturnViolation,
+        PackageParamViolation,
+        PackageReturnViolation,
+        CheckYieldViolation,
+    )
+    for cls in (_Violation, _PackageViolation, *raised):
         cls.__module__ = _MODULE
         cls.__qualname__ = cls.__name__
 
@@ -231,18 +208,27 @@ def _make_kit() -> BeartypeKit:
             violation_return_type=CheckReturnViolation,
         )
 
+    def take_culprit(error: CheckViolation) -> tuple[bool, object] | None:
+        if "_culprit" not in error.__dict__:
+            return None
+        return isinstance(error, CheckReturnViolation), error.__dict__.pop("_culprit")
+
     return BeartypeKit(
         conf=make_conf({}),
+        package_conf=BeartypeConf(
+            hint_overrides=FrozenDict(overrides),
+            is_color=False,  # the message is read (_package_account): no ANSI colours in it
+            violation_param_type=PackageParamViolation,
+            violation_return_type=PackageReturnViolation,
+        ),
         predicates=predicates,
         make_conf=make_conf,
         validated=validated,
         beartype=beartype,
         is_bearable=is_bearable,
         violation=_Violation,
-        classes={
-            cls.__name__: cls
-            for cls in (CheckParamViolation, CheckReturnViolation, CheckYieldViolation)
-        },
+        take_culprit=take_culprit,
+        classes={cls.__name__: cls for cls in raised},
         yield_violation=CheckYieldViolation,
     )
 
@@ -252,32 +238,3 @@ def _unpickle(name: str, state: dict[str, Any]) -> CheckViolation:
     error = cls.__new__(cls)
     error.__dict__.update(state)
     return error
-
-
-def beartype_cause(error: CheckViolation) -> str:
-    """What beartype said was wrong, without its preamble: ``list index 3 item str 'x' not …``."""
-    message = _ANSI.sub("", str(error.args[0])) if error.args else str(error)
-    return message.partition(", as ")[2] or message
-
-
-def hint_repr(hint: object) -> str:
-    """``list[Request]`` rather than ``list[sagellm_protocol.core.Request]``."""
-    if is_class(hint):
-        return hint.__name__
-    return _QUALIFIED.sub(r"\1", repr(hint))
-
-
-def issues_of(hint: Any, value: object, fallback: str | None) -> list[Issue]:
-    """Every issue of ``value`` against ``hint`` by our validator, else one ``fallback`` issue.
-
-    The validator covers protocol type forms; for other annotations (a class, a type
-    variable) it may decline, and ``fallback`` (beartype's verdict) is all there is.
-    """
-    try:
-        issues = collect_issues(hint, value)
-    except Exception:  # a hint the validator does not handle; beartype's verdict stands
-        issues = []
-    if issues:
-        return issues
-    message = fallback or f"expected {hint_repr(hint)}, got {short_repr(value)}"
-    return [Issue((), "type", message)]

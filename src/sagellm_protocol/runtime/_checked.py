@@ -4,21 +4,20 @@ import functools
 import inspect
 import itertools
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from types import TracebackType
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from typing import Any, NoReturn, TypeVar, overload
 
-from .._tree.functions import is_one_of, mentions, stream_item, type_hints
-from ..validation import checker
-from ._beartype_kit import (
-    BeartypeKit,
-    CheckViolation,
-    beartype_cause,
-    beartype_kit,
-    issues_of,
-    predicate,
+from .._tree.functions import (
+    annotations_as_written,
+    is_one_of,
+    mentions,
+    stream_item,
+    type_hints,
 )
+from ..validation import checker
+from ._beartype_kit import BeartypeKit, beartype_kit, predicate
 from ._switch import sampling_period
+from ._violation import CheckViolation, issues_of
 
 __all__ = ["checked"]
 
@@ -32,6 +31,10 @@ _MARK = "__sagellm_checked__"
 """Set on our wrappers, so a class decorator leaves separately decorated methods alone."""
 
 _UNRESOLVED: Any = object()
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 
 @overload
@@ -107,7 +110,6 @@ class _Entrypoint:
         self._lock = threading.Lock()
         self._checked: Callable[..., Any] | None = None
         self._conf: Any = kit.conf
-        self._code: object = None
         self._hints: dict[str, Any] | None = None
         self._item_hint: Any = _UNRESOLVED
         self._item_check: Callable[[object], bool] | None = None
@@ -132,9 +134,7 @@ class _Entrypoint:
                     }
                     if extra:
                         self._conf = self.kit.make_conf(extra)
-                    checked = self.kit.beartype(self.func, conf=self._conf)
-                    self._code = getattr(checked, "__code__", None)
-                    self._checked = checked
+                    self._checked = self.kit.beartype(self.func, conf=self._conf)
         return self._checked
 
     def _whole(self, hint: Any) -> bool:
@@ -176,60 +176,65 @@ class _Entrypoint:
         return self.kit.is_bearable(value, hint, conf=self._conf)
 
     def explain(self, error: CheckViolation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        """Replace beartype's account of ``error`` by our validator's, if this call raised it."""
-        root = error.__dict__.pop("_root", _UNRESOLVED)
-        if root is _UNRESOLVED or _raised_in(error.__traceback__) is not self._code:
+        """Give ``error`` our validator's account, if beartype raised it for this call.
+
+        A violation that reaches here already explained was raised by a nested checked call or
+        for a yielded item, and is left as it is.
+        """
+        taken = self.kit.take_culprit(error)
+        if taken is None:
             return
+        returned, culprit = taken
         try:
             hints = self.hints()
-        except NameError:  # beartype's account stands
-            return
-        cause = beartype_cause(error)
-        if isinstance(error, self.kit.classes["CheckReturnViolation"]):
-            where, hint, value = "return", hints.get("return"), root
-        else:
-            found = self._bad_argument(hints, args, kwargs)
-            if found is None:
-                return
-            where, hint, value = found
-        error._explain(self.name, where, issues_of(hint, value, cause))
+        except NameError:  # a forward reference beartype resolved in a scope we cannot see
+            hints = annotations_as_written(self.func)
+        name = "return" if returned else self._parameter_holding(culprit, hints, args, kwargs)
+        where = "return" if returned else f"parameter {name!r}"
+        error._explain(self.name, where, issues_of(hints[name], culprit))
 
-    def _bad_argument(
-        self, hints: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[str, Any, object] | None:
-        signature = inspect.signature(self.func)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return None
-        for name, value in bound.arguments.items():
-            if name not in hints:
-                continue
-            kind = signature.parameters[name].kind
-            values = (
-                value
-                if kind is inspect.Parameter.VAR_POSITIONAL
-                else value.values()
-                if kind is inspect.Parameter.VAR_KEYWORD
-                else (value,)
-            )
-            for each in values:
-                if not self.is_bearable(each, hints[name]):
-                    return f"parameter {name!r}", hints[name], each
-        return None
+    def _parameter_holding(
+        self, culprit: object, hints: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> str:
+        """The parameter whose argument beartype rejected: it passed ``culprit``.
+
+        Of several parameters passed that very object, the first it breaks (beartype checks
+        them in order).
+        """
+        names = [
+            name
+            for name, value in _arguments(inspect.signature(self.func), args, kwargs)
+            if value is culprit and name in hints
+        ]
+        if len(names) == 1:
+            return names[0]
+        return next(
+            (name for name in names if not self.is_bearable(culprit, hints[name])), names[0]
+        )
 
     def yield_error(self, item: object, number: int) -> CheckViolation:
-        issues = issues_of(self._item_hint, item, None)
+        issues = issues_of(self._item_hint, item)
         return self.kit.yield_violation(self.name, f"yield #{number}", issues, item)
 
 
-def _raised_in(traceback: TracebackType | None) -> object:
-    """The code object of the frame that raised, the innermost of ``traceback``."""
-    if traceback is None:
-        return None
-    while traceback.tb_next is not None:
-        traceback = traceback.tb_next
-    return traceback.tb_frame.f_code
+def _arguments(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Iterator[tuple[str, object]]:
+    """Each argument of a call with the parameter it goes to (one item of ``*args`` or
+    ``**kwargs`` at a time), as beartype sees them: also when the call does not bind."""
+    parameters = list(signature.parameters.values())
+    positional = [p.name for p in parameters if p.kind in _POSITIONAL]
+    star = next((p.name for p in parameters if p.kind is _VAR_POSITIONAL), None)
+    for index, value in enumerate(args):
+        name = positional[index] if index < len(positional) else star
+        if name is not None:
+            yield name, value
+    by_keyword = {p.name for p in parameters if p.kind in _KEYWORD}
+    star_star = next((p.name for p in parameters if p.kind is _VAR_KEYWORD), None)
+    for key, value in kwargs.items():
+        name = key if key in by_keyword else star_star
+        if name is not None:
+            yield name, value
 
 
 def _wrap(func: Callable[..., Any], period: int, yields: bool) -> Callable[..., Any]:

@@ -11,7 +11,7 @@ def checked_package(package_name: str) -> bool:
 
     Call it first thing in the package's ``__init__.py`` (``checked_package(__name__)``) or
     in a test ``conftest.py`` before the package is imported: ``beartype.claw`` decorates
-    each submodule as it is imported, with ``@checked``'s configuration, so protocol dicts
+    each submodule as it is imported, with ``@checked``'s protocol overrides, so protocol dicts
     are checked deeply wherever they stand in an annotation and a violation raises
     :class:`CheckViolation`. Yielded items are not checked (the hook can only apply beartype
     itself): put ``@checked`` on stream entrypoints for that.
@@ -24,5 +24,5 @@ def checked_package(package_name: str) -> bool:
         return False
     from beartype.claw import beartype_package
 
-    beartype_package(package_name, conf=beartype_kit().conf)
+    beartype_package(package_name, conf=beartype_kit().package_conf)
     return True
