@@ -1,5 +1,6 @@
 """conformance() and assert_conforms(): reference implementations pass, broken classes don't."""
 
+import importlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -171,3 +172,11 @@ def test_not_a_protocol() -> None:
     with pytest.raises(TypeError) as caught:
         conformance(EchoEngine, dict)
     assert str(caught.value) == "conformance() takes a typing.Protocol class, got <class 'dict'>"
+
+
+def test_the_name_is_the_function_not_a_module() -> None:
+    import sagellm_protocol.runtime as runtime
+
+    assert runtime.conformance is conformance
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("sagellm_protocol.runtime.conformance")

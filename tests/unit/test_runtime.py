@@ -4,8 +4,8 @@ import asyncio
 import pickle
 import subprocess
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
+from typing import Annotated, Any
 
 import pytest
 from beartype.roar import (
@@ -13,6 +13,7 @@ from beartype.roar import (
     BeartypeCallHintReturnViolation,
     BeartypeCallHintViolation,
 )
+from beartype.vale import Is
 
 from sagellm_protocol.core import Request, Response, StreamEvent
 from sagellm_protocol.kv.types import KVHandle
@@ -243,6 +244,17 @@ def test_async_generator_asend_and_athrow_pass_through() -> None:
     assert asyncio.run(drive()) == [1, 7, 99]
 
 
+def test_items_of_an_iterable_return_are_checked() -> None:
+    @checked
+    def iterable() -> Iterable[int]:
+        yield "x"  # type: ignore[misc]
+
+    assert str(_raises(lambda: list(iterable()))) == (
+        "test_items_of_an_iterable_return_are_checked.<locals>.iterable() yield #1 is "
+        "invalid:\n  expected an int, got 'x'"
+    )
+
+
 def test_yields_false_skips_items() -> None:
     @checked(yields=False)
     def stream() -> Iterator[StreamEvent]:
@@ -330,6 +342,63 @@ def test_other_annotations_get_beartypes_checks() -> None:
     assert str(error) == (
         "test_other_annotations_get_beartypes_checks.<locals>.scale() parameter 'factor' is "
         "invalid:\n  expected an int, got '2'"
+    )
+
+
+def test_the_argument_is_the_one_beartype_rejected() -> None:
+    @checked
+    def call(a: int, b: str, *rest: int, key: str = "", **more: int) -> None:
+        pass
+
+    def where(call: Any) -> str:
+        return _raises(call).where
+
+    assert where(lambda: call(1, 1)) == "parameter 'b'"  # the very object, but fine for a
+    assert where(lambda: call(1, "b", 2, "x")) == "parameter 'rest'"
+    assert where(lambda: call(1, "b", key=3)) == "parameter 'key'"
+    assert where(lambda: call(1, "b", other="x")) == "parameter 'more'"
+    assert where(lambda: call(1, 2, 3, 4, b="twice")) == "parameter 'b'"  # does not bind
+    assert str(_raises(lambda: call(1, "b", 2, "x"))) == (
+        "test_the_argument_is_the_one_beartype_rejected.<locals>.call() parameter 'rest' is "
+        "invalid:\n  expected an int, got 'x'"
+    )
+
+
+def test_a_container_beartype_sampled_is_explained_in_full() -> None:
+    @checked
+    def total(values: tuple[int, ...]) -> None:
+        pass
+
+    # beartype checks one random item per call, and re-checking may pick another: the
+    # argument is found as the one beartype named, then the validator checks every item.
+    values: Any = (1,) * 99 + ("x",)
+
+    def first_violation() -> CheckViolation:
+        for _ in range(5000):
+            try:
+                total(values)
+            except CheckViolation as error:
+                return error
+        pytest.fail("beartype never sampled the bad item")
+
+    assert str(first_violation()) == (
+        "test_a_container_beartype_sampled_is_explained_in_full.<locals>.total() "
+        "parameter 'values' is invalid:\n  [99]: expected an int, got 'x'"
+    )
+
+
+def _positive(value: int) -> bool:
+    return value > 0
+
+
+def test_what_only_beartype_rejects_is_named_by_the_hint() -> None:
+    @checked
+    def scale(factor: Annotated[int, Is[_positive]]) -> None:
+        pass
+
+    assert str(_raises(lambda: scale(-1))) == (
+        "test_what_only_beartype_rejects_is_named_by_the_hint.<locals>.scale() parameter "
+        "'factor' is invalid:\n  expected Annotated[int, Is[_positive]], got -1"
     )
 
 

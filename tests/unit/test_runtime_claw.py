@@ -1,6 +1,7 @@
 """checked_package() on a package made in the test, and @checked under postponed annotations."""
 
 import importlib
+import pickle
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from beartype.roar import BeartypeCallHintParamViolation, BeartypeCallHintReturnViolation
 
 from sagellm_protocol.runtime import CHECKS_ENV, CheckViolation, override_checks
 
@@ -18,8 +20,15 @@ _BACKEND = """
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Optional, Union
 
-from sagellm_protocol.core import Request, StreamEvent
+from sagellm_protocol.core import (
+    Request,
+    StreamEvent,
+    StreamEventDelta,
+    StreamEventEnd,
+    StreamEventStart,
+)
 from sagellm_protocol.runtime import checked
 
 
@@ -48,6 +57,25 @@ class Reply:
 
 def hooked(request: Request) -> int:
     return request["max_tokens"]
+
+
+def hooked_count(requests: list[Request]) -> str:
+    return len(requests)
+
+
+def hooked_maker():
+    def nested(count: int) -> int:
+        return count
+
+    return nested
+
+
+def hooked_batch(requests: Optional[list[Request]]) -> int:
+    return len(requests or [])
+
+
+def hooked_event(event: Union[StreamEventStart, StreamEventDelta, StreamEventEnd]) -> str:
+    return event["event"]
 """
 
 
@@ -68,9 +96,9 @@ def make_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
     for name in created:
         for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[module]
-    from beartype.claw._clawstate import reinit_claw_state  # beartype's own test reset
+    from beartype.claw._clawstate import claw_state  # beartype's own test reset
 
-    reinit_claw_state()
+    claw_state.reinit()
 
 
 def test_postponed_annotations_and_forward_references(make_package: Any) -> None:
@@ -111,13 +139,56 @@ def test_checked_package_hooks_every_function(make_package: Any) -> None:
         backend.hooked(BAD_REQUEST)
     error = caught.value
     assert str(error) == (
-        "Function rt_hooked_pkg.backend.hooked() parameter "
-        "request={'request_id': 'r-1', 'trace_id': 't-1', 'max_tokens': 0} "
-        "violates type hint <class 'sagellm_protocol.core.Request'>, as dict "
-        "{'request_id': 'r-1', 'trace_id': 't-1', 'max_tokens': 0}\n"
+        "rt_hooked_pkg.backend.hooked() parameter 'request' is invalid:\n"
         "  max_tokens: expected an int > 0, got 0"
     )
     assert (error.function, error.where) == ("rt_hooked_pkg.backend.hooked", "parameter 'request'")
+    assert isinstance(error, BeartypeCallHintParamViolation)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.issues) == (type(error), str(error), error.issues)
+
+    with pytest.raises(CheckViolation) as caught:
+        backend.hooked_count([GOOD_REQUEST])
+    assert str(caught.value) == (
+        "rt_hooked_pkg.backend.hooked_count() return is invalid:\n  expected a str, got 1"
+    )
+    assert isinstance(caught.value, BeartypeCallHintReturnViolation)
+
+    # A nested function's name does not lead back to it: beartype's own account is the issue.
+    with pytest.raises(CheckViolation) as caught:
+        backend.hooked_maker()("x")
+    assert str(caught.value) == (
+        "rt_hooked_pkg.backend.hooked_maker.nested() parameter 'count' is invalid:\n"
+        "  Function rt_hooked_pkg.backend.hooked_maker.nested() parameter count='x' violates "
+        "type hint <class 'int'>, as str 'x' not instance of int."
+    )
+
+
+def test_checked_package_checks_union_and_optional_spellings_in_full(make_package: Any) -> None:
+    # beartype alone checks one random item of a list, and a TypedDict only as a dict: only the
+    # validator's override, keyed by ``A | None`` and ``A | B``, catches these.
+    with override_checks("on"):
+        make_package(
+            "rt_spelled_pkg",
+            """
+            from sagellm_protocol.runtime import checked_package
+            checked_package(__name__)
+            """,
+        )
+        backend = importlib.import_module("rt_spelled_pkg.backend")
+    assert backend.hooked_batch(None) == 0
+    with pytest.raises(CheckViolation) as caught:
+        backend.hooked_batch([GOOD_REQUEST, BAD_REQUEST])
+    assert caught.value.where == "parameter 'requests'"
+    assert [str(issue) for issue in caught.value.issues] == [
+        "[1].max_tokens: expected an int > 0, got 0"
+    ]
+    delta = {"event": "delta", "request_id": "r", "trace_id": "t", "engine_id": "e"}
+    with pytest.raises(CheckViolation) as caught:
+        backend.hooked_event({**delta, "content": "hi", "content_tokens": [-1.5]})
+    assert [str(issue) for issue in caught.value.issues] == [
+        "content_tokens[0]: expected an int, got -1.5"
+    ]
 
 
 @pytest.mark.parametrize("mode", ["off", "sample:10"])

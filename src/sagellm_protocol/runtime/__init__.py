@@ -4,11 +4,11 @@ beartype is imported only when checking is actually used (the first ``@checked``
 checks on), so importing this module stays light.
 """
 
-from ._bear import CheckViolation
 from ._checked import checked
 from ._claw import checked_package
+from ._conformance import ConformanceError, ConformanceProblem, assert_conforms, conformance
 from ._switch import CHECKS_ENV, checks_mode, override_checks, set_checks_mode
-from .conformance import ConformanceError, ConformanceProblem, assert_conforms, conformance
+from ._violation import CheckViolation
 
 __all__ = [
     "CHECKS_ENV",

@@ -1,19 +1,23 @@
 """``@checked``: opt-in runtime checks of an entrypoint's annotations, yielded items included."""
 
-import collections.abc
 import functools
 import inspect
 import itertools
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from types import TracebackType
-from typing import Annotated, Any, NoReturn, TypeVar, get_args, get_origin, overload
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
+from typing import Any, NoReturn, TypeVar, overload
 
-from typing_extensions import get_type_hints
-
+from .._tree.functions import (
+    annotations_as_written,
+    is_one_of,
+    mentions,
+    stream_item,
+    type_hints,
+)
 from ..validation import checker
-from ._bear import Bear, CheckViolation, bear, beartype_cause, issues_of, predicate
-from ._switch import checks_every
+from ._beartype_kit import BeartypeKit, beartype_kit, predicate
+from ._switch import sampling_period
+from ._violation import CheckViolation, issues_of
 
 __all__ = ["checked"]
 
@@ -26,19 +30,11 @@ _F = TypeVar(
 _MARK = "__sagellm_checked__"
 """Set on our wrappers, so a class decorator leaves separately decorated methods alone."""
 
-_STREAMS = frozenset(
-    {
-        collections.abc.Iterator,
-        collections.abc.Iterable,
-        collections.abc.Generator,
-        collections.abc.AsyncIterator,
-        collections.abc.AsyncIterable,
-        collections.abc.AsyncGenerator,
-    }
-)
-"""Return annotations whose first argument is the type of every yielded item."""
-
 _UNRESOLVED: Any = object()
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 
 @overload
@@ -73,30 +69,30 @@ def checked(target: Any = None, /, *, default_mode: str | None = None, yields: b
 
 
 def _decorate(target: Any, *, default_mode: str | None, yields: bool) -> Any:
-    every = checks_every(default_mode)
-    if every == 0 or getattr(target, _MARK, False):
+    period = sampling_period(default_mode)
+    if period is None or getattr(target, _MARK, False):
         return target
     if isinstance(target, type):
         for name, member in list(vars(target).items()):
-            wrapped = _wrap_member(member, every, yields)
+            wrapped = _wrap_member(member, period, yields)
             if wrapped is not member:
                 setattr(target, name, wrapped)
         return target
     if isinstance(target, (classmethod, staticmethod)):
-        return type(target)(_wrap(target.__func__, every, yields))
+        return type(target)(_wrap(target.__func__, period, yields))
     if not inspect.isfunction(target):
         raise TypeError(f"@checked takes a function, method or class, got {target!r}")
-    return _wrap(target, every, yields)
+    return _wrap(target, period, yields)
 
 
-def _wrap_member(member: object, every: int, yields: bool) -> object:
+def _wrap_member(member: object, period: int, yields: bool) -> object:
     if inspect.isfunction(member):
-        return member if getattr(member, _MARK, False) else _wrap(member, every, yields)
+        return member if getattr(member, _MARK, False) else _wrap(member, period, yields)
     if isinstance(member, (classmethod, staticmethod)) and inspect.isfunction(member.__func__):
-        return type(member)(_wrap(member.__func__, every, yields))
+        return type(member)(_wrap(member.__func__, period, yields))
     if isinstance(member, property):
         fget, fset, fdel = (
-            None if accessor is None else _wrap_member(accessor, every, yields)
+            None if accessor is None else _wrap_member(accessor, period, yields)
             for accessor in (member.fget, member.fset, member.fdel)
         )
         return type(member)(fget, fset, fdel, member.__doc__)  # type: ignore[arg-type]
@@ -106,15 +102,14 @@ def _wrap_member(member: object, every: int, yields: bool) -> object:
 class _Entrypoint:
     """One checked function: its beartype wrapper, made on first call, and what explains."""
 
-    def __init__(self, func: Callable[..., Any], made: Bear, yields: bool) -> None:
+    def __init__(self, func: Callable[..., Any], kit: BeartypeKit, yields: bool) -> None:
         self.func = func
-        self.made = made
+        self.kit = kit
         self.name: str = func.__qualname__
         self.yields = yields
         self._lock = threading.Lock()
         self._checked: Callable[..., Any] | None = None
-        self._conf: Any = made.conf
-        self._code: object = None
+        self._conf: Any = kit.conf
         self._hints: dict[str, Any] | None = None
         self._item_hint: Any = _UNRESOLVED
         self._item_check: Callable[[object], bool] | None = None
@@ -133,21 +128,19 @@ class _Entrypoint:
                     except NameError:  # beartype resolves (or reports) it at call time
                         hints = {}
                     extra = {
-                        hint: self.made.validated(predicate(hint))
+                        hint: self.kit.validated(predicate(hint))
                         for hint in hints.values()
                         if self._whole(hint)
                     }
                     if extra:
-                        self._conf = self.made.make_conf(extra)
-                    checked = self.made.beartype(self.func, conf=self._conf)
-                    self._code = getattr(checked, "__code__", None)
-                    self._checked = checked
+                        self._conf = self.kit.make_conf(extra)
+                    self._checked = self.kit.beartype(self.func, conf=self._conf)
         return self._checked
 
     def _whole(self, hint: Any) -> bool:
         """Whether the validator should check ``hint`` as a whole: it mentions a protocol form
         beartype would not hand over by itself, and the validator supports all of it."""
-        if _is_key(hint, self.made.predicates) or not _mentions(hint, self.made.predicates):
+        if is_one_of(hint, self.kit.predicates) or not mentions(hint, self.kit.predicates):
             return False
         try:
             checker(hint)
@@ -158,124 +151,110 @@ class _Entrypoint:
     def hints(self) -> dict[str, Any]:
         """The resolved annotations; raises ``NameError`` for an unresolvable forward ref."""
         if self._hints is None:
-            self._hints = get_type_hints(self.func, include_extras=True)
+            self._hints = type_hints(self.func)
         return self._hints
 
     def item_check(self) -> Callable[[object], bool] | None:
         """The check of each yielded item, or ``None`` when the return declares no item type."""
         if self._item_hint is _UNRESOLVED:
-            hint = _item_hint(self.hints().get("return")) if self.yields else None
+            hint = stream_item(self.hints().get("return")) if self.yields else None
             if hint is not None:
                 self._item_check = self._predicate(hint)
             self._item_hint = hint
         return self._item_check
 
     def _predicate(self, hint: Any) -> Callable[[object], bool]:
-        if _is_key(hint, self.made.predicates):
-            exact: Callable[[object], bool] = self.made.predicates[hint]
+        if is_one_of(hint, self.kit.predicates):
+            exact: Callable[[object], bool] = self.kit.predicates[hint]
             return exact
         if self._whole(hint):
             return predicate(hint)
-        is_bearable, conf = self.made.is_bearable, self._conf
+        is_bearable, conf = self.kit.is_bearable, self._conf
         return lambda item: is_bearable(item, hint, conf=conf)
 
     def is_bearable(self, value: object, hint: Any) -> bool:
-        return self.made.is_bearable(value, hint, conf=self._conf)
+        return self.kit.is_bearable(value, hint, conf=self._conf)
 
     def explain(self, error: CheckViolation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        """Replace beartype's account of ``error`` by our validator's, if this call raised it."""
-        root = error.__dict__.pop("_root", _UNRESOLVED)
-        if root is _UNRESOLVED or _raised_in(error.__traceback__) is not self._code:
+        """Give ``error`` our validator's account, if beartype raised it for this call.
+
+        A violation that reaches here already explained was raised by a nested checked call or
+        for a yielded item, and is left as it is.
+        """
+        taken = self.kit.take_culprit(error)
+        if taken is None:
             return
+        returned, culprit = taken
         try:
             hints = self.hints()
-        except NameError:  # beartype's account stands
-            return
-        cause = beartype_cause(error)
-        if isinstance(error, self.made.classes["CheckReturnViolation"]):
-            where, hint, value = "return", hints.get("return"), root
-        else:
-            found = self._bad_argument(hints, args, kwargs)
-            if found is None:
-                return
-            where, hint, value = found
-        error._explain(self.name, where, issues_of(hint, value, cause))
+        except NameError:  # a forward reference beartype resolved in a scope we cannot see
+            hints = annotations_as_written(self.func)
+        name = "return" if returned else self._parameter_holding(culprit, hints, args, kwargs)
+        where = "return" if returned else f"parameter {name!r}"
+        error._explain(self.name, where, issues_of(hints[name], culprit))
 
-    def _bad_argument(
-        self, hints: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[str, Any, object] | None:
-        signature = inspect.signature(self.func)
-        try:
-            bound = signature.bind(*args, **kwargs)
-        except TypeError:
-            return None
-        for name, value in bound.arguments.items():
-            if name not in hints:
-                continue
-            kind = signature.parameters[name].kind
-            values = (
-                value
-                if kind is inspect.Parameter.VAR_POSITIONAL
-                else value.values()
-                if kind is inspect.Parameter.VAR_KEYWORD
-                else (value,)
-            )
-            for each in values:
-                if not self.is_bearable(each, hints[name]):
-                    return f"parameter {name!r}", hints[name], each
-        return None
+    def _parameter_holding(
+        self, culprit: object, hints: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> str:
+        """The parameter whose argument beartype rejected: it passed ``culprit``.
+
+        Of several parameters passed that very object, the first it breaks (beartype checks
+        them in order).
+        """
+        names = [
+            name
+            for name, value in _arguments(inspect.signature(self.func), args, kwargs)
+            if value is culprit and name in hints
+        ]
+        if len(names) == 1:
+            return names[0]
+        return next(
+            (name for name in names if not self.is_bearable(culprit, hints[name])), names[0]
+        )
 
     def yield_error(self, item: object, number: int) -> CheckViolation:
-        issues = issues_of(self._item_hint, item, None)
-        return self.made.yield_violation(self.name, f"yield #{number}", issues, item)
+        issues = issues_of(self._item_hint, item)
+        return self.kit.yield_violation(self.name, f"yield #{number}", issues, item)
 
 
-def _is_key(hint: Any, predicates: dict[Any, Any]) -> bool:
-    try:
-        return hint in predicates
-    except TypeError:  # unhashable metadata in an Annotated
-        return False
+def _arguments(
+    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Iterator[tuple[str, object]]:
+    """Each argument of a call with the parameter it goes to (one item of ``*args`` or
+    ``**kwargs`` at a time), as beartype sees them: also when the call does not bind."""
+    parameters = list(signature.parameters.values())
+    positional = [p.name for p in parameters if p.kind in _POSITIONAL]
+    star = next((p.name for p in parameters if p.kind is _VAR_POSITIONAL), None)
+    for index, value in enumerate(args):
+        name = positional[index] if index < len(positional) else star
+        if name is not None:
+            yield name, value
+    by_keyword = {p.name for p in parameters if p.kind in _KEYWORD}
+    star_star = next((p.name for p in parameters if p.kind is _VAR_KEYWORD), None)
+    for key, value in kwargs.items():
+        name = key if key in by_keyword else star_star
+        if name is not None:
+            yield name, value
 
 
-def _mentions(hint: Any, predicates: dict[Any, Any]) -> bool:
-    return _is_key(hint, predicates) or any(_mentions(arg, predicates) for arg in get_args(hint))
-
-
-def _raised_in(traceback: TracebackType | None) -> object:
-    """The code object of the frame that raised, the innermost of ``traceback``."""
-    if traceback is None:
-        return None
-    while traceback.tb_next is not None:
-        traceback = traceback.tb_next
-    return traceback.tb_frame.f_code
-
-
-def _item_hint(hint: Any) -> Any:
-    if get_origin(hint) is Annotated:
-        hint = get_args(hint)[0]
-    if get_origin(hint) in _STREAMS and get_args(hint):
-        return get_args(hint)[0]
-    return None
-
-
-def _wrap(func: Callable[..., Any], every: int, yields: bool) -> Callable[..., Any]:
-    entry = _Entrypoint(func, bear(), yields)
+def _wrap(func: Callable[..., Any], period: int, yields: bool) -> Callable[..., Any]:
+    entry = _Entrypoint(func, beartype_kit(), yields)
     wrapper: Callable[..., Any]
     if inspect.isasyncgenfunction(func):
-        wrapper = _async_generator(entry, every)
+        wrapper = _async_generator(entry, period)
     elif inspect.isgeneratorfunction(func):
-        wrapper = _generator(entry, every)
+        wrapper = _generator(entry, period)
     elif inspect.iscoroutinefunction(func):
-        wrapper = _coroutine(entry, every)
+        wrapper = _coroutine(entry, period)
     else:
-        wrapper = _function(entry, every)
+        wrapper = _function(entry, period)
     functools.update_wrapper(wrapper, func)
     setattr(wrapper, _MARK, True)
     return wrapper
 
 
-def _function(entry: _Entrypoint, every: int) -> Callable[..., Any]:
-    func, explain, violation = entry.func, entry.explain, entry.made.violation
+def _function(entry: _Entrypoint, period: int) -> Callable[..., Any]:
+    func, explain, violation = entry.func, entry.explain, entry.kit.violation
 
     checked: Callable[..., Any]
 
@@ -293,20 +272,20 @@ def _function(entry: _Entrypoint, every: int) -> Callable[..., Any]:
             explain(error, args, kwargs)
             raise
 
-    if every == 1:
+    if period == 1:
         return on
     counter = itertools.count()
 
     def sample(*args: Any, **kwargs: Any) -> Any:
-        if next(counter) % every:
+        if next(counter) % period:
             return func(*args, **kwargs)
         return on(*args, **kwargs)
 
     return sample
 
 
-def _coroutine(entry: _Entrypoint, every: int) -> Callable[..., Awaitable[Any]]:
-    func, explain, violation = entry.func, entry.explain, entry.made.violation
+def _coroutine(entry: _Entrypoint, period: int) -> Callable[..., Awaitable[Any]]:
+    func, explain, violation = entry.func, entry.explain, entry.kit.violation
 
     async def on(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -315,23 +294,23 @@ def _coroutine(entry: _Entrypoint, every: int) -> Callable[..., Awaitable[Any]]:
             explain(error, args, kwargs)
             raise
 
-    if every == 1:
+    if period == 1:
         return on
     counter = itertools.count()
 
     async def sample(*args: Any, **kwargs: Any) -> Any:
-        if next(counter) % every:
+        if next(counter) % period:
             return await func(*args, **kwargs)
         return await on(*args, **kwargs)
 
     return sample
 
 
-def _generator(entry: _Entrypoint, every: int) -> Callable[..., Generator[Any, Any, Any]]:
+def _generator(entry: _Entrypoint, period: int) -> Callable[..., Generator[Any, Any, Any]]:
     counter = itertools.count()
 
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        if every != 1 and next(counter) % every:
+        if period != 1 and next(counter) % period:
             return (yield from entry.func(*args, **kwargs))
         try:
             check = entry.item_check()
@@ -339,7 +318,7 @@ def _generator(entry: _Entrypoint, every: int) -> Callable[..., Generator[Any, A
             if check is None:
                 return (yield from generator)
             return (yield from _checked_items(entry, generator, check))
-        except entry.made.violation as error:
+        except entry.kit.violation as error:
             entry.explain(error, args, kwargs)
             raise
 
@@ -382,11 +361,11 @@ def _throw_in(generator: Generator[Any, Any, Any], error: CheckViolation) -> NoR
     raise error
 
 
-def _async_generator(entry: _Entrypoint, every: int) -> Callable[..., AsyncGenerator[Any, Any]]:
+def _async_generator(entry: _Entrypoint, period: int) -> Callable[..., AsyncGenerator[Any, Any]]:
     counter = itertools.count()
 
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        on = every == 1 or not next(counter) % every
+        on = period == 1 or not next(counter) % period
         try:
             check = entry.item_check() if on else None
             source = (entry.checked() if on else entry.func)(*args, **kwargs)
@@ -409,7 +388,7 @@ def _async_generator(entry: _Entrypoint, every: int) -> Callable[..., AsyncGener
                     raise
                 except BaseException as thrown:
                     resume, value = source.athrow, thrown
-        except entry.made.violation as error:
+        except entry.kit.violation as error:
             entry.explain(error, args, kwargs)
             raise
 

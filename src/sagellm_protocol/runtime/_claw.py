@@ -1,7 +1,7 @@
 """The package-wide hook: ``@checked``'s argument and return checks through ``beartype.claw``."""
 
-from ._bear import bear
-from ._switch import checks_every
+from ._beartype_kit import beartype_kit
+from ._switch import sampling_period
 
 __all__ = ["checked_package"]
 
@@ -11,7 +11,7 @@ def checked_package(package_name: str) -> bool:
 
     Call it first thing in the package's ``__init__.py`` (``checked_package(__name__)``) or
     in a test ``conftest.py`` before the package is imported: ``beartype.claw`` decorates
-    each submodule as it is imported, with ``@checked``'s configuration, so protocol dicts
+    each submodule as it is imported, with ``@checked``'s protocol overrides, so protocol dicts
     are checked deeply wherever they stand in an annotation and a violation raises
     :class:`CheckViolation`. Yielded items are not checked (the hook can only apply beartype
     itself): put ``@checked`` on stream entrypoints for that.
@@ -20,9 +20,9 @@ def checked_package(package_name: str) -> bool:
     only when it is ``on`` and returns whether it did. ``sample:N`` does not install it,
     since an import hook decorates for every call and cannot sample.
     """
-    if checks_every() != 1:
+    if sampling_period() != 1:
         return False
     from beartype.claw import beartype_package
 
-    beartype_package(package_name, conf=bear().conf)
+    beartype_package(package_name, conf=beartype_kit().package_conf)
     return True

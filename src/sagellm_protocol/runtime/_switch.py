@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
 
-__all__ = ["CHECKS_ENV", "checks_every", "checks_mode", "override_checks", "set_checks_mode"]
+__all__ = ["CHECKS_ENV", "checks_mode", "override_checks", "sampling_period", "set_checks_mode"]
 
 CHECKS_ENV: Final = "SAGELLM_PROTOCOL_CHECKS"
 """Read by ``@checked`` when it decorates: ``off``, ``on`` or ``sample:N``."""
@@ -14,14 +14,15 @@ CHECKS_ENV: Final = "SAGELLM_PROTOCOL_CHECKS"
 _ACCEPTED: Final = "'off', 'on' or 'sample:N' (check one call in N, N an integer >= 1)"
 
 _lock = threading.Lock()
-_override: int | None = None
+_override: str | None = None
+"""The mode set by :func:`set_checks_mode`, as :func:`checks_mode` spells it; ``None``: unset."""
 
 
-def _parse(text: str, source: str) -> int:
-    """The sampling period of a switch value: 0 off, 1 every call, N one call in N."""
+def _parse(text: str, source: str) -> int | None:
+    """The sampling period of a switch value: ``None`` off, 1 every call, N one call in N."""
     value = text.strip().lower()
     if value == "off":
-        return 0
+        return None
     if value == "on":
         return 1
     prefix, _, count = value.partition(":")
@@ -30,12 +31,12 @@ def _parse(text: str, source: str) -> int:
     raise ValueError(f"{source}={text!r} is not a valid checks mode: use {_ACCEPTED}")
 
 
-def _format(every: int) -> str:
-    return "off" if every == 0 else "on" if every == 1 else f"sample:{every}"
+def _format(period: int | None) -> str:
+    return "off" if period is None else "on" if period == 1 else f"sample:{period}"
 
 
-def checks_every(default_mode: str | None = None) -> int:
-    """The sampling period in force: 0 off, 1 every call, N one call in N.
+def sampling_period(default_mode: str | None = None) -> int | None:
+    """The sampling period in force: ``None`` when checks are off, 1 every call, N one in N.
 
     The programmatic override wins, then ``SAGELLM_PROTOCOL_CHECKS`` (unset or empty means
     not set), then ``default_mode``, then ``on``. Raises ``ValueError`` naming the source of
@@ -43,7 +44,7 @@ def checks_every(default_mode: str | None = None) -> int:
     """
     override = _override
     if override is not None:
-        return override
+        return _parse(override, "mode")
     env = os.environ.get(CHECKS_ENV, "")
     if env.strip():
         return _parse(env, CHECKS_ENV)
@@ -54,7 +55,7 @@ def checks_every(default_mode: str | None = None) -> int:
 
 def checks_mode() -> str:
     """The checks mode ``@checked`` uses now: ``"off"``, ``"on"`` or ``"sample:N"``."""
-    return _format(checks_every())
+    return _format(sampling_period())
 
 
 def set_checks_mode(mode: str | None) -> str | None:
@@ -64,10 +65,10 @@ def set_checks_mode(mode: str | None) -> str | None:
     Raises ``ValueError`` on anything but ``off``, ``on`` or ``sample:N``.
     """
     global _override
-    every = None if mode is None else _parse(mode, "mode")
+    spelled = None if mode is None else _format(_parse(mode, "mode"))
     with _lock:
-        previous, _override = _override, every
-    return None if previous is None else _format(previous)
+        previous, _override = _override, spelled
+    return previous
 
 
 @contextmanager

@@ -1,24 +1,18 @@
 """Protocol conformance at runtime: what an object lacks beyond ``runtime_checkable``'s check."""
 
-import collections.abc
 import inspect
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, get_origin
+from typing import Any
 
-from typing_extensions import get_protocol_members, get_type_hints, is_protocol
+from typing_extensions import get_protocol_members, is_protocol
+
+from .._tree.functions import returns_async_stream, unsubscripted
 
 __all__ = ["ConformanceError", "ConformanceProblem", "assert_conforms", "conformance"]
 
 _EMPTY = inspect.Parameter.empty
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-_ASYNC_ITERATORS = frozenset(
-    {collections.abc.AsyncIterator, collections.abc.AsyncIterable, collections.abc.AsyncGenerator}
-)
-_ASYNC_ITERATOR = re.compile(
-    r"(?:typing\.|collections\.abc\.)?Async(?:Iterator|Iterable|Generator)\b"
-)
 
 
 @dataclass(frozen=True)
@@ -60,12 +54,12 @@ def conformance(obj: object, protocol: type) -> list[ConformanceProblem]:
     Instance attributes set in ``__init__`` are only seen on an instance. Parameter and return
     types are left to mypy. Raises ``TypeError`` if ``protocol`` is not a ``typing.Protocol``.
     """
-    protocol = get_origin(protocol) or protocol
-    if not (isinstance(protocol, type) and is_protocol(protocol)):
-        raise TypeError(f"conformance() takes a typing.Protocol class, got {protocol!r}")
+    bare: object = unsubscripted(protocol)
+    if not (isinstance(bare, type) and is_protocol(bare)):
+        raise TypeError(f"conformance() takes a typing.Protocol class, got {bare!r}")
     problems: list[ConformanceProblem] = []
-    for name in _members(protocol):
-        declared = inspect.getattr_static(protocol, name, None)
+    for name in _members(bare):
+        declared = inspect.getattr_static(bare, name, None)
         if not _is_method(declared):
             if not _has(obj, name):
                 problems.append(ConformanceProblem(name, "missing", "missing"))
@@ -79,7 +73,7 @@ def assert_conforms(obj: object, protocol: type) -> None:
     problems = conformance(obj, protocol)
     if problems:
         subject = obj.__qualname__ if isinstance(obj, type) else f"{type(obj).__qualname__} object"
-        raise ConformanceError(subject, (get_origin(protocol) or protocol).__qualname__, problems)
+        raise ConformanceError(subject, unsubscripted(protocol).__qualname__, problems)
 
 
 def _members(protocol: type) -> Iterator[str]:
@@ -161,22 +155,12 @@ def _kind(function: object) -> str:
     return "a plain def"
 
 
-def _returns_async_iterator(function: Callable[..., Any]) -> bool:
-    try:
-        hint = get_type_hints(function).get("return")
-    except Exception:  # an unresolvable forward reference: read the annotation's text
-        hint = function.__annotations__.get("return")
-    if isinstance(hint, str):
-        return _ASYNC_ITERATOR.match(hint) is not None
-    return get_origin(hint) in _ASYNC_ITERATORS
-
-
 def _async_problems(name: str, declared: Any, attr: object) -> Iterator[ConformanceProblem]:
     function = _function_of(declared)
     expected, actual = _kind(function), _kind(attr)
     if expected == "async def":
         ok = actual == "async def"
-    elif expected == "an async generator" or _returns_async_iterator(function):
+    elif expected == "an async generator" or returns_async_stream(function):
         ok = actual != "async def"
         expected = "an async generator or a def returning an async iterator"
     else:
