@@ -79,8 +79,8 @@ def returns_async_stream(func: Callable[..., Any]) -> bool:
     try:
         return is_async_stream(type_hints(func).get("return"))
     except NameError:
-        # The import cycle backend -> kv.types -> kv.enums -> backend leaves some protocol
-        # annotations unresolvable; read the return annotation as written until it is broken.
+        # An implementation may annotate with names its module imports only for type checkers:
+        # read the return annotation as written rather than give up on the method.
         hint = annotations_as_written(func).get("return")
         if isinstance(hint, str):
             return _ASYNC_STREAM_TEXT.match(hint) is not None
