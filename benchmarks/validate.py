@@ -195,8 +195,8 @@ def _break_response(v: dict[str, Any]) -> None:
 
 def _break_chat(v: dict[str, Any]) -> None:
     v["messages"][5]["role"] = "robot"
-    v["messages"][6]["content"] = None
-    v["top_p"] = 0.0
+    v["messages"][7]["content"] = None  # a user message needs content (assistant ones may lack it)
+    v["top_p"] = 1.5
 
 
 def _break_migrate(v: dict[str, Any]) -> None:

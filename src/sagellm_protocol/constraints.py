@@ -10,20 +10,27 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from annotated_types import Ge, Gt, Le
+from annotated_types import Ge, Gt, Le, Len
 
 __all__ = [
     "DEVICE_FORMAT",
+    "OPENAI_STOP_SEQUENCES",
     "UUID_FORMAT",
+    "BestOf",
+    "ChoiceCount",
+    "CompletionLogprobCount",
     "DeviceStr",
     "JSONObject",
+    "LogitBias",
     "NonNegativeFloat",
     "NonNegativeInt",
     "Penalty",
     "PositiveFloat",
     "PositiveInt",
+    "StopSequences",
     "StringFormat",
     "Temperature",
+    "TopLogprobCount",
     "TopP",
     "UUIDStr",
     "UnitInterval",
@@ -95,3 +102,18 @@ UUIDStr = Annotated[str, UUID_FORMAT]
 """A UUID as a canonical lower-case hyphenated string."""
 JSONObject = dict[str, Any]
 """Free-form metadata: a JSON object with string keys."""
+
+OPENAI_STOP_SEQUENCES = 4
+"""Most stop sequences an OpenAI request may carry."""
+ChoiceCount = Annotated[int, Ge(1), Le(128)]
+"""OpenAI's ``n``: choices to generate, in [1, 128]."""
+TopLogprobCount = Annotated[int, Ge(0), Le(20)]
+"""OpenAI chat ``top_logprobs``: most likely tokens returned per position, in [0, 20]."""
+CompletionLogprobCount = Annotated[int, Ge(0), Le(5)]
+"""OpenAI legacy completions ``logprobs``: most likely tokens returned per position, in [0, 5]."""
+BestOf = Annotated[int, Ge(0), Le(20)]
+"""OpenAI legacy completions ``best_of``: candidates generated server-side, in [0, 20]."""
+LogitBias = Annotated[float, Ge(-100), Le(100)]
+"""An OpenAI ``logit_bias`` value: added to a token's logit, in [-100, 100]."""
+StopSequences = Annotated[list[str], Len(1, OPENAI_STOP_SEQUENCES)]
+"""OpenAI's list form of ``stop``: 1 to 4 strings."""

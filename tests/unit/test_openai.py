@@ -18,12 +18,14 @@ def test_types_are_open(tp: typing.Any) -> None:
 
 
 def test_literal_aliases() -> None:
-    assert typing.get_args(openai.ChatRole) == ("system", "user", "assistant", "function", "tool")
+    roles = ("system", "user", "assistant", "function", "tool", "developer")
+    assert typing.get_args(openai.ChatRole) == roles
     assert typing.get_args(openai.ChatFinishReason) == (
         "stop",
         "length",
         "content_filter",
         "tool_calls",
+        "function_call",
     )
     assert typing.get_args(openai.CompletionFinishReason) == ("stop", "length", "content_filter")
     assert typing.get_args(openai.EmbeddingEncodingFormat) == ("float", "base64")
@@ -53,3 +55,20 @@ def test_with_defaults_keeps_vendor_keys() -> None:
     assert completed["top_k"] == 5  # type: ignore[typeddict-item]
     assert completed["messages"] == [{"role": "user", "content": "hi", "name": None}]
     assert completed["temperature"] == 1.0
+
+
+@pytest.mark.parametrize("tp", TYPEDDICTS, ids=lambda tp: tp.__name__)
+def test_pydantic_keeps_extra_keys(tp: typing.Any) -> None:
+    assert tp.__pydantic_config__ == {"extra": "allow"}
+
+
+def test_message_text() -> None:
+    assert openai.message_text(None) == ""
+    assert openai.message_text("hi") == "hi"
+    parts: list[openai.ChatCompletionContentPart] = [
+        {"type": "text", "text": "a"},
+        {"type": "image_url", "image_url": {"url": "u"}},
+        {"type": "text", "text": "b"},
+        {"type": "refusal", "refusal": "no"},
+    ]
+    assert openai.message_text(parts) == "ab"

@@ -237,7 +237,7 @@ ISSUES: list[tuple[object, object, list[tuple[tuple[str | int, ...], str, str]]]
     (
         ChatCompletionRequest,
         {"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": 3},
-        [(("stop",), "type", "expected a str or a list[str] or None, got 3")],
+        [(("stop",), "type", "expected a str or a list[str] of length in [1, 4] or None, got 3")],
     ),
     (
         ChatCompletionRequest,
@@ -246,7 +246,8 @@ ISSUES: list[tuple[object, object, list[tuple[tuple[str | int, ...], str, str]]]
             (
                 ("messages", 0, "role"),
                 "literal",
-                "expected one of 'system', 'user', 'assistant', 'function', 'tool', got 'robot'",
+                "expected one of 'system', 'user', 'assistant', 'function', 'tool', 'developer', "
+                "got 'robot'",
             )
         ],
     ),
@@ -359,7 +360,10 @@ VALID: list[tuple[object, object]] = [
     (Metrics, _metrics(ttft_ms=10**400)),  # an int is fine for a float, however large
     (StreamEvent, {"event": "start", "request_id": "r", "trace_id": "t", "engine_id": "e"}),
     (Timestamps, {"queued_at": 1, "scheduled_at": 1, "executed_at": 2.5, "completed_at": 3}),
-    (ChatCompletionRequest, {"model": "m", "messages": [], "vendor": {"top_k": 3}}),
+    (
+        ChatCompletionRequest,
+        {"model": "m", "messages": [{"role": "user", "content": "x"}], "vendor": {"top_k": 3}},
+    ),
     (DType, DType.BF16),
     (DType, "bf16"),
     (Color, Color.RED),

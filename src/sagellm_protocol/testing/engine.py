@@ -17,6 +17,7 @@ from ..core import (
     StreamEventEnd,
     metrics_from_timestamps,
 )
+from ..openai import message_text
 
 __all__ = ["EchoEngine", "echo_tokenize"]
 
@@ -37,13 +38,13 @@ def echo_tokenize(text: str) -> list[tuple[str, int]]:
 
 
 def _input_text(request: Request) -> str:
-    """The prompt, else the content of the last user message, else ``""``."""
+    """The prompt, else the text of the last user message, else ``""``."""
     prompt = request.get("prompt", "")
     if prompt:
         return prompt
     for message in reversed(request.get("messages") or []):
         if message["role"] == "user":
-            return message["content"]
+            return message_text(message.get("content"))
     return ""
 
 
