@@ -1,7 +1,8 @@
 """Fuzz: arbitrary JSON-like and non-JSON objects fed to every protocol type.
 
 Whatever comes in, validate() returns the very same object or raises ValidationError (nothing
-else), is_valid()/checker() agree with collect_issues(), and the input is left unchanged.
+else), is_valid()/checker() agree with collect_issues(), the precise pass that trusts no compiled
+code finds the same issues, and the input is left unchanged.
 """
 
 import copy
@@ -12,6 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sagellm_protocol._tree.analyse import analyze
 from sagellm_protocol.testing.strategies import from_type
 from sagellm_protocol.validation import (
     CODES,
@@ -23,6 +25,8 @@ from sagellm_protocol.validation import (
     type_names,
     validate,
 )
+from sagellm_protocol.validation._compile import fast_checker
+from sagellm_protocol.validation._precise import collect
 
 NAMES = type_names()
 
@@ -148,6 +152,12 @@ def _check(name: str, value: object) -> None:
         assert collect_issues(tp, value) == error.issues
     assert is_valid(tp, value) is (error is None)
     assert checker(tp)(value) is (error is None)
+    # The independent check: the precise pass running no compiled code agrees, and the compiled
+    # checker never accepts what it rejects (it may decline a valid dict subclass, never more).
+    node = analyze(tp)
+    independent = collect(node, value, trust_compiled=False)
+    assert independent == (error.issues if error is not None else [])
+    assert not (fast_checker(node)(value) and independent)
     assert _snapshot(value) == before
 
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
+from sagellm_protocol import with_defaults
 from sagellm_protocol._tree.analyse import analyze
 from sagellm_protocol._tree.nodes import (
     AnyNode,
@@ -46,6 +47,8 @@ from sagellm_protocol.validation import (
     type_names,
     validate,
 )
+from sagellm_protocol.validation._compile import fast_checker
+from sagellm_protocol.validation._precise import collect
 
 SETTINGS = settings(
     max_examples=150,
@@ -228,3 +231,48 @@ def test_pydantic_forbids_unknown_keys_on_closed_types_too() -> None:
     value = {"request_id": "r", "trace_id": "t", "max_tokens": 1, "zz": 1}
     assert not _pydantic_accepts("Request", value)
     assert not is_valid(type_by_name("Request"), value)
+
+
+def _untrusting(node: Node, value: object) -> list[Any]:
+    """The issues found by the precise pass when it runs no compiled code at all."""
+    return collect(node, value, trust_compiled=False)
+
+
+@SETTINGS
+@given(st.data())
+def test_compiled_checker_agrees_with_the_untrusting_pass(data: st.DataObject) -> None:
+    """An independent check of the compiler: on generated values and each single-fault mutation,
+    the compiled checker says valid exactly when the interpreted rules find no issue, and the
+    precise pass reports the same issues whether it trusts the compiled code or not."""
+    name = data.draw(st.sampled_from(NAMES))
+    node = analyze(type_by_name(name))
+    value = data.draw(_strategy(name))
+    candidates = [(value, "none", ())] + [
+        (new, kind, path) for kind, path, new, _ in _mutations(node, value) if kind != "swap"
+    ]
+    mutated, kind, path = data.draw(st.sampled_from(candidates))
+    if kind != "none":
+        mutated = _set(
+            copy.deepcopy(value), path[:-1] if kind in ("drop", "extra") else path, mutated
+        )
+    independent = _untrusting(node, mutated)
+    assert fast_checker(node)(mutated) is (not independent), (kind, path, independent)
+    assert collect(node, mutated) == independent
+
+
+TYPED_DICT_NAMES = [
+    name for name in NAMES if isinstance(analyze(type_by_name(name)), TypedDictNode)
+]
+
+
+@SETTINGS
+@given(st.data())
+def test_with_defaults_of_a_valid_value_is_valid(data: st.DataObject) -> None:
+    name = data.draw(st.sampled_from(TYPED_DICT_NAMES))
+    tp = type_by_name(name)
+    value = data.draw(_strategy(name))
+    before = copy.deepcopy(value)
+    completed = with_defaults(tp, value)
+    assert collect_issues(tp, completed) == []
+    assert value == before
+    assert set(completed) >= set(value)

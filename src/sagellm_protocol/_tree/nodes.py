@@ -220,8 +220,8 @@ class TypedDictNode(Node):
         """Whether the type contains itself (a tree)."""
         self.field_scanner: Callable[[dict[str, object]], list[int]] | None = None
         """For the precise pass: the indexes of fields missing or not confirmed valid."""
-        self.field_plan: tuple[tuple[str, Node, str], ...] | None = None
-        """For the precise pass: each field's name, node and how it is walked."""
+        self.field_plan: tuple[tuple[str, Node, str, bool], ...] | None = None
+        """For the precise pass: each field's name, node, how it is walked, whether required."""
 
 
 class UnionNode(Node):

@@ -211,8 +211,12 @@ class Generator:
         found = self.typed_dicts.get(node)
         if found is None:
             found = self.typed_dicts[node] = self.name(f"_td_{node.name}_")
-            body = self.typed_dict_body(node, "d", 1, (node,))
-            self.functions.append("\n".join([f"def {found}(d):", *body, "    return True"]))
+            # Exception-safe on its own: a missing key must fail this option of a union, not
+            # abort the whole check before the next option is tried.
+            body = self.typed_dict_body(node, "d", 2, (node,))
+            lines = [f"def {found}(d):", "    try:", *body, "        return True"]
+            lines += ["    except Exception:", "        return False"]
+            self.functions.append("\n".join(lines))
         return found
 
     def predicate(self, node: Node) -> str:

@@ -45,6 +45,10 @@ __all__ = ["collect"]
 Work: TypeAlias = tuple[Node, object, Path, bool]
 """A value to check against a node, at a path; whether its compiled check is still to run."""
 
+_PlanEntry: TypeAlias = tuple[str, Node, str, bool]
+"""A field's name, node, how the precise pass checks it, and whether it is required."""
+
+
 _LEAVES: Final = frozenset({NoneNode, BoolNode, NumberNode, StrNode, ChoiceNode})
 _MISSING: Final = object()
 
@@ -301,14 +305,13 @@ class _Walk:
         self.invariants(node, present, path, start)
         return None
 
-    def field(
-        self, entry: tuple[str, Node, str], present: dict[str, object], path: Path
-    ) -> Work | None:
+    def field(self, entry: _PlanEntry, present: dict[str, object], path: Path) -> Work | None:
         """Report a failing field now, or return the work of walking it (a nested one)."""
-        name, node, mode = entry
+        name, node, mode, required = entry
         item = present.get(name, _MISSING)
         if item is _MISSING:
-            self.add((*path, name), "missing", "required key is missing")
+            if required:
+                self.add((*path, name), "missing", "required key is missing")
         elif mode is _LEAF:
             self.leaf(node, item, (*path, name))
         elif mode is _FLAT:  # a list or dict of leaves: never nests, so no frame comes back
@@ -418,11 +421,13 @@ _NESTED: Final = "nested"
 """A field holding containers: walked in a frame of its own."""
 
 
-def _field_plan(node: TypedDictNode) -> tuple[tuple[str, Node, str], ...]:
-    """Each field's name, node and how the precise pass checks it (kept on the node)."""
+def _field_plan(node: TypedDictNode) -> tuple[_PlanEntry, ...]:
+    """How the precise pass checks each field (kept on the node)."""
     plan = node.field_plan
     if plan is None:
-        plan = node.field_plan = tuple((f.name, f.node, _mode(f.node)) for f in node.fields)
+        plan = node.field_plan = tuple(
+            (f.name, f.node, _mode(f.node), f.required) for f in node.fields
+        )
     return plan
 
 
