@@ -57,8 +57,8 @@ class Invariant:
         self.check = check
         """Yields a ``(path, message)`` per broken rule; the precise pass reports these."""
         self.holds = holds
-        """Whether the rule holds, as a plain predicate for the compiled fast path (or ``None``:
-        the fast path then runs :attr:`check`)."""
+        """A quick predicate for the compiled fast path, true only when the rule holds: it
+        settles the common case, and where it is false (or ``None``) :attr:`check` decides."""
         self.repair = repair
         """Makes a generated value respect the rule, in place, for hypothesis strategies."""
 
@@ -112,8 +112,9 @@ def register_invariant(
 ) -> Callable[[InvariantCheck], Invariant]:
     """Decorator: register a cross-field rule of ``tp``.
 
-    ``holds`` is the same rule as a fast predicate (a property test checks the two agree);
-    ``repair`` fixes a generated value whose rule no generic repair meets.
+    ``holds`` settles the common case quickly: true only when the rule holds (a property test
+    holds the compiled checker, which uses it, to the check); ``repair`` fixes a generated
+    value whose rule no generic repair meets.
     """
 
     def register(check: InvariantCheck) -> Invariant:

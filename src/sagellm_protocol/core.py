@@ -146,15 +146,18 @@ def _timestamps_disorder(value: Mapping[str, Any], prefix: str) -> InvariantViol
     return None
 
 
-@register_invariant(Timestamps)
+def _stamps_in_order(value: Mapping[str, Any]) -> bool:
+    return bool(
+        value["queued_at"] <= value["scheduled_at"] <= value["executed_at"] <= value["completed_at"]
+    )
+
+
+@register_invariant(Timestamps, holds=_stamps_in_order)
 def _timestamps_ordered(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """Stamps are ordered: queued_at <= scheduled_at <= executed_at <= completed_at.
 
     Equal stamps are fine. The path is the first stamp earlier than the one before it.
     """
-    # The chained comparison settles the common, ordered case without the loop.
-    if value["queued_at"] <= value["scheduled_at"] <= value["executed_at"] <= value["completed_at"]:
-        return
     violation = _timestamps_disorder(value, "")
     if violation is not None:
         yield violation
@@ -379,7 +382,11 @@ register_defaults(
 )
 
 
-@register_invariant(Request)
+def _single_input(value: Mapping[str, Any]) -> bool:
+    return not (value.get("prompt") and value.get("messages"))
+
+
+@register_invariant(Request, holds=_single_input)
 def _request_prompt_or_messages(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """Never both a non-empty ``prompt`` and a non-empty ``messages`` list.
 
@@ -390,8 +397,8 @@ def _request_prompt_or_messages(value: Mapping[str, Any]) -> Iterator[InvariantV
     empty input is left to engines. The message gives sizes, never the prompt text (errors go
     to logs).
     """
-    prompt, messages = value.get("prompt", ""), value.get("messages")
-    if prompt and messages:
+    if not _single_input(value):
+        prompt, messages = value["prompt"], value["messages"]
         both = f"a prompt ({len(prompt)} characters) and messages ({len(messages)})"
         yield ("messages",), f"expected prompt or messages, not both, got {both}"
 
@@ -399,7 +406,14 @@ def _request_prompt_or_messages(value: Mapping[str, Any]) -> Iterator[InvariantV
 _RANK_LIMITS: Final = (("rank", "world_size"), ("tp_rank", "tp_size"), ("pp_rank", "pp_size"))
 
 
-@register_invariant(Request)
+def _no_ranks(value: Mapping[str, Any]) -> bool:
+    """The common case: no rank is set, so no rank can exceed its size."""
+    return (
+        value.get("rank") is None and value.get("tp_rank") is None and value.get("pp_rank") is None
+    )
+
+
+@register_invariant(Request, holds=_no_ranks)
 def _request_ranks(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """rank < world_size, tp_rank < tp_size, pp_rank < pp_size, each when both are set."""
     for rank_key, size_key in _RANK_LIMITS:
@@ -495,8 +509,12 @@ class StreamEventEnd(TypedDict, closed=True):
 register_defaults(StreamEventEnd, {"prompt_tokens": None, "error": None})
 
 
+def _error_iff_error_finish(value: Mapping[str, Any]) -> bool:
+    return (value["finish_reason"] == "error") is (value.get("error") is not None)
+
+
 @register_invariant(StreamEventEnd)
-@register_invariant(Response)
+@register_invariant(Response, holds=_error_iff_error_finish)
 def _finish_reason_matches_error(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """``finish_reason`` is ``"error"`` exactly when ``error`` is present and not ``None``."""
     finish_reason, error = value["finish_reason"], value.get("error")

@@ -414,13 +414,20 @@ _PLAIN_ROLES: Final = frozenset({"system", "developer", "user"})
 _ROLE_KEYS: Final = frozenset({"tool_call_id", *_ASSISTANT_ONLY})
 
 
-@register_invariant(ChatMessage)
+def _plain_text_message(value: Mapping[str, Any]) -> bool:
+    """The common case, which breaks no rule: system, developer or user text."""
+    return (
+        type(value.get("content")) is str
+        and value["role"] in _PLAIN_ROLES
+        and value.keys().isdisjoint(_ROLE_KEYS)
+    )
+
+
+@register_invariant(ChatMessage, holds=_plain_text_message)
 def _message_fits_role(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """The per-role rules of OpenAI's message types (see :class:`ChatMessage`)."""
     role = value["role"]
     content = value.get("content")
-    if type(content) is str and role in _PLAIN_ROLES and value.keys().isdisjoint(_ROLE_KEYS):
-        return  # the common case: system, developer or user text
     if role in _CONTENT_ROLES and content is None:
         got = "null" if "content" in value else "no 'content' key"
         yield ("content",), f"expected content on a {role!r} message, got {got}"

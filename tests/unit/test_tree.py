@@ -134,3 +134,13 @@ def test_a_registration_before_the_first_analysis_applies_everywhere() -> None:
     assert with_defaults(Early, {"low": 1}) == {"low": 1, "high": 10}
     assert invariants(Early) == {"_ordered": "low <= high."}
     assert analyze(Early).compiled is not None
+
+
+def test_a_quick_predicate_that_declines_leaves_the_decision_to_the_check() -> None:
+    from sagellm_protocol.validation._compile import fast_checker
+
+    compiled = fast_checker(analyze(Request))
+    base = {"request_id": "r", "trace_id": "t", "max_tokens": 1}
+    assert compiled({**base, "rank": 1, "world_size": 2})  # _no_ranks declines; the check holds
+    assert not compiled({**base, "rank": 2, "world_size": 2})
+    assert compiled(base)

@@ -257,7 +257,15 @@ register_defaults(
 )
 
 
-@register_invariant(KVTransferMetadata)
+def _ranges_ordered(value: Mapping[str, Any]) -> bool:
+    return bool(
+        value["layer_start"] <= value["layer_end"]
+        and value["token_start"] <= value["token_end"]
+        and value.get("shard_id", 0) < value.get("shard_count", 1)
+    )
+
+
+@register_invariant(KVTransferMetadata, holds=_ranges_ordered)
 def _transfer_ranges(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """layer_start <= layer_end, token_start <= token_end, shard_id < shard_count.
 
@@ -283,26 +291,27 @@ def _transfer_ranges(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
         )
 
 
-@register_invariant(KVTransferMetadata)
+def _stamps_settled(value: Mapping[str, Any]) -> bool:
+    """The common cases: nothing after ``created_at`` is recorded, or every stamp is, in order."""
+    created_at = value.get("created_at", 0.0)
+    started_at, completed_at = value.get("started_at"), value.get("completed_at")
+    if started_at is None and completed_at is None:
+        return True
+    return bool(
+        started_at is not None
+        and completed_at is not None
+        and (created_at == 0 or created_at <= started_at <= completed_at)
+        and started_at <= completed_at
+    )
+
+
+@register_invariant(KVTransferMetadata, holds=_stamps_settled)
 def _transfer_timestamps(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """created_at <= started_at <= completed_at, over the timestamps that are set.
 
     ``created_at`` 0 (its default) and ``None`` mean "not recorded" and are skipped;
     each recorded timestamp is compared with the nearest recorded one before it.
     """
-    created_at = value.get("created_at", 0.0)
-    started_at, completed_at = value.get("started_at"), value.get("completed_at")
-    # The common cases settle without the loop: nothing after created_at is recorded, or
-    # every stamp is recorded and in order.
-    if started_at is None and completed_at is None:
-        return
-    if (
-        started_at is not None
-        and completed_at is not None
-        and (created_at == 0 or created_at <= started_at <= completed_at)
-        and started_at <= completed_at
-    ):
-        return
     previous: tuple[str, float] | None = None
     for name in ("created_at", "started_at", "completed_at"):
         stamp = value.get(name)

@@ -1,7 +1,8 @@
 """validate(), is_valid(), checker(), collect_issues(): the fast path, then the precise pass."""
 
+import types
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, Union, cast
 
 from typing_extensions import TypeForm
 
@@ -16,14 +17,24 @@ __all__ = ["checker", "collect_issues", "is_valid", "node_accepts", "validate"]
 T = TypeVar("T")
 
 _FAST: dict[object, Callable[[object], bool]] = {}
+"""Compiled checkers by type form, and unions' by their ``__args__`` (see :data:`_UNIONS`)."""
 _CHECKERS: dict[object, Callable[[object], bool]] = {}
+_UNIONS: Final = frozenset({types.UnionType, type(Union[int, str])})  # noqa: UP007
+"""Union forms hash by building a frozenset of their members on every call (~250 ns, ten times
+a TypedDict's hash); their tuple of members hashes by identity of its items, so they are
+cached by that instead."""
+
+
+def _key(tp: object) -> object:
+    return tp.__args__ if type(tp) in _UNIONS else tp  # type: ignore[attr-defined]
 
 
 def _fast(tp: object) -> Callable[[object], bool]:
+    key = _key(tp)
     try:
-        return _FAST[tp]
+        return _FAST[key]
     except KeyError:
-        fast = _FAST[tp] = fast_checker(analyze(tp))
+        fast = _FAST[key] = fast_checker(analyze(tp))
         return fast
     except TypeError:  # an unhashable type form: compiled, just not cached by the form
         return fast_checker(analyze(tp))
@@ -35,7 +46,7 @@ def validate(tp: TypeForm[T], value: object) -> T:
     Raises ``TypeError`` if ``tp`` is a type form validation does not support.
     """
     try:
-        fast = _FAST[tp]
+        fast = _FAST[tp.__args__ if type(tp) in _UNIONS else tp]  # type: ignore[attr-defined]
     except (KeyError, TypeError):
         fast = _fast(tp)
     if fast(value):
@@ -49,7 +60,7 @@ def validate(tp: TypeForm[T], value: object) -> T:
 def is_valid(tp: TypeForm[Any], value: object) -> bool:
     """Whether ``value`` conforms to ``tp``. Never raises for any ``value``."""
     try:
-        fast = _FAST[tp]
+        fast = _FAST[tp.__args__ if type(tp) in _UNIONS else tp]
     except (KeyError, TypeError):
         fast = _fast(tp)
     return fast(value) or not collect(analyze(tp), value, confirmed_invalid=True)

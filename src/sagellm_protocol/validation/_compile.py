@@ -8,7 +8,7 @@ generated code means "not confirmed". The checker and its source are kept on the
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Final, cast
 
 from .._registry import Invariant
@@ -52,7 +52,7 @@ def source_of(node: Node) -> str:
     return node.source
 
 
-def _all_finite(items: list[float] | tuple[float, ...]) -> bool:
+def _all_finite(items: Collection[float]) -> bool:
     """Whether a list of exact ints and floats holds no NaN or ±inf; the sum settles most lists."""
     try:
         if math.isfinite(sum(items)):
@@ -200,12 +200,11 @@ class Generator:
         return lines
 
     def invariant(self, rule: Invariant, var: str, pad: str) -> list[str]:
-        if rule.holds is not None:
-            return [
-                f"{pad}if not {self.const(rule.holds, '_holds')}({var}):",
-                f"{pad}    return False",
-            ]
-        return [f"{pad}for _ in {self.const(rule.check, '_inv')}({var}):", f"{pad}    return False"]
+        check = [f"for _ in {self.const(rule.check, '_inv')}({var}):", "    return False"]
+        if rule.holds is not None:  # the quick predicate settles the common case
+            quick = f"if not {self.const(rule.holds, '_holds')}({var}):"
+            check = [quick, *("    " + line for line in check)]
+        return [pad + line for line in check]
 
     def typed_dict_function(self, node: TypedDictNode) -> str:
         found = self.typed_dicts.get(node)
