@@ -32,8 +32,6 @@ __all__ = ["Generator", "fast_checker", "source_of"]
 
 _MAX_INLINE_DEPTH: Final = 8
 """Nested TypedDicts inlined into their parent's code up to this depth; deeper ones are calls."""
-_DISPATCH_MIN: Final = 8
-"""TypedDicts with this many optional fields also get a loop over the keys present."""
 
 
 def fast_checker(node: Node) -> Callable[[object], bool]:
@@ -185,47 +183,21 @@ class Generator:
                     f"{pad}if not all(map({extra}, {undeclared})):",
                     f"{pad}    return False",
                 ]
-        optional: list[str] = []
         for field in node.fields:
             item = self.name("_v")
             if field.required:
                 lines.append(f"{pad}{item} = {var}[{field.name!r}]")
                 lines += self.statements(field.node, item, indent, inlining)
             else:
-                inner = self.statements(field.node, item, indent + 2, inlining)
+                inner = self.statements(field.node, item, indent + 1, inlining)
                 if inner:
-                    optional += [
-                        f"{pad}    if {field.name!r} in {var}:",
-                        f"{pad}        {item} = {var}[{field.name!r}]",
+                    lines += [
+                        f"{pad}if {field.name!r} in {var}:",
+                        f"{pad}    {item} = {var}[{field.name!r}]",
                         *inner,
                     ]
-        if optional:
-            lines += self.optional_fields(node, var, pad, optional)
         lines += [line for rule in node.invariants for line in self.invariant(rule, var, pad)]
         return lines
-
-    def optional_fields(
-        self, node: TypedDictNode, var: str, pad: str, inline: list[str]
-    ) -> list[str]:
-        """The checks of the optional fields, each behind a presence test (``inline``, written
-        one level deeper); a type with many of them also gets a loop over the keys present."""
-        fields = [field for field in node.fields if not field.required]
-        if len(fields) < _DISPATCH_MIN:
-            return [line[4:] for line in inline]
-        # Few keys present of many declared (a chat message has its role and content of 11):
-        # visiting the present keys costs less than testing every declared one.
-        table, key, item, check = (self.name(p) for p in ("_by_key", "_k", "_x", "_c"))
-        entries = ", ".join(f"{f.name!r}: {self.predicate(f.node)}" for f in fields)
-        self.functions.append(f"{table} = {{{entries}}}")
-        return [
-            f"{pad}if len({var}) * 2 <= {len(fields)}:",
-            f"{pad}    for {key}, {item} in {var}.items():",
-            f"{pad}        {check} = {table}.get({key})",
-            f"{pad}        if {check} is not None and not {check}({item}):",
-            f"{pad}            return False",
-            f"{pad}else:",
-            *inline,
-        ]
 
     def invariant(self, rule: Invariant, var: str, pad: str) -> list[str]:
         check = [f"for _ in {self.const(rule.check, '_inv')}({var}):", "    return False"]
