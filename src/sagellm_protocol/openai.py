@@ -410,16 +410,21 @@ register_defaults(ChatMessage, {"name": None})
 
 _CONTENT_ROLES: Final = frozenset({"system", "developer", "user", "tool"})
 _ASSISTANT_ONLY: Final = ("tool_calls", "refusal", "audio", "function_call")
-_PLAIN_ROLES: Final = frozenset({"system", "developer", "user"})
-_ROLE_KEYS: Final = frozenset({"tool_call_id", *_ASSISTANT_ONLY})
+_TEXT_ONLY_ROLES: Final = frozenset({"system", "developer", "user", "assistant"})
+"""Roles whose message may be its text alone (tool messages need ``tool_call_id``, function
+messages ``name``)."""
 
 
 def _plain_text_message(value: Mapping[str, Any]) -> bool:
-    """The common case, which breaks no rule: system, developer or user text."""
+    """The common case, which breaks no rule: a role that needs no other key, and text.
+
+    Written without method calls: the compiled checker inlines it for every message.
+    """
     return (
-        type(value.get("content")) is str
-        and value["role"] in _PLAIN_ROLES
-        and value.keys().isdisjoint(_ROLE_KEYS)
+        len(value) == 2
+        and "content" in value
+        and value["role"] in _TEXT_ONLY_ROLES
+        and type(value["content"]) is str
     )
 
 

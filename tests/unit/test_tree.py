@@ -144,3 +144,36 @@ def test_a_quick_predicate_that_declines_leaves_the_decision_to_the_check() -> N
     assert compiled({**base, "rank": 1, "world_size": 2})  # _no_ranks declines; the check holds
     assert not compiled({**base, "rank": 2, "world_size": 2})
     assert compiled(base)
+
+
+_LIMIT = 10
+
+
+def _below_limit(value: Any) -> bool:
+    """A quick predicate simple enough to inline."""
+    return value["low"] < _LIMIT and len(value) <= 2
+
+
+def test_a_one_expression_quick_predicate_is_inlined_and_others_are_called() -> None:
+    from sagellm_protocol.validation._compile import source_of
+
+    class Inlined(TypedDict):
+        low: int
+        high: NotRequired[int]
+
+    class Called(TypedDict):
+        low: int
+
+    def check(value: Any) -> Any:
+        if value["low"] >= _LIMIT:
+            yield ("low",), f"expected low < {_LIMIT}"
+
+    register_invariant(Inlined, holds=_below_limit)(check)
+    register_invariant(Called, holds=lambda value: value["low"] < _LIMIT)(check)
+    inlined, called = source_of(analyze(Inlined)), source_of(analyze(Called))
+    assert "if not (v['low'] < _g" in inlined and "and len(v) <= 2):" in inlined
+    assert "_holds" not in inlined
+    assert "if not (_holds" in called
+    for tp in (Inlined, Called):
+        assert validate(tp, {"low": 1}) == {"low": 1}
+        assert collect_issues(tp, {"low": 11}) == [(("low",), "invariant", "expected low < 10")]

@@ -6,8 +6,12 @@ where a plain ``str`` is expected), and then the precise pass decides. Any excep
 generated code means "not confirmed". The checker and its source are kept on the node.
 """
 
+import ast
+import builtins
+import inspect
 import math
 import re
+import textwrap
 from collections.abc import Callable, Collection
 from typing import Final, cast
 
@@ -60,6 +64,34 @@ def _all_finite(items: Collection[float]) -> bool:
     except OverflowError:  # an int beyond float's range: valid, and finite
         pass
     return all(type(item) is int or math.isfinite(item) for item in items)
+
+
+def _returned_expression(function: Callable[..., object]) -> tuple[ast.expr, str] | None:
+    """A fresh tree of the expression a one-parameter, one-``return`` function returns, and the
+    parameter's name; ``None`` for any other function (or one whose source can't be read)."""
+    code = getattr(function, "__code__", None)
+    if code is None or code.co_argcount != 1 or code.co_freevars or code.co_flags & 0x0C:
+        return None  # not one plain positional parameter, or a closure
+    try:
+        source = textwrap.dedent(inspect.getsource(function))
+        (definition,) = ast.parse(source).body
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return None
+    if not isinstance(definition, ast.FunctionDef) or definition.decorator_list:
+        return None
+    body = [node for node in definition.body if not _is_docstring(node)]
+    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+        return None
+    if any(
+        isinstance(node, ast.Lambda | ast.NamedExpr | ast.comprehension)
+        for node in ast.walk(body[0])
+    ):
+        return None  # names bound inside the expression would be renamed too
+    return body[0].value, definition.args.args[0].arg
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
 
 def _exact_str_keys(x: str) -> str:
@@ -202,9 +234,31 @@ class Generator:
     def invariant(self, rule: Invariant, var: str, pad: str) -> list[str]:
         check = [f"for _ in {self.const(rule.check, '_inv')}({var}):", "    return False"]
         if rule.holds is not None:  # the quick predicate settles the common case
-            quick = f"if not {self.const(rule.holds, '_holds')}({var}):"
-            check = [quick, *("    " + line for line in check)]
+            quick = self.inlined(rule.holds, var) or f"{self.const(rule.holds, '_holds')}({var})"
+            check = [f"if not ({quick}):", *("    " + line for line in check)]
         return [pad + line for line in check]
+
+    def inlined(self, function: Callable[..., object], var: str) -> str | None:
+        """The expression of ``function`` — a ``def f(value): return <expression>`` — applied to
+        ``var``, or ``None`` when it is not that simple (a call is emitted instead).
+
+        Inlined, the quick predicate of a rule costs no call, and no frame, per value.
+        """
+        expression = _returned_expression(function)
+        if expression is None:
+            return None
+        tree, parameter = expression
+        module = function.__globals__
+        for name in ast.walk(tree):
+            if not isinstance(name, ast.Name):
+                continue
+            if name.id == parameter:
+                name.id = var
+            elif name.id in module:
+                name.id = self.const(module[name.id], "_g")
+            elif not hasattr(builtins, name.id):  # builtins resolve in the checker as they did
+                return None
+        return ast.unparse(tree)
 
     def typed_dict_function(self, node: TypedDictNode) -> str:
         found = self.typed_dicts.get(node)
