@@ -293,15 +293,17 @@ def _transfer_ranges(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
 
 def _stamps_settled(value: Mapping[str, Any]) -> bool:
     """The common cases: nothing after ``created_at`` is recorded, or every stamp is, in order."""
-    created_at = value.get("created_at", 0.0)
-    started_at, completed_at = value.get("started_at"), value.get("completed_at")
-    if started_at is None and completed_at is None:
-        return True
     return bool(
-        started_at is not None
-        and completed_at is not None
-        and (created_at == 0 or created_at <= started_at <= completed_at)
-        and started_at <= completed_at
+        (value.get("started_at") is None and value.get("completed_at") is None)
+        or (
+            value.get("started_at") is not None
+            and value.get("completed_at") is not None
+            and value["started_at"] <= value["completed_at"]
+            and (
+                value.get("created_at", 0.0) == 0
+                or value.get("created_at", 0.0) <= value["started_at"]
+            )
+        )
     )
 
 
