@@ -1,6 +1,6 @@
 """Every type, enum, constant and function of the Protocol v0.1 reference, with its exact shape.
 
-The reference (``tests/data/protocol-v0.1.md``, a copy of ``shared/spec/protocol-v0.1.md``)
+The reference (``tests/data/protocol-v0.1.md``, copied from the project's shared specification)
 was read off the original package; this test parses it and compares each entry with ours:
 keys, required keys, nullability, annotated-types bounds, defaults and enum values.
 """
