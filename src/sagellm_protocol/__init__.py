@@ -14,6 +14,7 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from ._defaults import defaults, invariants, with_defaults
+    from ._schema import json_schema
     from .backend import (
         DEVICE_TYPE_ASCEND,
         DEVICE_TYPE_CPU,
@@ -415,6 +416,7 @@ else:
 
     _HOMES = {
         "_defaults": ("defaults", "invariants", "with_defaults"),
+        "_schema": ("json_schema",),
         "backend": (
             "DEVICE_TYPE_ASCEND",
             "DEVICE_TYPE_CPU",
@@ -1123,6 +1125,7 @@ __all__ = [
     "is_interface_frozen",
     "is_retryable",
     "is_valid",
+    "json_schema",
     "kv_error_category",
     "message_text",
     "metrics_from_timestamps",
