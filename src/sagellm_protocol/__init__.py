@@ -407,6 +407,7 @@ else:
         "operators",
         "pd",
         "ports",
+        "pydantic",
         "runtime",
         "sampling",
         "validation",

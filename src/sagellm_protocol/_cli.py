@@ -402,7 +402,7 @@ def _schema(args: argparse.Namespace) -> int:
     for name in type_names():
         tp = type_by_name(name)
         _write(directory / f"{name}.schema.json", _dump(json_schema(tp)))
-        schema, defs = schema_parts(tp, "#/$defs/{name}")
+        schema, defs = schema_parts(tp)
         bundle.update(defs)
         bundle.setdefault(name, schema)
     document = {"$schema": DIALECT, "$defs": dict(sorted(bundle.items()))}

@@ -5,6 +5,7 @@ invariants are listed under ``x-invariants`` of their type, with their docstring
 """
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ._registry import Factory
@@ -38,6 +39,10 @@ _BOUND_KEYWORDS = {
 }
 
 
+def _local_ref(name: str) -> str:
+    return f"#/$defs/{name}"
+
+
 def json_schema(tp: Any) -> JSONSchema:
     """A self-contained JSON Schema (draft 2020-12) of ``tp``: nested types under ``$defs``.
 
@@ -45,7 +50,7 @@ def json_schema(tp: Any) -> JSONSchema:
     ``TypeError`` for a type form validation does not support.
     """
     node = analyze(tp)
-    walker = _Walker("#/$defs/{name}", root=node if isinstance(node, TypedDictNode) else None)
+    walker = _Walker(_local_ref, root=node if isinstance(node, TypedDictNode) else None)
     body = walker.typed_dict(node) if isinstance(node, TypedDictNode) else walker.schema(node)
     document: JSONSchema = {"$schema": DIALECT, **body}
     if walker.defs:
@@ -53,18 +58,20 @@ def json_schema(tp: Any) -> JSONSchema:
     return document
 
 
-def schema_parts(tp: Any, ref_template: str) -> tuple[JSONSchema, dict[str, JSONSchema]]:
-    """``tp``'s schema and the definitions it refers to, each named into ``ref_template``.
+def schema_parts(
+    tp: Any, ref: Callable[[str], str] = _local_ref
+) -> tuple[JSONSchema, dict[str, JSONSchema]]:
+    """``tp``'s schema and the definitions it refers to by name; ``ref(name)`` is each ``$ref``.
 
-    For tools that keep definitions elsewhere (OpenAPI's ``#/components/schemas/{name}``).
+    For documents that keep definitions elsewhere (OpenAPI's ``#/components/schemas/…``).
     """
-    walker = _Walker(ref_template, root=None)
+    walker = _Walker(ref, root=None)
     return walker.schema(analyze(tp)), walker.defs
 
 
 class _Walker:
-    def __init__(self, ref_template: str, root: TypedDictNode | None) -> None:
-        self.ref_template = ref_template
+    def __init__(self, ref: Callable[[str], str], root: TypedDictNode | None) -> None:
+        self.make_ref = ref
         self.root = root
         self.defs: dict[str, JSONSchema] = {}
         self.names: dict[TypedDictNode, str] = {}
@@ -106,7 +113,7 @@ class _Walker:
             name = self.names[node] = _def_name(node, taken=set(self.names.values()))
             self.defs[name] = {}  # reserved first: a recursive type refers to itself
             self.defs[name] = self.typed_dict(node)
-        return self.ref_template.format(name=name)
+        return self.make_ref(name)
 
     def typed_dict(self, node: TypedDictNode) -> JSONSchema:
         doc, key_docs = documentation(node)
