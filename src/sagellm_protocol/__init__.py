@@ -378,6 +378,7 @@ if _typing.TYPE_CHECKING:
         type_names,
         validate,
         validate_by_name,
+        validate_json,
     )
     from .version import (
         BACKWARD_COMPATIBLE_SINCE,
@@ -779,6 +780,8 @@ else:
             "type_names",
             "validate",
             "validate_by_name",
+            "validate_json",
+            "validate_json",
         ),
         "version": (
             "BACKWARD_COMPATIBLE_SINCE",
@@ -1152,5 +1155,6 @@ __all__ = [
     "type_names",
     "validate",
     "validate_by_name",
+    "validate_json",
     "with_defaults",
 ]

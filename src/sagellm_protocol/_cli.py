@@ -19,6 +19,7 @@ from ._schema import DIALECT, json_schema, schema_parts
 from ._tree.analyse import analyze, documentation
 from ._tree.nodes import TypedDictNode, UnionNode
 from .validation import collect_issues, format_path, type_by_name, type_names
+from .validation._json import JSONError, parse_json
 
 __all__ = ["main"]
 
@@ -111,8 +112,8 @@ def _sniff(lines: _Lines) -> str:
     if first.startswith(_SSE_FIELDS):
         return "sse"
     try:
-        json.loads(first)
-    except (ValueError, RecursionError):
+        parse_json(first)
+    except JSONError:
         return "json"
     return "jsonl"
 
@@ -161,16 +162,15 @@ _READERS = {"json": _json_document, "jsonl": _json_lines, "sse": _server_sent_ev
 
 def _load(record: Record) -> object:
     try:
-        return json.loads(record.text)
-    except json.JSONDecodeError as error:
-        column = error.colno if error.lineno > 1 or record.event is None else None
+        return parse_json(record.text)
+    except JSONError as error:
+        if error.line is None:
+            raise InputError(record.line, None, f"invalid JSON: {error.reason}") from None
+        # An event's first line starts after "data: ": its columns would mislead.
+        column = error.column if error.line > 1 or record.event is None else None
         raise InputError(
-            record.line + error.lineno - 1, column, f"malformed JSON: {error.msg}"
+            record.line + error.line - 1, column, f"invalid JSON: {error.reason}"
         ) from None
-    except RecursionError:
-        raise InputError(record.line, None, "malformed JSON: nested too deeply") from None
-    except ValueError as error:  # an integer of more digits than int() converts
-        raise InputError(record.line, None, f"malformed JSON: {error}") from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_the_bundled_examples_by_name_as_the_readme_shows() -> None:
         "messages (1)\n"
         "    rank: expected rank < world_size (2), got 3\n"
         "examples/invalid/Response.error-mismatch.json:1: invalid Response, 3 issues:\n"
-        "    metrics.itl_list[2]: expected a finite number, got nan\n"
+        "    metrics.itl_list[2]: expected a finite number, got '3.5'\n"
         "    metrics.timestamps.scheduled_at: expected scheduled_at >= queued_at (10.0), got 9.0\n"
         "    finish_reason: expected 'error' when error is set, got 'stop'\n"
         "12 valid, 3 invalid\n",
@@ -153,7 +153,7 @@ def test_sniffing_and_forcing_the_format(tmp_path: Path) -> None:
     assert run("validate", "StreamEvent", str(as_json)) == (
         2,
         "0 valid, 0 invalid, 1 error\n",
-        f"sagellm-protocol: error: {as_json}:2:1: malformed JSON: Extra data\n",
+        f"sagellm-protocol: error: {as_json}:2:1: invalid JSON: Extra data\n",
     )
 
 
@@ -169,7 +169,7 @@ def test_malformed_json_by_line_and_column(tmp_path: Path) -> None:
     assert run("validate", "StreamEvent", str(path)) == (
         2,
         "2 valid, 0 invalid, 1 error\n",
-        f"sagellm-protocol: error: {path}:2:19: malformed JSON: "
+        f"sagellm-protocol: error: {path}:2:19: invalid JSON: "
         "Expecting property name enclosed in double quotes\n",
     )
 
@@ -182,7 +182,8 @@ def test_deep_nesting_and_binary_garbage(tmp_path: Path) -> None:
     assert run("validate", "StreamEvent", str(deep), str(garbage)) == (
         2,
         "0 valid, 0 invalid, 2 errors\n",
-        f"sagellm-protocol: error: {deep}:1: malformed JSON: nested too deeply\n"
+        f"sagellm-protocol: error: {deep}:1: invalid JSON: arrays and objects nested deeper than "
+        "512 levels\n"
         f"sagellm-protocol: error: {garbage}:1:14: not UTF-8 text (byte 0xff)\n",
     )
 
