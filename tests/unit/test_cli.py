@@ -1,6 +1,8 @@
 """The ``sagellm-protocol`` command, run as a real process: exact output and exit status."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -330,3 +332,37 @@ def test_inputs_are_never_written(tmp_path: Path) -> None:
     run("validate", "--by-name", "examples/")
     assert {path: path.read_bytes() for path in before} == before
     assert {path: path.stat().st_mtime_ns for path in before} == mtimes
+
+
+def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    """stderr a terminal and an input of 8 MB or more: a progress line, cleared at the end."""
+    pty = pytest.importorskip("pty")
+    path = tmp_path / "events.jsonl"
+    line = (json.dumps(DELTA) + "\n").encode()
+    path.write_bytes(line * (8_400_000 // len(line)))
+    parent, child = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=child,
+            check=False,
+        )
+        os.close(child)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(parent, 4096)
+            except OSError:  # the terminal is closed once drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(parent)
+    assert (done.returncode, done.stdout) == (
+        0,
+        f"{8_400_000 // len(line)} valid, 0 invalid\n".encode(),
+    )
+    updates = re.escape(f"\r{path}: ") + r" *\d+% \(\d+ records\)"
+    assert re.fullmatch(f"(?:{updates})+\r\x1b\\[K", shown.decode()), shown

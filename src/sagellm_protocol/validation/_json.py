@@ -22,6 +22,7 @@ The policy, on both paths:
 import json
 import math
 import re
+import sys
 from typing import Any, Final, TypeVar
 
 from typing_extensions import TypeForm
@@ -139,8 +140,11 @@ def _parse_pure(data: bytes | str) -> Any:
         raise JSONError(error.msg, error.lineno, error.colno) from None
     except RecursionError:
         raise JSONError(f"arrays and objects nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as error:  # NaN or Infinity, or an int of more digits than int() takes
-        raise JSONError(str(error)) from None
+    except JSONError:  # NaN or Infinity
+        raise
+    except ValueError:  # an integer of more digits than int() converts (its wording varies)
+        limit = sys.get_int_max_str_digits()
+        raise JSONError(f"an integer of more than {limit} digits") from None
     # json.loads reads 1e400 as inf and "\ud800" as a lone surrogate: msgspec refuses both.
     escapes = "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
     reason = _refused_value(value, escapes)
@@ -150,7 +154,7 @@ def _parse_pure(data: bytes | str) -> Any:
 
 
 def _no_constant(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
+    raise JSONError(f"{name} is not a JSON number")
 
 
 def _position(data: bytes | str, offset: int) -> tuple[int, int]:
