@@ -781,7 +781,6 @@ else:
             "validate",
             "validate_by_name",
             "validate_json",
-            "validate_json",
         ),
         "version": (
             "BACKWARD_COMPATIBLE_SINCE",

@@ -53,7 +53,7 @@ def test_protocol_issues_after_parsing() -> None:
         (b'{"a": 1\n  "b": 2}', "Expecting ',' delimiter (line 2, column 3)"),
         (b"", "Expecting value (line 1, column 1)"),
         (b'{"a": 1} x', "Extra data (line 1, column 10)"),
-        (b"[1,]", "Expecting value (line 1, column 4)"),
+        (b"[1 2]", "Expecting ',' delimiter (line 1, column 4)"),
         (b'"\x01"', "Invalid control character at (line 1, column 2)"),
         (b"NaN", "NaN is not a JSON number"),
         (b"[-Infinity]", "-Infinity is not a JSON number"),
