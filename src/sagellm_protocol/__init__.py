@@ -14,6 +14,7 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:
     from ._defaults import defaults, invariants, with_defaults
+    from ._schema import json_schema
     from .backend import (
         DEVICE_TYPE_ASCEND,
         DEVICE_TYPE_CPU,
@@ -377,6 +378,7 @@ if _typing.TYPE_CHECKING:
         type_names,
         validate,
         validate_by_name,
+        validate_json,
     )
     from .version import (
         BACKWARD_COMPATIBLE_SINCE,
@@ -406,6 +408,7 @@ else:
         "operators",
         "pd",
         "ports",
+        "pydantic",
         "runtime",
         "sampling",
         "validation",
@@ -415,6 +418,7 @@ else:
 
     _HOMES = {
         "_defaults": ("defaults", "invariants", "with_defaults"),
+        "_schema": ("json_schema",),
         "backend": (
             "DEVICE_TYPE_ASCEND",
             "DEVICE_TYPE_CPU",
@@ -776,6 +780,7 @@ else:
             "type_names",
             "validate",
             "validate_by_name",
+            "validate_json",
         ),
         "version": (
             "BACKWARD_COMPATIBLE_SINCE",
@@ -1123,6 +1128,7 @@ __all__ = [
     "is_interface_frozen",
     "is_retryable",
     "is_valid",
+    "json_schema",
     "kv_error_category",
     "message_text",
     "metrics_from_timestamps",
@@ -1148,5 +1154,6 @@ __all__ = [
     "type_names",
     "validate",
     "validate_by_name",
+    "validate_json",
     "with_defaults",
 ]

@@ -1,14 +1,19 @@
 """The one reader of type forms: annotations in, :mod:`.nodes` out.
 
 This is the only code in the package that calls ``get_type_hints`` on TypedDicts or looks inside
-``Annotated``, ``Literal``, ``NotRequired``, ``closed`` and ``extra_items``.
+``Annotated``, ``Literal``, ``NotRequired``, ``closed`` and ``extra_items``, and the only code that
+reads their source (for the docstrings of keys).
 """
 
+import ast
 import enum
+import functools
+import inspect
+import itertools
 import sys
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal, NewType, Union, get_args, get_origin
 
 import annotated_types as at
@@ -44,7 +49,7 @@ from .nodes import (
     children,
 )
 
-__all__ = ["analyze", "is_payload_type", "reaches_recursive"]
+__all__ = ["analyze", "documentation", "is_payload_type", "reaches_recursive"]
 
 _NODES: dict[object, Node] = {}
 """Nodes by the (hashable) type form they were analysed from."""
@@ -435,3 +440,68 @@ def _reachable(start: tuple[Node, ...]) -> list[Node]:
             out.append(current)
             stack.extend(children(current))
     return out
+
+
+def documentation(node: TypedDictNode) -> tuple[str, Mapping[str, str]]:
+    """``node``'s class docstring (``""`` if none) and the docstring of each documented key.
+
+    A key's docstring is the string literal right after its annotation in the class body, or
+    in the body of the TypedDict base that declares it. Read from the source once per node.
+    """
+    if node.key_docs is None:
+        with LOCK:
+            if node.key_docs is None:
+                node.doc = inspect.cleandoc(node.cls.__doc__ or "")
+                docs: dict[str, str] = {}
+                for cls in reversed(_typed_dict_lineage(node.cls)):
+                    docs.update(_class_key_docs(cls.__module__, cls.__qualname__))
+                node.key_docs = {f.name: docs[f.name] for f in node.fields if f.name in docs}
+    assert node.doc is not None
+    return node.doc, node.key_docs
+
+
+def _typed_dict_lineage(cls: type) -> list[type]:
+    """``cls`` and its TypedDict bases, nearest first (a TypedDict's ``__mro__`` omits them)."""
+    out: list[type] = []
+    stack = [cls]
+    while stack:
+        current = stack.pop(0)
+        if current not in out:
+            out.append(current)
+            stack.extend(b for b in getattr(current, "__orig_bases__", ()) if is_typeddict(b))
+    return out
+
+
+@functools.cache
+def _module_classes(module_name: str) -> dict[str, ast.ClassDef]:
+    """Every class definition of a module's source, by qualified name; ``{}`` without source."""
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[module_name]))
+    except (OSError, TypeError, KeyError, SyntaxError):
+        return {}
+    found: dict[str, ast.ClassDef] = {}
+    pending: list[tuple[str, ast.AST]] = [("", tree)]
+    while pending:
+        prefix, parent = pending.pop()
+        for child in ast.iter_child_nodes(parent):
+            if isinstance(child, ast.ClassDef):
+                found[prefix + child.name] = child
+                pending.append((f"{prefix}{child.name}.", child))
+    return found
+
+
+def _class_key_docs(module_name: str, qualname: str) -> dict[str, str]:
+    definition = _module_classes(module_name).get(qualname)
+    if definition is None:
+        return {}
+    docs: dict[str, str] = {}
+    for statement, following in itertools.pairwise(definition.body):
+        if (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and isinstance(following, ast.Expr)
+            and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)
+        ):
+            docs[statement.target.id] = inspect.cleandoc(following.value.value)
+    return docs

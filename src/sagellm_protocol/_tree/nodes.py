@@ -197,12 +197,14 @@ class TypedDictNode(Node):
         "cls",
         "declared",
         "defaults",
+        "doc",
         "extra",
         "field_plan",
         "field_scanner",
         "fields",
         "invariants",
         "is_recursive",
+        "key_docs",
         "name",
     )
 
@@ -216,6 +218,10 @@ class TypedDictNode(Node):
         self.invariants: tuple[Invariant, ...] = ()
         self.defaults: Mapping[str, object] = {}
         """The registered defaults of optional keys: plain values or ``Factory`` objects."""
+        self.doc: str | None = None
+        """The class docstring, cleaned (see ``analyse.documentation``)."""
+        self.key_docs: Mapping[str, str] | None = None
+        """Each documented key's docstring, read from the source on first use."""
         self.is_recursive: bool | None = None
         """Whether the type contains itself (a tree)."""
         self.field_scanner: Callable[[dict[str, object]], list[int]] | None = None

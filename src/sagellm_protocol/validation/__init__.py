@@ -10,6 +10,7 @@ types reject unknown keys, keys are strings, and registered cross-field invarian
 
 from ._api import checker, collect_issues, is_valid, validate
 from ._issues import CODES, Issue, ValidationError, format_path, short_repr
+from ._json import validate_json
 from ._names import type_by_name, type_names, validate_by_name
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "type_names",
     "validate",
     "validate_by_name",
+    "validate_json",
 ]

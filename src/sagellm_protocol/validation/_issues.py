@@ -18,7 +18,18 @@ Path: TypeAlias = tuple[str | int, ...]
 """Keys (``str``) and list indexes (``int``) from the validated value down to the issue."""
 
 CODES: frozenset[str] = frozenset(
-    {"missing", "extra", "type", "literal", "range", "length", "format", "invariant", "union"}
+    {
+        "missing",
+        "extra",
+        "type",
+        "literal",
+        "range",
+        "length",
+        "format",
+        "invariant",
+        "union",
+        "json",
+    }
 )
 """Every issue code:
 
@@ -31,7 +42,9 @@ CODES: frozenset[str] = frozenset(
 - ``length``: a string, list or dict too short or too long;
 - ``format``: a string not in its format (device string, UUID);
 - ``invariant``: a registered cross-field rule is broken;
-- ``union``: a value matching no member of an ambiguous union.
+- ``union``: a value matching no member of an ambiguous union;
+- ``json``: text that is not JSON the protocol takes (``validate_json()``): a syntax error with
+  its line and column, bytes that are not UTF-8, NaN, nesting or size beyond the limits.
 """
 
 _MAX_REPR = 60

@@ -1,0 +1,220 @@
+"""validate_json(): JSON text in, a validated protocol value out, with one policy for JSON.
+
+Two parsers give the same answers. With ``msgspec`` installed (``pip install
+sagellm-protocol[fast]``) its untyped decoder parses first; whatever it refuses is parsed again
+by the standard library's ``json``, which then decides, and says why. msgspec accepts nothing
+the policy below refuses and builds the values ``json`` builds (exact integers of any size
+included, which rules out orjson: it reads integers beyond 64 bits as floats), so the accepted
+values are the same with and without it; a property test holds the two paths to that.
+
+The policy, on both paths:
+
+- bytes must be UTF-8 (RFC 8259); a ``str`` must be encodable as UTF-8 (no lone surrogates);
+  one leading UTF-8 byte order mark is ignored;
+- ``NaN``, ``Infinity`` and ``-Infinity`` are not JSON, nor is a number beyond the range of a
+  double (``1e400``); integers are exact, up to the interpreter's limit for ``int()`` (4300
+  digits by default);
+- a ``\\u`` escape of a lone surrogate (``"\\ud800"``) is refused: it is no Unicode text;
+- a key given twice keeps its last value, as in both parsers (and most others);
+- arrays and objects nest at most :data:`MAX_DEPTH` levels, documents are at most ``max_bytes``.
+"""
+
+import json
+import math
+import re
+import sys
+from typing import Any, Final, TypeVar
+
+from typing_extensions import TypeForm
+
+from ._api import validate
+from ._issues import Issue, ValidationError
+
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "validate_json"]
+
+T = TypeVar("T")
+
+MAX_DEPTH: Final = 512
+"""Most levels of nested arrays and objects a document may have: far below both parsers' own
+(stack-bound) limits, so the answer does not depend on the caller's stack."""
+
+MAX_BYTES: Final = 64 << 20
+"""Default largest document, in bytes (characters for a ``str``): 64 MiB."""
+
+_BOM: Final = b"\xef\xbb\xbf"
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class JSONError(ValueError):
+    """Why a text is not JSON the protocol takes, and where (1-based line and column) if known."""
+
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        where = f" (line {self.line}, column {self.column})" if self.line is not None else ""
+        return f"invalid JSON: {self.reason}{where}"
+
+
+def validate_json(
+    tp: TypeForm[T], data: bytes | bytearray | memoryview | str, *, max_bytes: int = MAX_BYTES
+) -> T:
+    """The value of the JSON text ``data`` if it conforms to ``tp``; else raise ValidationError.
+
+    Text that is not JSON is one issue with code ``json``, its line and column in the message;
+    so are hostile inputs (too deep, too large, not UTF-8). Raises ``TypeError`` for a ``tp``
+    validation does not support, or ``data`` that is not bytes or str.
+    """
+    try:
+        value = _parse(data, max_bytes, _decode)
+    except JSONError as error:
+        raise ValidationError([Issue((), "json", str(error))]) from None
+    return validate(tp, value)
+
+
+def parse_json(data: bytes | bytearray | memoryview | str, *, max_bytes: int = MAX_BYTES) -> Any:
+    """The value of the JSON text ``data`` under the module's policy; raises :class:`JSONError`."""
+    return _parse(data, max_bytes, _decode)
+
+
+def _parse(data: bytes | bytearray | memoryview | str, max_bytes: int, decode: Any) -> Any:
+    """Parse with ``decode`` (msgspec's, or the pure path), then the checks both paths share."""
+    if type(data) is not bytes and type(data) is not str:
+        if not isinstance(data, bytes | bytearray | memoryview | str):
+            raise TypeError(f"validate_json() takes bytes or str, got {type(data).__name__}")
+        data = str(data) if isinstance(data, str) else bytes(data)
+    if len(data) > max_bytes:
+        raise JSONError(f"a document of {len(data)} bytes, more than max_bytes ({max_bytes})")
+    try:
+        value = decode(data)
+    except JSONError:
+        raise
+    except Exception:  # msgspec refused (or hit the stack's end): json decides, and says why
+        value = _parse_pure(data)
+    if len(data) > 2 * MAX_DEPTH and _too_deep(data, value):
+        raise JSONError(f"arrays and objects nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _first_decode(data: bytes | str) -> Any:
+    """Pick the parser on first use (msgspec's decoder if installed), then parse ``data``."""
+    global _decode
+    try:
+        import msgspec
+    except ImportError:
+        _decode = _parse_pure
+    else:
+        _decode = msgspec.json.Decoder().decode
+    return _decode(data)
+
+
+_decode: Any = _first_decode
+"""The first parser tried: msgspec's untyped decode, or :func:`_parse_pure` without msgspec."""
+
+
+def _parse_pure(data: bytes | str) -> Any:
+    """The standard library's parse under the policy: the arbiter of every refusal."""
+    if isinstance(data, bytes):
+        data = data.removeprefix(_BOM)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line, column = _position(data, error.start)
+            raise JSONError(f"not UTF-8 (byte 0x{data[error.start]:02x})", line, column) from None
+    else:
+        text = data.removeprefix("\ufeff")
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                line, column = _position(text, error.start)
+                raise JSONError(
+                    "a lone surrogate, which is no Unicode text", line, column
+                ) from None
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as error:
+        raise JSONError(error.msg, error.lineno, error.colno) from None
+    except RecursionError:
+        raise JSONError(f"arrays and objects nested deeper than {MAX_DEPTH} levels") from None
+    except JSONError:  # NaN or Infinity
+        raise
+    except ValueError:  # an integer of more digits than int() converts (its wording varies)
+        limit = sys.get_int_max_str_digits()
+        raise JSONError(f"an integer of more than {limit} digits") from None
+    # json.loads reads 1e400 as inf and "\ud800" as a lone surrogate: msgspec refuses both.
+    escapes = "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
+    reason = _refused_value(value, escapes)
+    if reason is not None:
+        raise JSONError(reason)
+    return value
+
+
+def _no_constant(name: str) -> object:
+    raise JSONError(f"{name} is not a JSON number")
+
+
+def _position(data: bytes | str, offset: int) -> tuple[int, int]:
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    line_start = data.rfind(newline, 0, offset) + 1  # type: ignore[arg-type]
+    return data.count(newline, 0, offset) + 1, offset - line_start + 1  # type: ignore[arg-type]
+
+
+def _too_deep(data: bytes | str, value: object) -> bool:
+    """Whether ``value`` nests deeper than MAX_DEPTH; the bracket count bounds it cheaply."""
+    brackets = (
+        data.count(b"[") + data.count(b"{")
+        if isinstance(data, bytes)
+        else data.count("[") + data.count("{")
+    )
+    if brackets <= MAX_DEPTH:
+        return False
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            children: Any = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _refused_value(value: object, check_strings: bool) -> str | None:
+    """Why a parsed value breaks the policy: a non-finite number, or a lone surrogate.
+
+    Reads exact builtin types (what ``json.loads`` makes) by identity: this walk is the pure
+    path's main cost after the parse itself.
+    """
+    pending: list[Any] = [[value]]
+    while pending:
+        container = pending.pop()
+        for item in container.values() if type(container) is dict else container:
+            kind = type(item)
+            if kind is float:
+                if not math.isfinite(item):
+                    return f"a number beyond the range of a double (it reads as {item})"
+            elif kind is dict or kind is list:
+                pending.append(item)
+            elif kind is str and check_strings and not _encodes(item):
+                return "a \\u escape of a lone surrogate, which is no Unicode text"
+        if check_strings and type(container) is dict and not all(map(_encodes, container)):
+            return "a \\u escape of a lone surrogate, which is no Unicode text"
+    return None
+
+
+def _encodes(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
