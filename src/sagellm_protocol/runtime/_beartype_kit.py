@@ -71,11 +71,12 @@ def beartype_kit() -> BeartypeKit:
 
 def protocol_forms() -> list[Any]:
     """Every protocol TypedDict and union alias of them (``StreamEvent``), each once."""
-    forms: dict[int, Any] = {}
+    forms: list[Any] = []
     for name in type_names():
         form = type_by_name(name)
-        forms.setdefault(id(form), form)
-    return list(forms.values())
+        if not any(form is known for known in forms):  # aliases name one form twice
+            forms.append(form)
+    return forms
 
 
 def _spellings(form: Any) -> list[Any]:
