@@ -6,6 +6,7 @@ the two to the same answers on every type.
 """
 
 import math
+from operator import countOf
 from typing import cast
 
 from .nodes import (
@@ -35,7 +36,7 @@ __all__ = [
 
 def has_exact_str_keys(value: dict[object, object]) -> bool:
     """Whether every key of the dict ``value`` is exactly a ``str`` (no subclass runs code)."""
-    return [*map(type, dict.keys(value))].count(str) == dict.__len__(value)
+    return countOf(map(type, dict.keys(value)), str) == dict.__len__(value)
 
 
 def length_fits(node: StrNode | ListNode | DictNode, size: int) -> bool:

@@ -13,6 +13,7 @@ import math
 import re
 import textwrap
 from collections.abc import Callable, Collection
+from operator import countOf
 from typing import Final, cast
 
 from .._registry import Invariant
@@ -119,14 +120,15 @@ def _is_docstring(node: ast.stmt) -> bool:
 
 def _exact_str_keys(x: str) -> str:
     """Code: every key of the dict ``x`` is exactly a ``str``."""
-    return f"[*map(type, {x})].count(str) == len({x})"
+    return f"_count_of(map(type, {x}), str) == len({x})"
 
 
 class Generator:
     """Writes the source of one checker (and the functions it calls) and compiles it."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, object] = {"_all_finite": _all_finite}
+        # countOf counts as the types stream by, without building a list of them.
+        self.namespace: dict[str, object] = {"_all_finite": _all_finite, "_count_of": countOf}
         self.functions: list[str] = []
         self.typed_dicts: dict[TypedDictNode, str] = {}
         self.constants: dict[object, str] = {}
@@ -406,18 +408,19 @@ class Generator:
             types = self.name("_t")
             if item.is_float:
                 text = (
-                    f" and (({types} := [*map(type, {items})]).count(float) == {size}"
-                    f" or {types}.count(float) + {types}.count(int) == {size})"
+                    f" and (_count_of(map(type, {items}), float) == {size}"
+                    f" or ({types} := [*map(type, {items})]).count(float)"
+                    f" + {types}.count(int) == {size})"
                     f" and _all_finite({items})"
                 )
             else:
-                text = f" and [*map(type, {items})].count(int) == {size}"
+                text = f" and _count_of(map(type, {items}), int) == {size}"
             for op, bound in item.bounds:
                 pick = "min" if op in (">", ">=") else "max"
                 text += f" and (not {container} or {pick}({items}) {op} {_literal(bound)})"
             return text
         if isinstance(item, StrNode) and not item.formats and not _has_length(item):
-            return f" and [*map(type, {items})].count(str) == {size}"
+            return f" and _count_of(map(type, {items}), str) == {size}"
         if isinstance(item, ChoiceNode) and item.only_strings:
             types = self.name("_t")
             counts = " + ".join(
@@ -425,8 +428,8 @@ class Generator:
                 + [f"{types}.count({self.const(cls, '_enum')})" for cls in item.enum_classes]
             )
             return (
-                f" and (({types} := [*map(type, {items})]).count(str) == {size}"
-                f" or {counts} == {size})"
+                f" and (_count_of(map(type, {items}), str) == {size}"
+                f" or ({types} := [*map(type, {items})]) is not None and {counts} == {size})"
                 f" and {self.const(item.strs, '_strs')}.issuperset({items})"
             )
         return f" and all(map({self.predicate(item)}, {items}))"
