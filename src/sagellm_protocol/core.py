@@ -383,7 +383,8 @@ register_defaults(
 
 
 def _single_input(value: Mapping[str, Any]) -> bool:
-    return not (value.get("prompt") and value.get("messages"))
+    # Without method calls: the compiled checker inlines it.
+    return not ("prompt" in value and value["prompt"] and "messages" in value and value["messages"])
 
 
 @register_invariant(Request, holds=_single_input)
@@ -406,14 +407,34 @@ def _request_prompt_or_messages(value: Mapping[str, Any]) -> Iterator[InvariantV
 _RANK_LIMITS: Final = (("rank", "world_size"), ("tp_rank", "tp_size"), ("pp_rank", "pp_size"))
 
 
-def _no_ranks(value: Mapping[str, Any]) -> bool:
-    """The common case: no rank is set, so no rank can exceed its size."""
-    return (
-        value.get("rank") is None and value.get("tp_rank") is None and value.get("pp_rank") is None
+def _ranks_below_sizes(value: Mapping[str, Any]) -> bool:
+    """Each rank below its size where both are set; without method calls, so it is inlined."""
+    return bool(
+        (
+            "rank" not in value
+            or "world_size" not in value
+            or value["rank"] is None
+            or value["world_size"] is None
+            or value["rank"] < value["world_size"]
+        )
+        and (
+            "tp_rank" not in value
+            or "tp_size" not in value
+            or value["tp_rank"] is None
+            or value["tp_size"] is None
+            or value["tp_rank"] < value["tp_size"]
+        )
+        and (
+            "pp_rank" not in value
+            or "pp_size" not in value
+            or value["pp_rank"] is None
+            or value["pp_size"] is None
+            or value["pp_rank"] < value["pp_size"]
+        )
     )
 
 
-@register_invariant(Request, holds=_no_ranks)
+@register_invariant(Request, holds=_ranks_below_sizes)
 def _request_ranks(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """rank < world_size, tp_rank < tp_size, pp_rank < pp_size, each when both are set."""
     for rank_key, size_key in _RANK_LIMITS:

@@ -137,13 +137,21 @@ def test_a_registration_before_the_first_analysis_applies_everywhere() -> None:
 
 
 def test_a_quick_predicate_that_declines_leaves_the_decision_to_the_check() -> None:
+    from sagellm_protocol import ChatMessage
     from sagellm_protocol.validation._compile import fast_checker
 
-    compiled = fast_checker(analyze(Request))
-    base = {"request_id": "r", "trace_id": "t", "max_tokens": 1}
-    assert compiled({**base, "rank": 1, "world_size": 2})  # _no_ranks declines; the check holds
-    assert not compiled({**base, "rank": 2, "world_size": 2})
-    assert compiled(base)
+    compiled = fast_checker(analyze(ChatMessage))
+    assert compiled({"role": "user", "content": "hi"})  # settled by the quick predicate
+    # A tool message has a third key: the predicate declines and the per-role check decides.
+    assert compiled({"role": "tool", "content": "42", "tool_call_id": "call-1"})
+    assert not compiled({"role": "tool", "content": "42", "name": "calc"})
+    assert collect_issues(ChatMessage, {"role": "tool", "content": "42", "name": "calc"}) == [
+        (
+            ("tool_call_id",),
+            "invariant",
+            "expected a tool_call_id on a 'tool' message, got no 'tool_call_id' key",
+        )
+    ]
 
 
 _LIMIT = 10
