@@ -8,10 +8,14 @@ are rejected, strings are never coerced, str enum members pass where their value
 types reject unknown keys, keys are strings, and registered cross-field invariants hold.
 """
 
+from typing import TYPE_CHECKING
+
 from ._api import checker, collect_issues, is_valid, validate
 from ._issues import CODES, Issue, ValidationError, format_path, short_repr
-from ._json import validate_json
 from ._names import type_by_name, type_names, validate_by_name
+
+if TYPE_CHECKING:
+    from ._json import validate_json
 
 __all__ = [
     "CODES",
@@ -28,3 +32,13 @@ __all__ = [
     "validate_by_name",
     "validate_json",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # validate_json brings the json module (and msgspec when installed): load it on first use,
+    # so validate() alone costs no more to import.
+    if name == "validate_json":
+        from ._json import validate_json
+
+        return validate_json
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,6 @@ import builtins
 import inspect
 import math
 import re
-import textwrap
 from collections.abc import Callable, Collection
 from operator import countOf
 from typing import Final, cast
@@ -93,8 +92,11 @@ class _FormatMemo:
 def _returned_expression(function: Callable[..., object]) -> tuple[ast.expr, str] | None:
     """A fresh tree of the expression a one-parameter, one-``return`` function returns, and the
     parameter's name; ``None`` for any other function (or one whose source can't be read)."""
+    import textwrap  # compiling a checker needs it; importing the validator does not
+
     code = getattr(function, "__code__", None)
-    if code is None or code.co_argcount != 1 or code.co_freevars or code.co_flags & 0x0C:
+    flags = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+    if code is None or code.co_argcount != 1 or code.co_freevars or code.co_flags & flags:
         return None  # not one plain positional parameter, or a closure
     try:
         source = textwrap.dedent(inspect.getsource(function))
@@ -424,12 +426,11 @@ class Generator:
         if isinstance(item, ChoiceNode) and item.only_strings:
             types = self.name("_t")
             counts = " + ".join(
-                [f"{types}.count(str)"]
+                [f"({types} := [*map(type, {items})]).count(str)"]
                 + [f"{types}.count({self.const(cls, '_enum')})" for cls in item.enum_classes]
             )
             return (
-                f" and (_count_of(map(type, {items}), str) == {size}"
-                f" or ({types} := [*map(type, {items})]) is not None and {counts} == {size})"
+                f" and (_count_of(map(type, {items}), str) == {size} or {counts} == {size})"
                 f" and {self.const(item.strs, '_strs')}.issuperset({items})"
             )
         return f" and all(map({self.predicate(item)}, {items}))"
