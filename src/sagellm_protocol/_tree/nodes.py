@@ -15,6 +15,7 @@ from ..constraints import StringFormat
 
 if TYPE_CHECKING:
     from .._registry import Invariant
+    from ..validation._typed_json import Mirror
 
 __all__ = [
     "ANY",
@@ -44,7 +45,14 @@ LOCK: Final = threading.RLock()
 class Node:
     """A type form, analysed; the derived slots start empty and are filled on first use."""
 
-    __slots__ = ("__weakref__", "compiled", "description", "reaches_recursive", "source")
+    __slots__ = (
+        "__weakref__",
+        "compiled",
+        "description",
+        "json_mirror",
+        "reaches_recursive",
+        "source",
+    )
 
     def __init__(self) -> None:
         self.compiled: Callable[[object], bool] | None = None
@@ -55,6 +63,8 @@ class Node:
         """What the node expects, for messages (see ``describe.expected``)."""
         self.reaches_recursive: bool | None = None
         """Whether values of the node can nest without limit (it reaches a recursive type)."""
+        self.json_mirror: Mirror | None = None
+        """The node mirrored in msgspec types, for ``validate_json`` (``validation._typed_json``)."""
 
 
 class AnyNode(Node):

@@ -23,12 +23,15 @@ import json
 import math
 import re
 import sys
-from typing import Any, Final, TypeVar
+from collections.abc import Callable
+from typing import Any, Final, TypeVar, cast
 
 from typing_extensions import TypeForm
 
-from ._api import validate
+from .._tree.analyse import analyze
+from ._api import _UNIONS, validate
 from ._issues import Issue, ValidationError
+from ._typed_json import Mirror, mirror
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "validate_json"]
 
@@ -68,11 +71,55 @@ def validate_json(
     so are hostile inputs (too deep, too large, not UTF-8). Raises ``TypeError`` for a ``tp``
     validation does not support, or ``data`` that is not bytes or str.
     """
+    if _decode is not _parse_pure and (type(data) is bytes or type(data) is str):
+        typed = _typed(tp)
+        if typed is not None and len(data) <= max_bytes:
+            try:
+                built = typed.decoder(data)  # type: ignore[misc]
+            except Exception:  # msgspec refused: the untyped parse decides, and explains
+                pass
+            else:
+                value = _to_builtins(built)
+                if typed.exact or len(data) <= 2 * MAX_DEPTH or not _too_deep(data, value):
+                    if typed.check is None or typed.check(value):
+                        return cast(T, value)
+                    return validate(tp, value)
     try:
         value = _parse(data, max_bytes, _decode)
     except JSONError as error:
         raise ValidationError([Issue((), "json", str(error))]) from None
     return validate(tp, value)
+
+
+def _typed(tp: object) -> Mirror | None:
+    """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help."""
+    try:
+        return _TYPED[tp.__args__ if type(tp) in _UNIONS else tp]  # type: ignore[attr-defined]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable type form
+        return None
+    global _to_builtins
+    try:
+        import msgspec
+
+        made: Mirror | None = mirror(analyze(tp))
+        if made is not None and made.type is Any:
+            made = None  # all of it decoded as Any: the untyped parse is as fast
+        elif made is not None and made.decoder is None:
+            made.decoder = msgspec.json.Decoder(made.type).decode
+        _to_builtins = msgspec.to_builtins
+    except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
+        made = None
+    _TYPED[tp.__args__ if type(tp) in _UNIONS else tp] = made  # type: ignore[attr-defined]
+    return made
+
+
+_TYPED: dict[object, Mirror | None] = {}
+"""Each type form's typed decoding, or ``None`` (keyed as ``validate()`` keys its checkers)."""
+
+_to_builtins: Callable[[object], Any] = lambda built: built  # noqa: E731
+"""msgspec's Struct-to-dict conversion, once msgspec is imported."""
 
 
 def parse_json(data: bytes | bytearray | memoryview | str, *, max_bytes: int = MAX_BYTES) -> Any:

@@ -1,0 +1,270 @@
+"""validate_json()'s typed path: msgspec parses and checks, in one pass, what its types can say.
+
+With the ``fast`` extra, a type's tree is mirrored once into msgspec types: closed TypedDicts
+become Structs that forbid unknown fields, bounds and lengths become ``Meta`` constraints, choices
+``Literal``, unions tagged by a key tagged Struct unions. What msgspec cannot say — string
+formats, ``multiple_of``, open TypedDicts, unions it cannot tell apart, recursive types — is
+decoded as ``Any`` and left to the node's compiled checker, and each TypedDict's invariants run
+on the built dict. The typed path only ever accepts: whatever msgspec refuses, or a residual
+check does not confirm, goes through the untyped parse and ``validate()``, which decide and
+explain. The mirror is never more lenient than the tree, so both paths accept the same texts
+and build equal values; a property test holds them to that over every type.
+
+One difference is visible: a closed TypedDict built by a Struct has its keys in declaration
+order (a tag key first), where the untyped parse keeps the order of the text.
+"""
+
+import math
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union, cast
+
+from .._tree.analyse import reaches_recursive
+from .._tree.nodes import (
+    AnyNode,
+    BoolNode,
+    ChoiceNode,
+    DictNode,
+    ListNode,
+    Node,
+    NoneNode,
+    NumberNode,
+    StrNode,
+    TypedDictNode,
+    UnionNode,
+)
+from ._compile import Generator, fast_checker
+
+__all__ = ["Mirror", "mirror"]
+
+Check = Callable[[Any], bool]
+"""True only when the built value is valid in what msgspec did not check."""
+
+_META_OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
+
+
+class Mirror:
+    """A node's msgspec type and the residual check of what that type does not say."""
+
+    __slots__ = ("check", "decoder", "exact", "type")
+
+    def __init__(self, msgspec_type: Any, check: Check | None, exact: bool) -> None:
+        self.type = msgspec_type
+        self.check = check
+        """``None`` when the msgspec type says everything."""
+        self.exact = exact
+        """Whether no part is decoded as ``Any`` (so the type bounds how deep values nest)."""
+        self.decoder: Callable[[bytes | str], Any] | None = None
+        """The typed decoder of a whole document of this node, made on first use."""
+
+
+def mirror(node: Node) -> Mirror:
+    """The msgspec mirror of ``node``, made once and kept on the node."""
+    made = node.json_mirror
+    if made is None:
+        made = node.json_mirror = _mirror(node)
+    return made
+
+
+def _residual(node: Node) -> Mirror:
+    """Decode as ``Any``; the node's compiled checker decides."""
+    return Mirror(Any, fast_checker(node), exact=False)
+
+
+def _mirror(node: Node) -> Mirror:
+    import msgspec
+
+    if isinstance(node, AnyNode):
+        return Mirror(Any, None, exact=False)
+    if isinstance(node, NoneNode):
+        return Mirror(None, None, exact=True)
+    if isinstance(node, BoolNode):
+        return Mirror(bool, None, exact=True)
+    if isinstance(node, NumberNode):
+        return _number(node)
+    if isinstance(node, StrNode):
+        if len(node.formats) > 1:
+            return _residual(node)
+        # msgspec searches for the pattern; anchored, it must match the whole string.
+        pattern = rf"\A(?:{node.formats[0].pattern})\Z" if node.formats else None
+        if pattern is None and node.min_len is None and node.max_len is None:
+            return Mirror(str, None, exact=True)
+        meta = msgspec.Meta(min_length=node.min_len, max_length=node.max_len, pattern=pattern)
+        return Mirror(Annotated[str, meta], None, exact=True)
+    if isinstance(node, ChoiceNode):
+        return _choice(node)
+    if isinstance(node, ListNode):
+        if node.is_tuple:
+            return _residual(node)
+        item = mirror(node.item)
+        meta = _lengths(node.min_len, node.max_len)
+        items = item.check
+        return Mirror(
+            Annotated[list[item.type], meta] if meta else list[item.type],  # type: ignore[name-defined]
+            None if items is None else lambda value: all(map(items, value)),
+            item.exact,
+        )
+    if isinstance(node, DictNode):
+        inner = mirror(node.value)
+        meta = _lengths(node.min_len, node.max_len)
+        values = inner.check
+        return Mirror(
+            Annotated[dict[str, inner.type], meta] if meta else dict[str, inner.type],  # type: ignore[name-defined]
+            None if values is None else lambda value: all(map(values, value.values())),
+            inner.exact,
+        )
+    if isinstance(node, TypedDictNode):
+        if node.extra is not None or reaches_recursive(node):
+            return _residual(node)
+        return _struct(node, msgspec, tag=None)
+    if isinstance(node, UnionNode):
+        return _union(node, msgspec)
+    return _residual(node)
+
+
+def _lengths(min_len: int | None, max_len: int | None) -> object:
+    import msgspec
+
+    if min_len is None and max_len is None:
+        return None
+    return msgspec.Meta(min_length=min_len, max_length=max_len)
+
+
+def _number(node: NumberNode) -> Mirror:
+    import msgspec
+
+    if node.multiple_of is not None:
+        return _residual(node)
+    meta: dict[str, int | float] = {}
+    for op, bound in node.bounds:
+        name = _META_OPS[op]
+        if name in meta:
+            return _residual(node)
+        meta[name] = bound
+    int_meta: dict[str, int] = {}
+    for name, bound in meta.items():
+        # An integral bound keeps its meaning for ints; any other needs rounding: leave it.
+        if isinstance(bound, float) and not (math.isfinite(bound) and bound.is_integer()):
+            return _residual(node)
+        int_meta[name] = int(bound)
+    as_int = Annotated[int, msgspec.Meta(**int_meta)] if int_meta else int
+    if not node.is_float:
+        return Mirror(as_int, None, exact=True)
+    as_float = Annotated[float, msgspec.Meta(**meta)] if meta else float
+    return Mirror(Union[as_int, as_float], None, exact=True)  # noqa: UP007
+
+
+def _choice(node: ChoiceNode) -> Mirror:
+    if node.bools or node.enum_members or not (node.strs or node.ints):
+        return _residual(node)
+    values = (*sorted(node.strs), *sorted(node.ints))
+    literal: Any = Literal.__getitem__(values)  # type: ignore[attr-defined]
+    return Mirror(Union[literal, None] if node.none else literal, None, exact=True)  # noqa: UP007
+
+
+def _struct(node: TypedDictNode, msgspec: Any, tag: str | None) -> Mirror:
+    """A Struct forbidding unknown fields; ``tag`` names the field a tagged union reads."""
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    rename: dict[str, str] = {}
+    checks: list[tuple[str, Check]] = []
+    exact = True
+    tag_value: str | None = None
+    for index, field in enumerate(node.fields):
+        if field.name == tag:
+            (tag_value,) = field.node.strs  # type: ignore[attr-defined]
+            continue
+        part = mirror(field.node)
+        attribute = f"f{index}"
+        rename[attribute] = field.name
+        if field.required:
+            fields.append((attribute, part.type))
+        else:
+            fields.append((attribute, Union[part.type, msgspec.UnsetType], msgspec.UNSET))  # noqa: UP007
+        if part.check is not None:
+            checks.append((field.name, part.check))
+        exact = exact and part.exact
+    struct = msgspec.defstruct(
+        node.name,
+        fields,
+        kw_only=True,
+        forbid_unknown_fields=True,
+        rename=rename,
+        tag_field=tag,
+        tag=tag_value if tag is not None else None,
+    )
+    if not checks and not node.invariants:
+        return Mirror(struct, None, exact)
+    return Mirror(struct, _residual_check(node, checks), exact)
+
+
+def _residual_check(node: TypedDictNode, checks: list[tuple[str, Check]]) -> Check:
+    """Compiled: the fields' residual checks, then the invariants (their quick predicates
+    inlined), on a dict whose every key msgspec has checked."""
+    generator = Generator()
+    lines = ["def _residual(d):", "    try:"]
+    for key, check in checks:
+        call = f"{generator.const(check, '_part')}(d[{key!r}])"
+        lines += [f"        if {key!r} in d and not {call}:", "            return False"]
+    for rule in node.invariants:
+        lines += generator.invariant(rule, "d", " " * 8)
+    lines += ["        return True", "    except Exception:", "        return False"]
+    return cast(Check, generator.define("_residual", lines, f"residual check of {node.name}"))
+
+
+def _union(node: UnionNode, msgspec: Any) -> Mirror:
+    options = [option for option in node.options if not isinstance(option, NoneNode)]
+    if node.tag is not None and _taggable(node, options):
+        tag = node.tag
+        tagged = {
+            value: _struct(option, msgspec, tag) for value, option in node.by_tag.items()
+        }
+        checks = {value: made.check for value, made in tagged.items() if made.check is not None}
+        members: Any = tuple(made.type for made in tagged.values())
+        check: Check | None = None
+        if checks:
+
+            def check(value: Any) -> bool:
+                if value is None:
+                    return True
+                option_check = checks.get(value[tag])
+                return option_check is None or option_check(value)
+
+        exact = all(made.exact for made in tagged.values())
+    elif len(options) == 1:  # ``T | None``: T's own check, past the None
+        only = mirror(options[0])
+        members = (only.type,)
+        inner = only.check
+        check = None if inner is None else lambda value: value is None or inner(value)
+        exact = only.exact
+    else:
+        made = [mirror(option) for option in options]
+        if any(part.check is not None for part in made):
+            return _residual(node)  # which option matched is msgspec's secret
+        members = tuple(part.type for part in made)
+        check = None
+        exact = all(part.exact for part in made)
+    union: Any = Union.__getitem__((*members, None) if node.nullable else members)  # type: ignore[attr-defined]
+    try:
+        msgspec.json.Decoder(union)
+    except TypeError:  # a union msgspec cannot tell apart (two Structs, str and a Literal …)
+        return _residual(node)
+    return Mirror(union, check, exact)
+
+
+def _taggable(node: UnionNode, options: list[Node]) -> bool:
+    """Whether each option is a closed TypedDict with one required tag value of its own."""
+    if len(node.by_tag) != len(options):
+        return False
+    for option in options:
+        if not isinstance(option, TypedDictNode) or option.extra is not None:
+            return False
+        if reaches_recursive(option):
+            return False
+        tag_field = next((f for f in option.fields if f.name == node.tag), None)
+        if tag_field is None or not tag_field.required:
+            return False
+        choice = tag_field.node
+        if not isinstance(choice, ChoiceNode) or len(choice.strs) != 1 or choice.ints:
+            return False
+        if choice.none or choice.bools or choice.enum_members:
+            return False
+    return True
