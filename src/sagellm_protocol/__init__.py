@@ -12,6 +12,9 @@ name all the same.
 
 import typing as _typing
 
+__version__ = "0.1.0"
+"""This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
+
 if _typing.TYPE_CHECKING:
     from ._defaults import defaults, invariants, with_defaults
     from ._schema import json_schema

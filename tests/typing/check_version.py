@@ -5,6 +5,7 @@ from typing import Literal
 
 from typing_extensions import assert_type
 
+import sagellm_protocol
 from sagellm_protocol.version import (
     BACKWARD_COMPATIBLE_SINCE,
     CURRENT_VERSION,
@@ -40,3 +41,7 @@ CURRENT_VERSION.minor = 2  # type: ignore[misc]
 FROZEN_INTERFACES.add("Engine")  # type: ignore[attr-defined]
 assert_type(BACKWARD_COMPATIBLE_SINCE, Mapping[str, str])
 BACKWARD_COMPATIBLE_SINCE["Engine"] = "0.2"  # type: ignore[index]
+
+# The distribution's version is a str; the protocol's is PROTOCOL_VERSION.
+assert_type(sagellm_protocol.__version__, str)
+sagellm_protocol.__version__ + 1  # type: ignore[operator]
