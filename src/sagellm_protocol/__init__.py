@@ -13,7 +13,7 @@ name all the same.
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from ._defaults import defaults, invariants, with_defaults
+    from ._defaults import defaults, invariants, make, with_defaults
     from ._schema import json_schema
     from .backend import (
         DEVICE_TYPE_ASCEND,
@@ -417,7 +417,7 @@ else:
     """The public submodules, which are package attributes once loaded."""
 
     _HOMES = {
-        "_defaults": ("defaults", "invariants", "with_defaults"),
+        "_defaults": ("defaults", "invariants", "make", "with_defaults"),
         "_schema": ("json_schema",),
         "backend": (
             "DEVICE_TYPE_ASCEND",
@@ -1130,6 +1130,7 @@ __all__ = [
     "is_valid",
     "json_schema",
     "kv_error_category",
+    "make",
     "message_text",
     "metrics_from_timestamps",
     "negotiate_version",
