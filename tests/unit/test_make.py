@@ -109,7 +109,7 @@ def test_with_defaults_sets_the_tag_too_and_leaves_validation_to_the_caller() ->
 
 
 def test_make_reports_every_issue_with_its_path() -> None:
-    fields: Any = {"ttft_ms": -1.0, "peak_mem_mb": "512", "prefill_tokens": 3}
+    fields: Any = {"ttft_ms": -1.0, "peak_mem_mb": "512", "gpu_util": 0.5}
     with pytest.raises(ValidationError) as raised:
         make(Metrics, fields)
     assert str(raised.value) == "\n".join(
@@ -118,7 +118,7 @@ def test_make_reports_every_issue_with_its_path() -> None:
             "throughput_tps: required key is missing",
             "peak_mem_mb: expected an int >= 0, got '512'",
             "error_rate: required key is missing",
-            "prefill_tokens: unknown key (Metrics is closed)",
+            "gpu_util: unknown key (Metrics is closed)",
         ]
     )
 
