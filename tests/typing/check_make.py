@@ -70,7 +70,7 @@ make(
         "throughput_tps": 1.0,
         "peak_mem_mb": 1,
         "error_rate": 0,
-        "prefill_tokens": 4,  # not a key of Metrics (see README, "Keys real callers send")
+        "prefill_token": 4,  # a typo of prefill_tokens
     },
 )
 make(StreamEventEnd, {"event": "start", "request_id": "r"})  # type: ignore[arg-type]
