@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 """This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
 
 if _typing.TYPE_CHECKING:
-    from ._defaults import defaults, invariants, with_defaults
+    from ._defaults import defaults, invariants, make, with_defaults
     from ._schema import json_schema
     from .backend import (
         DEVICE_TYPE_ASCEND,
@@ -420,7 +420,7 @@ else:
     """The public submodules, which are package attributes once loaded."""
 
     _HOMES = {
-        "_defaults": ("defaults", "invariants", "with_defaults"),
+        "_defaults": ("defaults", "invariants", "make", "with_defaults"),
         "_schema": ("json_schema",),
         "backend": (
             "DEVICE_TYPE_ASCEND",
@@ -1133,6 +1133,7 @@ __all__ = [
     "is_valid",
     "json_schema",
     "kv_error_category",
+    "make",
     "message_text",
     "metrics_from_timestamps",
     "negotiate_version",

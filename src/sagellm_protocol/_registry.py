@@ -1,4 +1,4 @@
-"""Per-type defaults and invariants, registered beside the types.
+"""Per-type defaults, invariants and suggestions, registered beside the types.
 
 This module imports nothing from the package so that domain modules can register here and the
 type tree can read from here without import cycles. The tree reads a type's registrations when
@@ -12,12 +12,14 @@ __all__ = [
     "ANALYSED",
     "DEFAULTS",
     "INVARIANTS",
+    "SUGGESTIONS",
     "Factory",
     "Invariant",
     "InvariantCheck",
     "InvariantViolation",
     "register_defaults",
     "register_invariant",
+    "register_suggestions",
 ]
 
 
@@ -85,8 +87,12 @@ DEFAULTS: dict[type, dict[str, object]] = {}
 INVARIANTS: dict[type, list[Invariant]] = {}
 """Cross-field rules of each type."""
 
+SUGGESTIONS: dict[type, dict[str, str]] = {}
+"""What real callers send that a type rejects, and what they mean: keys of a TypedDict, values
+of an enum. Messages suggest these before any spelling match."""
+
 ANALYSED: set[type] = set()
-"""Types the tree has analysed: their registrations are final."""
+"""Types the tree has analysed (TypedDicts and enums): their registrations are final."""
 
 
 def _open(tp: type, what: str) -> None:
@@ -102,6 +108,16 @@ def register_defaults(tp: type, defaults: Mapping[str, object]) -> None:
     """Record the defaults of ``tp``'s optional keys (the spec's default column)."""
     _open(tp, "defaults")
     DEFAULTS[tp] = dict(defaults)
+
+
+def register_suggestions(tp: type, meant: Mapping[str, str]) -> None:
+    """Record, for a closed TypedDict's unknown keys or an enum's unknown values, what a caller
+    sending each one means: ``{"timestamps": "metrics.timestamps"}``, ``{"linear": "matmul"}``.
+
+    An issue about a registered key or value says "did you mean" the registered meaning.
+    """
+    _open(tp, "suggestions")
+    SUGGESTIONS.setdefault(tp, {}).update(meant)
 
 
 def register_invariant(

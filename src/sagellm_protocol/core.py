@@ -8,7 +8,12 @@ from typing import Any, Final, Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._registry import InvariantViolation, register_defaults, register_invariant
+from ._registry import (
+    InvariantViolation,
+    register_defaults,
+    register_invariant,
+    register_suggestions,
+)
 from .constraints import (
     NonNegativeFloat,
     NonNegativeInt,
@@ -194,6 +199,12 @@ class Metrics(TypedDict, closed=True):
     """Prefill phase duration (ms); 0 when phases are not separated."""
     decode_ms: NotRequired[NonNegativeFloat]
     """Decode phase duration (ms); 0 when phases are not separated."""
+    prefill_tokens: NotRequired[NonNegativeInt]
+    """Tokens the prefill phase processed; 0 when phases are not separated (an extension of
+    Protocol v0.1: the engine's core and control plane send it)."""
+    decode_tokens: NotRequired[NonNegativeInt]
+    """Tokens the decode phase generated; 0 when phases are not separated (an extension of
+    Protocol v0.1: the engine's core and control plane send it)."""
     kv_transfer_count: NotRequired[NonNegativeInt]
     """Number of KV transfers."""
     kv_transfer_bytes: NotRequired[NonNegativeInt]
@@ -227,6 +238,8 @@ register_defaults(
         "spec_accept_rate": 0.0,
         "prefill_ms": 0.0,
         "decode_ms": 0.0,
+        "prefill_tokens": 0,
+        "decode_tokens": 0,
         "kv_transfer_count": 0,
         "kv_transfer_bytes": 0,
         "kv_transfer_ms": 0.0,
@@ -465,6 +478,8 @@ class Response(TypedDict, closed=True):
 
 
 register_defaults(Response, {"prompt_tokens": None, "error": None})
+# One caller put the request's timestamps beside the metrics; Metrics carries them.
+register_suggestions(Response, {"timestamps": "metrics.timestamps"})
 
 
 class StreamEventStart(TypedDict, closed=True):

@@ -61,6 +61,8 @@ cap: CapabilityDescriptor = {
 empty: CapabilityDescriptor = {}
 bad_dtype: CapabilityDescriptor = {"supported_dtypes": ["fp61"]}  # type: ignore[list-item]
 bad_kernel: CapabilityDescriptor = {"supported_kernels": ["conv"]}  # type: ignore[list-item]
+embedding_kernel: CapabilityDescriptor = {"supported_kernels": ["embedding"]}
+linear_kernel: CapabilityDescriptor = {"supported_kernels": ["linear"]}  # type: ignore[list-item]
 bad_key: CapabilityDescriptor = {"device_typ": "cuda"}  # type: ignore[typeddict-unknown-key]
 bad_flag: CapabilityDescriptor = {"has_stream": "yes"}  # type: ignore[typeddict-item]
 assert_type(supports_dtype(cap, "fp16"), bool)

@@ -119,8 +119,9 @@ tokens_of_str: Response = {
 }
 unknown_metric: Metrics = {
     **minimal_metrics,
-    "prefill_tokens": 3,  # type: ignore[typeddict-unknown-key]
+    "gpu_util": 3,  # type: ignore[typeddict-unknown-key]
 }
+phase_token_metrics: Metrics = {**minimal_metrics, "prefill_tokens": 120, "decode_tokens": 8}
 unknown_request_key: Request = {
     "request_id": "r",
     "trace_id": "t",
