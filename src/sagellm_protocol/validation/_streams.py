@@ -1,0 +1,114 @@
+"""validate_stream() and stream_checker(): each event by the compiled validator, then the
+stream rules registered for its type."""
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Generic, TypeVar, cast
+
+from typing_extensions import TypeForm
+
+from .._registry import STREAM_RULES, InvariantViolation, StreamRules, StreamState
+from .._tree.analyse import analyze
+from ._api import _fast
+from ._issues import Issue, ValidationError
+from ._names import type_by_name, type_names
+from ._precise import collect
+
+__all__ = ["StreamChecker", "stream_checker", "stream_rules", "validate_stream"]
+
+T = TypeVar("T")
+
+
+def stream_rules(tp: object) -> StreamRules:
+    """The rules registered for streams of ``tp``; ``TypeError`` if there are none."""
+    try:
+        return STREAM_RULES[tp]
+    except (KeyError, TypeError):
+        known = [name for name in type_names() if type_by_name(name) in STREAM_RULES]
+        raise TypeError(f"no stream rules for {tp!r}; streams of: {', '.join(known)}") from None
+
+
+class StreamChecker(Generic[T]):
+    """Checks one live stream event by event: :meth:`feed` each, then :meth:`close`.
+
+    It keeps the running state of the rules (for Protocol v0.1, the text and tokens the end
+    event must carry), never the events.
+    """
+
+    __slots__ = ("_count", "_fast", "_node", "_state")
+
+    def __init__(self, tp: TypeForm[T]) -> None:
+        self._state: StreamState = stream_rules(tp).state()
+        self._fast = _fast(tp)
+        self._node = analyze(tp)
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        """How many events were fed."""
+        return self._count
+
+    def feed(self, event: object) -> T:
+        """``event`` itself if it is valid and breaks no rule that is already certain; else
+        raise :class:`ValidationError` (paths start with the event's index)."""
+        index = self._count
+        self._count = index + 1
+        if not self._fast(event):
+            issues = collect(self._node, event, confirmed_invalid=True)
+            if issues:
+                raise ValidationError([Issue((index, *i.path), i.code, i.message) for i in issues])
+        found = self._state.feed(index, event)
+        if found:
+            raise ValidationError(_sequence(found))
+        return cast(T, event)
+
+    def advance(self, event: object) -> list[Issue]:
+        """The rules ``event``, already known valid, breaks: for checkers that validated it."""
+        index = self._count
+        self._count = index + 1
+        return _sequence(self._state.feed(index, event))
+
+    def close(self) -> None:
+        """Raise :class:`ValidationError` for what the stream's end reveals (no end event, a
+        choice without its finish_reason); the path is ``[n]``, one past the last event."""
+        found = self._state.close(self._count)
+        if found:
+            raise ValidationError(_sequence(found))
+
+    def close_issues(self) -> list[Issue]:
+        """What :meth:`close` would raise, as issues."""
+        return _sequence(self._state.close(self._count))
+
+
+def _sequence(found: Sequence[InvariantViolation]) -> list[Issue]:
+    return [Issue(path, "sequence", message) for path, message in found]
+
+
+def stream_checker(tp: TypeForm[T]) -> StreamChecker[T]:
+    """A checker of one live stream of ``tp`` events (``StreamEvent``,
+    ``ChatCompletionStreamResponse``, ``CompletionResponse``); ``TypeError`` for other types."""
+    return StreamChecker(tp)
+
+
+def validate_stream(tp: TypeForm[T], events: Iterable[object]) -> list[T]:
+    """The events of a complete stream, as a list, if each is a valid ``tp`` and together
+    they keep the stream rules of ``tp``; else raise :class:`ValidationError` with every
+    issue (code ``sequence`` for a broken rule). An event invalid on its own is reported and
+    left out of the rules."""
+    stream: StreamChecker[T] = StreamChecker(tp)
+    fast: Callable[[object], bool] = stream._fast
+    node: Any = stream._node
+    issues: list[Issue] = []
+    kept: list[T] = []
+    for index, event in enumerate(events):
+        kept.append(cast(T, event))
+        if not fast(event):
+            own = collect(node, event, confirmed_invalid=True)
+            if own:
+                issues += [Issue((index, *i.path), i.code, i.message) for i in own]
+                stream._count += 1
+                continue
+        issues += stream.advance(event)
+    issues += stream.close_issues()
+    if issues:
+        raise ValidationError(issues)
+    return kept
