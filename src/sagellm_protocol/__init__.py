@@ -345,6 +345,7 @@ if _typing.TYPE_CHECKING:
     from .runtime import (
         CHECKS_ENV,
         CheckViolation,
+        CheckYieldViolation,
         ConformanceError,
         ConformanceProblem,
         assert_conforms,
@@ -750,6 +751,7 @@ else:
         "runtime": (
             "CHECKS_ENV",
             "CheckViolation",
+            "CheckYieldViolation",
             "ConformanceError",
             "ConformanceProblem",
             "assert_conforms",
@@ -884,6 +886,7 @@ __all__ = [
     "ChatModality",
     "ChatRole",
     "CheckViolation",
+    "CheckYieldViolation",
     "ChoiceCount",
     "ChoiceDeltaAudio",
     "ChoiceDeltaFunctionCall",

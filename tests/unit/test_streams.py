@@ -1,13 +1,12 @@
 """Stream rules: validate_stream(), stream_checker(), their registration and the corpus."""
 
-import asyncio
 import copy
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from stream_samples import STREAMS, chat_stream, chunks_of, echo_stream
 
 from sagellm_protocol import (
     ChatCompletionStreamResponse,
@@ -20,39 +19,12 @@ from sagellm_protocol import (
     validate_stream,
 )
 from sagellm_protocol._registry import STREAM_RULES
-from sagellm_protocol.testing.engine import EchoEngine
-
-STREAMS = Path(__file__).parent.parent / "data" / "openai-streams"
-
-
-def echo_stream(prompt: str = "a b c", **extra: Any) -> list[Any]:
-    async def main() -> list[Any]:
-        engine = EchoEngine("e-1")
-        await engine.start()
-        request = {"request_id": "r-1", "trace_id": "t-1", "max_tokens": 16, "prompt": prompt}
-        return [event async for event in engine.stream({**request, **extra})]  # type: ignore[typeddict-item]
-
-    return asyncio.run(main())
 
 
 def issues_of(tp: Any, events: list[Any]) -> list[Issue]:
     with pytest.raises(ValidationError) as caught:
         validate_stream(tp, events)
     return caught.value.issues
-
-
-def chunks_of(path: Path) -> list[Any]:
-    return [
-        json.loads(line.removeprefix("data: "))
-        for line in path.read_text().splitlines()
-        if line.startswith("data: {")
-    ]
-
-
-def chat_stream() -> list[Any]:
-    return chunks_of(
-        STREAMS / "f82268f2fefd5cfbc7eeb59c297688be2f6ca0849a6e4f17851b517310841d9b.sse"
-    )
 
 
 # ---------------------------------------------------------------------------------------------
