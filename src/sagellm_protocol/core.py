@@ -1,7 +1,7 @@
 """Core request/response types: Request, Response, Metrics, Timestamps, stream events, Error."""
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, Final, Literal, TypeAlias
 
@@ -585,7 +585,7 @@ class _EventStream:
         self.pieces: list[str] = []
         self.tokens: list[int] = []
 
-    def feed(self, index: int, event: Any) -> list[InvariantViolation]:
+    def feed(self, index: int, event: Any) -> Sequence[InvariantViolation]:
         identity = self.identity
         if (
             event["event"] == "delta"
@@ -597,7 +597,7 @@ class _EventStream:
         ):
             self.pieces.append(event["content"])
             self.tokens += event["content_tokens"]
-            return []
+            return ()
         return self._settle(index, event)
 
     def _settle(self, index: int, event: Any) -> list[InvariantViolation]:

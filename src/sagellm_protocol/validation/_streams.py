@@ -65,7 +65,8 @@ class StreamChecker(Generic[T]):
         """The rules ``event``, already known valid, breaks: for checkers that validated it."""
         index = self._count
         self._count = index + 1
-        return _sequence(self._state.feed(index, event))
+        found = self._state.feed(index, event)
+        return _sequence(found) if found else []
 
     def close(self) -> None:
         """Raise :class:`ValidationError` for what the stream's end reveals (no end event, a
