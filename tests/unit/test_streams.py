@@ -15,6 +15,7 @@ from sagellm_protocol import (
     StreamEvent,
     StreamEventDelta,
     ValidationError,
+    json_schema,
     stream_checker,
     validate_stream,
 )
@@ -391,3 +392,12 @@ def test_a_completion_stream_with_an_id_that_changes() -> None:
     assert issues_of(CompletionResponse, chunks) == [
         Issue((1, "id"), "sequence", "expected 'cmpl-1' as in [0], got 'cmpl-2'")
     ]
+
+
+def test_the_json_schema_lists_the_stream_rules() -> None:
+    rules = json_schema(StreamEvent)["x-stream-rules"]
+    assert list(rules) == [rule.name for rule in STREAM_RULES[StreamEvent].rules]
+    assert rules["end_tokens_join_deltas"] == (
+        "The end's output_tokens are the deltas' content_tokens concatenated."
+    )
+    assert "x-stream-rules" not in json_schema(StreamEventDelta)
