@@ -1,8 +1,8 @@
 """validate_stream() and stream_checker(): each event by the compiled validator, then the
 stream rules registered for its type."""
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Generic, TypeVar, cast
+from collections.abc import Iterable, Sequence
+from typing import Generic, TypeVar, cast
 
 from typing_extensions import TypeForm
 
@@ -52,14 +52,25 @@ class StreamChecker(Generic[T]):
         raise :class:`ValidationError` (paths start with the event's index)."""
         index = self._count
         self._count = index + 1
-        if not self._fast(event):
-            issues = collect(self._node, event, confirmed_invalid=True)
-            if issues:
-                raise ValidationError([Issue((index, *i.path), i.code, i.message) for i in issues])
+        if not self._fast(event) and (own := self._own(index, event)):
+            raise ValidationError(own)
         found = self._state.feed(index, event)
         if found:
             raise ValidationError(_sequence(found))
         return cast(T, event)
+
+    def issues(self, event: object) -> list[Issue]:
+        """Every issue of the next event, without raising: its own (then the rules skip it),
+        else the rules it breaks."""
+        if not self._fast(event) and (own := self._own(self._count, event)):
+            self._count += 1
+            return own
+        return self.advance(event)
+
+    def _own(self, index: int, event: object) -> list[Issue]:
+        """The issues of an event the compiled checker did not confirm, under its index."""
+        own = collect(self._node, event, confirmed_invalid=True)
+        return [Issue((index, *issue.path), issue.code, issue.message) for issue in own]
 
     def advance(self, event: object) -> list[Issue]:
         """The rules ``event``, already known valid, breaks: for checkers that validated it."""
@@ -96,19 +107,11 @@ def validate_stream(tp: TypeForm[T], events: Iterable[object]) -> list[T]:
     issue (code ``sequence`` for a broken rule). An event invalid on its own is reported and
     left out of the rules."""
     stream: StreamChecker[T] = StreamChecker(tp)
-    fast: Callable[[object], bool] = stream._fast
-    node: Any = stream._node
     issues: list[Issue] = []
     kept: list[T] = []
-    for index, event in enumerate(events):
+    for event in events:
         kept.append(cast(T, event))
-        if not fast(event):
-            own = collect(node, event, confirmed_invalid=True)
-            if own:
-                issues += [Issue((index, *i.path), i.code, i.message) for i in own]
-                stream._count += 1
-                continue
-        issues += stream.advance(event)
+        issues += stream.issues(event)
     issues += stream.close_issues()
     if issues:
         raise ValidationError(issues)
