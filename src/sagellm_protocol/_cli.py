@@ -18,12 +18,24 @@ from typing import IO, Any, NamedTuple
 from ._schema import DIALECT, json_schema, schema_parts
 from ._tree.analyse import analyze, documentation
 from ._tree.nodes import TypedDictNode, UnionNode
-from .validation import collect_issues, format_path, type_by_name, type_names
+from .validation import (
+    Issue,
+    StreamChecker,
+    ValidationError,
+    collect_issues,
+    format_path,
+    stream_checker,
+    type_by_name,
+    type_names,
+)
 from .validation._json import JSONError, parse_json
 
 __all__ = ["main"]
 
 PROG = "sagellm-protocol"
+
+_STREAM_TYPES = ("StreamEvent", "ChatCompletionStreamResponse", "CompletionResponse")
+"""The types ``validate --stream`` takes: those with registered stream rules."""
 
 _SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".sse": "sse"}
 """The input format a file's suffix implies; any other input is sniffed (see ``--input``)."""
@@ -191,10 +203,23 @@ class _Report:
             self.invalid += 1
         else:
             self.valid += 1
+        self.show(where, record, type_name, issues)
+
+    def show(
+        self,
+        where: str,
+        record: Record,
+        type_name: str,
+        issues: list[Issue],
+        stream: str | None = None,
+    ) -> None:
+        """Print one record's issues (or its validity, verbose); ``stream`` names its stream."""
         if self.as_json:
             result: dict[str, Any] = {"file": where, "line": record.line}
             if record.event is not None:
                 result["event"] = record.event
+            if stream is not None:
+                result["stream"] = stream
             result |= {
                 "type": type_name,
                 "valid": not issues,
@@ -211,11 +236,14 @@ class _Report:
             _out(json.dumps(result, ensure_ascii=False))
         elif issues or self.verbose:
             verdict = f"invalid {type_name}, {_count(len(issues), 'issue')}:" if issues else ""
+            of = f" stream {stream!r}" if stream is not None else ""
             _out(
-                f"{_location(where, record.line, record.event)}: {verdict or f'valid {type_name}'}"
+                f"{_location(where, record.line, record.event)}:{of} "
+                f"{verdict or f'valid {type_name}'}"
             )
             for issue in issues:
-                _out(f"    {issue}")
+                rule = f" ({issue.code})" if issue.code == "sequence" else ""
+                _out(f"    {issue}{rule}")
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -263,8 +291,58 @@ class _Progress:
             sys.stderr.flush()
 
 
+class _Streams:
+    """The streams of events interleaved in one input, each checked by its own checker.
+
+    Events are grouped by ``request_id`` (Protocol v0.1) or ``id`` (OpenAI chunks): an id
+    that changes mid-stream makes two broken streams, one without its end and one without its
+    start. A record without a string key is validated alone. Each stream counts once: valid or
+    invalid.
+    """
+
+    def __init__(self, where: str, type_name: str, report: _Report) -> None:
+        self.where = where
+        self.type_name = type_name
+        self.report = report
+        self.tp = type_by_name(type_name)
+        self.key = "request_id" if type_name == "StreamEvent" else "id"
+        self.open: dict[str, tuple[StreamChecker[Any], Record, list[bool]]] = {}
+
+    def feed(self, record: Record, value: object) -> None:
+        key = value.get(self.key) if isinstance(value, dict) else None
+        if not isinstance(key, str):
+            self.report.result(self.where, record, self.type_name, value)
+            return
+        if key not in self.open:
+            self.open[key] = (stream_checker(self.tp), record, [False])
+        checker, _, broken = self.open[key]
+        try:
+            checker.feed(value)
+        except ValidationError as error:
+            broken[0] = True
+            self.report.show(self.where, record, self.type_name, error.issues, key)
+            if checker.count == 1 and len(self.open) > 1:
+                _out(f"    (stream {key!r} starts mid-input: did an earlier stream's id change?)")
+
+    def close(self, last: Record | None) -> None:
+        for key, (checker, first, broken) in self.open.items():
+            issues = checker.close_issues()
+            if issues:
+                broken[0] = True
+                self.report.show(self.where, last or first, self.type_name, issues, key)
+            if broken[0]:
+                self.report.invalid += 1
+            else:
+                self.report.valid += 1
+
+
 def _validate_stream(
-    stream: IO[bytes], where: str, type_name: str, input_format: str, report: _Report
+    stream: IO[bytes],
+    where: str,
+    type_name: str,
+    input_format: str,
+    report: _Report,
+    as_streams: bool = False,
 ) -> None:
     lines = _Lines(stream)
     try:
@@ -276,15 +354,22 @@ def _validate_stream(
         if input_format == "auto":
             input_format = _SUFFIX_FORMATS.get(Path(where).suffix.lower()) or _sniff(lines)
         records = 0
-        for record in _READERS[input_format](lines):
+        streams = _Streams(where, type_name, report) if as_streams else None
+        last: Record | None = None
+        for last in _READERS[input_format](lines):
             records += 1
             progress.update(lines.bytes_read, records)
             try:
-                value = _load(record)
+                value = _load(last)
             except InputError as error:
-                report.error(f"{_location(where, error.line, record.event, error.column)}: {error}")
+                report.error(f"{_location(where, error.line, last.event, error.column)}: {error}")
                 continue
-            report.result(where, record, type_name, value)
+            if streams is None:
+                report.result(where, last, type_name, value)
+            else:
+                streams.feed(last, value)
+        if streams is not None:
+            streams.close(last)
     except InputError as error:  # bytes that are not text: nothing more to read here
         report.error(f"{_location(where, error.line, None, error.column)}: {error}")
     finally:
@@ -333,6 +418,8 @@ def _resolve(name: str) -> str:
 
 def _validate(args: argparse.Namespace) -> int:
     report = _Report(args.format == "json", args.verbose)
+    if args.by_name and args.stream:
+        raise UsageError("--stream takes its TYPE, not --by-name")
     if args.by_name:
         if not args.paths:
             raise UsageError("--by-name needs at least one file or directory")
@@ -347,10 +434,17 @@ def _validate(args: argparse.Namespace) -> int:
         if not args.paths:
             raise UsageError("name a type: validate TYPE [FILE ...] (or use --by-name)")
         type_name = _resolve(args.paths[0])
+        if args.stream and type_name not in _STREAM_TYPES:
+            raise UsageError(
+                f"--stream takes a stream event type ({', '.join(_STREAM_TYPES)}), "
+                f"got {type_name!r}"
+            )
         jobs = [(name, type_name) for name in args.paths[1:] or ["-"]]
     for name, type_name in jobs:
         if name == "-":
-            _validate_stream(sys.stdin.buffer, "<stdin>", type_name, args.input, report)
+            _validate_stream(
+                sys.stdin.buffer, "<stdin>", type_name, args.input, report, args.stream
+            )
             continue
         try:
             stream = open(name, "rb")  # noqa: SIM115 (closed below; opening is what may fail)
@@ -358,7 +452,7 @@ def _validate(args: argparse.Namespace) -> int:
             report.error(f"{name}: {_os_reason(error)}")
             continue
         with stream:
-            _validate_stream(stream, name, type_name, args.input, report)
+            _validate_stream(stream, name, type_name, args.input, report, args.stream)
     summary = report.summary()
     if report.as_json:
         _err(summary)
@@ -493,6 +587,14 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="'json': one JSON object per record on stdout (file, line, event, type, valid, "
         "issues), the summary on stderr",
+    )
+    validate.add_argument(
+        "--stream",
+        action="store_true",
+        help="check the records as streams of TYPE events (StreamEvent, "
+        "ChatCompletionStreamResponse, CompletionResponse): each event, then the stream rules; "
+        "interleaved streams are told apart by request_id (StreamEvent) or id, and each "
+        "stream counts once in the summary",
     )
     validate.add_argument("-v", "--verbose", action="store_true", help="list valid records too")
     validate.set_defaults(run=_validate)
