@@ -8,6 +8,8 @@ path to ``src`` stays out; mypy and pyright ask that interpreter for ``sys.path`
 """
 
 import filecmp
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -140,3 +142,63 @@ def test_stubtest_agrees_with_the_runtime(tmp_path: Path) -> None:
         str(ROOT / "stubs" / "stubtest_allowlist.txt"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def basedpyright(env: StubEnvironment, project: Path) -> tuple[str, int]:
+    """basedpyright over ``project`` (a directory with a ``pyrightconfig.json``) on the stubs."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "basedpyright",
+            "--project",
+            str(project / "pyrightconfig.json"),
+            "--pythonpath",
+            str(env.python),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return result.stdout + result.stderr, result.returncode
+
+
+def test_typing_tests_pass_under_basedpyright(stubs_alone: StubEnvironment) -> None:
+    output, status = basedpyright(stubs_alone, TYPING_TESTS)
+    assert status == 0, output
+    assert "0 errors, 0 warnings, 0 notes" in output, output
+
+
+def test_disappearing_expected_error_fails_under_basedpyright(
+    stubs_alone: StubEnvironment, tmp_path: Path
+) -> None:
+    """The mechanism itself: a pyright ignore on a line that type-checks is reported."""
+    shutil.copy(TYPING_TESTS / "pyrightconfig.json", tmp_path / "pyrightconfig.json")
+    check = tmp_path / "check_no_error.py"
+    check.write_text(
+        "from sagellm_protocol.core import Error\n\n"
+        'error: Error = {"code": "unavailable", "message": "ok"}'
+        "  # pyright: ignore[reportAssignmentType]\n",
+        encoding="utf-8",
+    )
+    output, status = basedpyright(stubs_alone, tmp_path)
+    assert status == 1, output
+    assert (
+        'check_no_error.py:3:76 - error: Unnecessary "# pyright: ignore" rule: '
+        '"reportAssignmentType" (reportUnnecessaryTypeIgnoreComment)'
+    ) in output
+
+
+def test_pyright_configuration_ignores_mypy_comments() -> None:
+    """With ``# type: ignore`` honoured, pyright's own expected errors could never go unused."""
+    config = json.loads(
+        "\n".join(
+            line
+            for line in (TYPING_TESTS / "pyrightconfig.json").read_text().splitlines()
+            if not line.strip().startswith("//")
+        )
+    )
+    assert config["enableTypeIgnoreComments"] is False
+    assert config["reportUnnecessaryTypeIgnoreComment"] == "error"
