@@ -168,7 +168,8 @@ def _finish(
     for path in sorted(set(findings) | set(reports)):
         done = findings.get(path, []) if path in changed else []
         for finding in sorted(
-            set(done) | set(reports.get(path, [])), key=lambda f: (f.line, f.column, f.code, f.message)
+            set(done) | set(reports.get(path, [])),
+            key=lambda f: (f.line, f.column, f.code, f.message),
         ):
             print(
                 f"{shown(path)}:{finding.line}:{finding.column}: {finding.code} {finding.message}",
