@@ -126,15 +126,27 @@ def test_unparsable_file_is_reported_and_the_rest_migrated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "broken.py").write_text("def f(:\n")
-    (tmp_path / "ok.py").write_text("from sagellm_protocol.types import Metrics\n")
+    # An Optional protocol value: mypy says union-attr for its Metrics option
+    (tmp_path / "ok.py").write_text(
+        "from sagellm_protocol.types import Metrics\n\n\n"
+        "def ttft(m: Metrics | None) -> object:\n    return m.ttft_ms\n"
+    )
     monkeypatch.chdir(tmp_path)
     assert main(["migrate", "--diff", "."]) == 0
     out, err = capsys.readouterr()
     assert out == (
-        "--- a/ok.py\n+++ b/ok.py\n@@ -1 +1 @@\n-from sagellm_protocol.types import Metrics\n"
-        "+from sagellm_protocol import Metrics\n"
+        "--- a/ok.py\n+++ b/ok.py\n@@ -1,5 +1,5 @@\n"
+        "-from sagellm_protocol.types import Metrics\n+from sagellm_protocol import Metrics\n"
+        " \n \n def ttft(m: Metrics | None) -> object:\n"
+        '-    return m.ttft_ms\n+    return m["ttft_ms"]\n'
     )
-    assert err.splitlines()[0].startswith("broken.py:1:0: PM900 not migrated: ")
+    assert err.splitlines() == [
+        "broken.py:1:1: PM900 not migrated: syntax error: parser error: error at 2:0: expected "
+        "one of ), *, **, NAME",
+        "ok.py:1:1: PM001 from sagellm_protocol.types -> from sagellm_protocol",
+        'ok.py:5:12: PM003 x.ttft_ms -> x["ttft_ms"]',
+        "would rewrite 1 of 1 files; 1 patterns to edit by hand",
+    ]
 
 
 def test_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,8 @@ Mode = Literal["check", "diff", "fix"]
 
 # Each mypy pass lets one more level of a chain through (resp.metrics.ttft_ms needs two).
 _PASSES: Final = 4
+# An attribute mypy cannot find: on a protocol value, or on one option of a union holding one.
+_ATTRIBUTE_CODES: Final = frozenset({"attr-defined", "union-attr"})
 _SKIPPED: Final = frozenset({".venv", "venv", ".git", "__pycache__", "build", "dist", ".tox"})
 
 
@@ -84,10 +86,12 @@ def migrate(paths: Sequence[str], mode: Mode) -> int:
         try:
             original[path] = path.read_text(encoding="utf-8")
             libcst.parse_module(original[path])
-        except (OSError, UnicodeDecodeError, libcst.ParserSyntaxError) as error:
-            line = getattr(error, "raw_line", 0)
-            reason = str(error).splitlines()[0]
-            reports[path] = [Finding(line, 0, "PM900", f"not migrated: {reason}")]
+        except libcst.ParserSyntaxError as error:
+            reason = f"not migrated: syntax error: {error.message}"
+            reports[path] = [Finding(error.raw_line, error.raw_column + 1, "PM900", reason)]
+            original.pop(path, None)
+        except (OSError, UnicodeDecodeError) as error:
+            reports[path] = [Finding(1, 1, "PM900", f"not migrated: cannot read: {error}")]
             original.pop(path, None)
     current = dict(original)
     typed: dict[Path, dict[Span, TypedAccess]] = {path: {} for path in current}
@@ -108,7 +112,7 @@ def migrate(paths: Sequence[str], mode: Mode) -> int:
             for message in _mypy(current, root, cache):
                 access = typed_access(str(message["message"]), protocol)
                 path = Path(str(message["file"]))
-                if access is None or message["code"] != "attr-defined" or path not in typed:
+                if access is None or message["code"] not in _ATTRIBUTE_CODES or path not in typed:
                     continue
                 span = (
                     int(str(message["line"])),
