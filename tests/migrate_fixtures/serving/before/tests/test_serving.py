@@ -85,3 +85,12 @@ def test_constructed_in_test() -> None:
         metrics=metrics,
     )
     assert response.metrics.ttft_ms == 1.0
+
+
+def test_capabilities() -> None:
+    from sagellm_protocol.backend_types import DType
+    from serving.backend import cpu, runs
+
+    assert runs(cpu(), DType.FP32)
+    assert not runs(cpu(), DType.FP16)
+    assert cpu().device_type == "cpu"
