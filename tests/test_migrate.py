@@ -137,6 +137,11 @@ def test_unparsable_file_is_reported_and_the_rest_migrated(
         "from sagellm_protocol.types import Metrics\n\n\n"
         "def ttft(m: Metrics | None) -> object:\n    return m.ttft_ms\n"
     )
+    (tmp_path / "other.py").write_text(
+        "from sagellm_protocol import Metrics\nfrom sagellm_protocol.types import NoSuchThing\n"
+        "import sagellm_protocol.types\n\n\ndef keys(m: Metrics) -> object:\n"
+        "    return m.model_fields\n"
+    )
     monkeypatch.chdir(tmp_path)
     assert main(["migrate", "--diff", "."]) == 0
     out, err = capsys.readouterr()
@@ -145,13 +150,24 @@ def test_unparsable_file_is_reported_and_the_rest_migrated(
         "-from sagellm_protocol.types import Metrics\n+from sagellm_protocol import Metrics\n"
         " \n \n def ttft(m: Metrics | None) -> object:\n"
         '-    return m.ttft_ms\n+    return m["ttft_ms"]\n'
+        "--- a/other.py\n+++ b/other.py\n@@ -1,5 +1,5 @@\n from sagellm_protocol import Metrics\n"
+        "-from sagellm_protocol.types import NoSuchThing\n"
+        "+from sagellm_protocol import NoSuchThing\n"
+        " import sagellm_protocol.types\n \n \n"
     )
     assert err.splitlines() == [
         "broken.py:1:1: PM900 not migrated: syntax error: parser error: error at 2:0: expected "
         "one of ), *, **, NAME",
         "ok.py:1:1: PM001 from sagellm_protocol.types -> from sagellm_protocol",
         'ok.py:5:12: PM003 x.ttft_ms -> x["ttft_ms"]',
-        "would rewrite 1 of 1 files; 1 patterns to edit by hand",
+        "other.py:2:1: PM001 from sagellm_protocol.types -> from sagellm_protocol",
+        "other.py:2:36: PM105 sagellm_protocol.types exported NoSuchThing; sagellm_protocol has "
+        "no NoSuchThing",
+        "other.py:3:8: PM105 import sagellm_protocol.types: no such module here; import "
+        "sagellm_protocol",
+        "other.py:7:12: PM104 .model_fields on a Metrics: no rewrite; the keys are "
+        "T.__annotations__, the defaults defaults(T)",
+        "would rewrite 2 of 2 files; 4 patterns to edit by hand",
     ]
 
 

@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 import libcst
 
-from ._codemod import Finding, Span, TypedAccess, rewrite, typed_access
+from ._codemod import Finding, Span, TypedAccess, left_alone, rewrite, typed_access
 from ._names import Protocol
 
 __all__ = ["Mode", "migrate"]
@@ -102,10 +102,9 @@ def migrate(paths: Sequence[str], mode: Mode) -> int:
                 new, done, found = rewrite(text, protocol, typed[path])
                 done, found = _back(original[path], text, done), _back(original[path], text, found)
                 findings.setdefault(path, []).extend(done)
+                reports.setdefault(path, []).extend(found)  # the same on each pass: a set
                 if new != text:
                     current[path], changed = new, True
-                elif found or attempt == _PASSES:
-                    reports[path] = found
             if not changed and attempt:
                 break
             typed = {path: {} for path in current}
@@ -146,13 +145,7 @@ def _report_left(
     for path, accesses in typed.items():
         for (line, column, _, _), access in accesses.items():
             reports.setdefault(path, []).append(
-                Finding(
-                    line,
-                    column + 1,
-                    "PM104",
-                    f".{access.attribute} on a {access.type_name}: no rewrite; write "
-                    f'x["{access.attribute}"] if it is a key, else see the README',
-                )
+                Finding(line, column + 1, "PM104", left_alone(access))
             )
 
 
@@ -192,7 +185,7 @@ def _finish(
     if mode == "fix":
         for path in changed:
             path.write_text(current[path], encoding="utf-8")
-    left = sum(len(found) for found in reports.values())
+    left = sum(len(set(found)) for found in reports.values())
     verb = "would rewrite" if mode != "fix" else "rewrote"
     print(
         f"{verb} {len(changed)} of {len(original)} files; {left} patterns to edit by hand",

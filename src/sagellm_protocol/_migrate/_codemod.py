@@ -13,7 +13,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ._names import Protocol
 
-__all__ = ["Finding", "Span", "TypedAccess", "rewrite"]
+__all__ = ["Finding", "Span", "TypedAccess", "left_alone", "rewrite", "typed_access"]
 
 _PACKAGE: Final = "sagellm_protocol"
 _DUMPS: Final = frozenset({"model_dump", "dict"})
@@ -132,14 +132,19 @@ class _Rewriter(cst.CSTTransformer):
 
     def leave_Import(self, original: cst.Import, updated: cst.Import) -> cst.Import:
         names = []
-        for alias in updated.names:
+        for before, alias in zip(original.names, updated.names, strict=True):
             module = _dotted(alias.name)
             if module.split(".")[0] == _PACKAGE:
                 self.imports_package = True
-            if self.protocol.is_old_module(module) and alias.asname is not None:
-                self._note(alias, "PM001", f"import {module} -> import {_PACKAGE}")
-                alias = alias.with_changes(name=cst.Name(_PACKAGE))
-            names.append(alias)
+            if not self.protocol.is_old_module(module):
+                names.append(alias)
+            elif alias.asname is None:  # its uses spell the module out: no safe rewrite
+                message = f"import {module}: no such module here; import {_PACKAGE}"
+                self._note(before, "PM105", message, report=True)
+                names.append(alias)
+            else:
+                self._note(before, "PM001", f"import {module} -> import {_PACKAGE}")
+                names.append(alias.with_changes(name=cst.Name(_PACKAGE)))
         return updated.with_changes(names=names)
 
     def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
@@ -147,21 +152,18 @@ class _Rewriter(cst.CSTTransformer):
         if updated.relative or module.split(".")[0] != _PACKAGE:
             return updated
         self.imports_package = True
-        if isinstance(updated.names, cst.ImportStar):
+        if isinstance(original.names, cst.ImportStar):
             return updated
-        for alias in updated.names:
+        old = self.protocol.is_old_module(module, [_dotted(a.name) for a in original.names])
+        for alias in original.names:
             name = _dotted(alias.name)
             local = alias.asname.name if alias.asname else alias.name
             if isinstance(local, cst.Name):
                 self.imported[local.value] = name
-            if name not in self.protocol.public:
-                self._note(
-                    alias,
-                    "PM105",
-                    f"{module} exported {name}; {_PACKAGE} has no {name}",
-                    report=True,
-                )
-        if not self.protocol.is_old_module(module, [_dotted(a.name) for a in updated.names]):
+            if old and name not in self.protocol.public:
+                message = f"{module} exported {name}; {_PACKAGE} has no {name}"
+                self._note(alias, "PM105", message, report=True)
+        if not old:
             return updated
         self._note(original, "PM001", f"from {module} -> from {_PACKAGE}")
         return updated.with_changes(module=cst.Name(_PACKAGE))
@@ -346,6 +348,14 @@ def _duck(function: str | None, name: str, arity: int) -> tuple[str, str]:
         spelled = f"x.get({quoted}, default)" if arity == 3 else f"x[{quoted}]"
         return "PM102", f"getattr(x, {quoted}, ...): write {spelled}"
     return "PM103", f"setattr(x, {quoted}, v): on a protocol value write x[{quoted}] = v"
+
+
+def left_alone(access: TypedAccess) -> str:
+    """What to write by hand for an access mypy still finds after the rewrite."""
+    name = access.attribute
+    if name in _PYDANTIC:
+        return f".{name} on a {access.type_name}: {_hand_edit(name)}"
+    return f'.{name} on a {access.type_name}: no rewrite; write x["{name}"] if it is a key'
 
 
 def _hand_edit(method: str) -> str:
