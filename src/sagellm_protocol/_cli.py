@@ -617,7 +617,53 @@ def _parser() -> argparse.ArgumentParser:
         description="Every protocol type name validate and schema take, with what it is.",
     )
     types.set_defaults(run=_types)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="rewrite code written for the original pydantic package (isagellm-protocol)",
+        description="Rewrite the Python files under each PATH from the original pydantic "
+        "package to this one: import paths, constructor calls to make(), attribute access on "
+        "protocol values to subscripts (found by mypy), pydantic methods; report with file, "
+        "line and rule code what needs a hand edit. Needs the extra: "
+        "pip install 'sagellm-protocol[migrate]'.",
+        epilog="Exit status: 0 done or nothing to do, 1 with --check when anything needs "
+        "migrating, 2 usage error.",
+    )
+    how = migrate.add_mutually_exclusive_group()
+    how.add_argument(
+        "--check",
+        dest="mode",
+        action="store_const",
+        const="check",
+        help="list what would change and what needs a hand edit (the default)",
+    )
+    how.add_argument(
+        "--diff",
+        dest="mode",
+        action="store_const",
+        const="diff",
+        help="print the rewrite as a unified diff",
+    )
+    how.add_argument(
+        "--fix", dest="mode", action="store_const", const="fix", help="rewrite the files in place"
+    )
+    migrate.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    migrate.set_defaults(run=_migrate, mode="check")
     return parser
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    try:
+        import libcst  # noqa: F401
+        import mypy  # noqa: F401
+
+        from ._migrate import migrate
+    except ImportError as error:
+        raise UsageError(
+            f"migrate needs {error.name}: pip install 'sagellm-protocol[migrate]'"
+        ) from None
+    status: int = migrate(args.paths, args.mode)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
