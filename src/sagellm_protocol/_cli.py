@@ -443,6 +443,13 @@ def _snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference(args: argparse.Namespace) -> int:
+    from ._snapshot import reference
+
+    sys.stdout.write(reference())
+    return 0
+
+
 def _read_snapshot(path: str) -> Any:
     try:
         with open(path, "rb") as stream:  # also a pipe: diff OLD <(sagellm-protocol snapshot)
@@ -598,6 +605,14 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW", help="the new snapshot ('-' is not read)")
     diff.add_argument("--format", choices=("text", "json"), default="text")
     diff.set_defaults(run=_diff)
+
+    reference = commands.add_parser(
+        "reference",
+        help="print the protocol reference as Markdown (docs/protocol.md)",
+        description="One section per type: keys, value types, required/optional, null, "
+        "ranges, formats, defaults, closed/open, invariants, docstrings and which types use it.",
+    )
+    reference.set_defaults(run=_reference)
     return parser
 
 

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from ._registry import Factory
 from ._schema import _def_name
-from ._tree.analyse import analyze
+from ._tree.analyse import analyze, documentation
 from ._tree.nodes import (
     AnyNode,
     BoolNode,
@@ -30,7 +30,7 @@ from ._tree.nodes import (
 from .validation._names import type_by_name, type_names
 from .version import BACKWARD_COMPATIBLE_SINCE, FROZEN_INTERFACES, PROTOCOL_VERSION
 
-__all__ = ["SNAPSHOT_FORMAT", "Change", "diff", "snapshot"]
+__all__ = ["SNAPSHOT_FORMAT", "Change", "diff", "reference", "snapshot"]
 
 SNAPSHOT_FORMAT = 1
 """The version of the snapshot's own shape; bumped only if the shape changes."""
@@ -50,15 +50,15 @@ _RESPONSE_SUFFIXES = (
 Snapshot = dict[str, Any]
 
 
-def snapshot() -> Snapshot:
-    """The wire contract of every protocol type, as plain JSON data (see the README)."""
+def _named_nodes() -> tuple[dict[str, Node], dict[TypedDictNode, str]]:
+    """Every protocol type's node by wire name, nested types without one by schema name."""
     nodes: dict[str, Node] = {name: analyze(type_by_name(name)) for name in type_names()}
     names: dict[TypedDictNode, str] = {}
     for name, node in nodes.items():
         if isinstance(node, TypedDictNode):
             names.setdefault(node, name)
     pending, seen = list(nodes.values()), set()
-    while pending:  # nested types without a wire name of their own get their schema name
+    while pending:
         current = pending.pop()
         if current in seen:
             continue
@@ -68,6 +68,12 @@ def snapshot() -> Snapshot:
                 name = names[inner] = _def_name(inner, taken=set(names.values()))
                 nodes[name] = inner
             pending.append(inner)
+    return nodes, names
+
+
+def snapshot() -> Snapshot:
+    """The wire contract of every protocol type, as plain JSON data (see the README)."""
+    nodes, names = _named_nodes()
     types = {name: _type(node, names) for name, node in sorted(nodes.items())}
     for name, side in _sides(types).items():
         types[name]["side"] = side
@@ -484,3 +490,113 @@ def _show_interval(interval: tuple[Edge, Edge]) -> str:
 
 def _num(value: float) -> str:
     return json.dumps(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The protocol reference: the snapshot, with each type's and key's docstrings, as Markdown
+
+
+def reference() -> str:
+    """``docs/protocol.md``: one section per type, from the snapshot and the docstrings."""
+    nodes, _ = _named_nodes()
+    types = snapshot()["types"]
+    used_by: dict[str, set[str]] = {name: set() for name in types}
+    for name, entry in types.items():
+        for inner in _refs(entry):
+            if inner != name:
+                used_by[inner].add(name)
+    out = [
+        f"# sageLLM Protocol v{PROTOCOL_VERSION} reference",
+        "",
+        "Generated from the type tree by `sagellm-protocol reference > docs/protocol.md`; "
+        "do not edit. Frozen interfaces are marked *frozen*: their keys may only be added to "
+        '(see the README, "Evolving the protocol").',
+        "",
+        "Types: " + ", ".join(f"[{name}](#{_anchor(name)})" for name in types),
+        "",
+    ]
+    for name, entry in types.items():
+        node = nodes[name]
+        frozen = " *frozen*" if name.rsplit(".", 1)[-1] in FROZEN_INTERFACES else ""
+        out += [f"## {name}", ""]
+        if entry["kind"] == "alias":
+            null = " or null" if entry["nullable"] else ""
+            out += [f"{_brief_type(entry['type'])}{null}.{frozen}", ""]
+        else:
+            assert isinstance(node, TypedDictNode)
+            doc, key_docs = documentation(node)
+            if doc:
+                out += [doc, ""]
+            shape = "closed (unknown keys are rejected)" if entry["closed"] else "open"
+            out += [f"{_SIDES[entry['side']]}; {shape}.{frozen}", ""]
+            out += [
+                "| key | value | required | null | default | meaning |",
+                "|---|---|---|---|---|---|",
+            ]
+            for key, field in entry["keys"].items():
+                default = (
+                    "made per value"
+                    if field.get("default_factory")
+                    else f"`{json.dumps(field['default'])}`"
+                    if "default" in field
+                    else ""
+                )
+                meaning = " ".join(key_docs.get(key, "").split()).replace("|", "\\|")
+                out.append(
+                    f"| `{key}` | {_brief_type(field['type'])} | "
+                    f"{'yes' if field['required'] else 'no'} | "
+                    f"{'yes' if field['nullable'] else 'no'} | {default} | {meaning} |"
+                )
+            out.append("")
+            if node.invariants:
+                out += ["Invariants:", ""]
+                out += [f"- `{rule.name}`: {rule.description}" for rule in node.invariants]
+                out.append("")
+        users = sorted(used_by[name])
+        out += ["Used by: " + (", ".join(f"[{u}](#{_anchor(u)})" for u in users) or "none"), ""]
+    return "\n".join(out)
+
+
+_SIDES = {
+    "request": "Received by the engine (request-side)",
+    "response": "Emitted by the engine (response-side)",
+    "both": "Used in requests and responses (both sides)",
+}
+
+
+def _anchor(name: str) -> str:
+    return name.lower().replace(".", "")
+
+
+def _brief_type(value: Mapping[str, Any]) -> str:
+    kind = value["type"]
+    if kind == "ref":
+        return f"[{value['name']}](#{_anchor(value['name'])})"
+    if kind == "union":
+        return " or ".join(_brief_type(option) for option in value["options"])
+    if kind == "literal":
+        return " \\| ".join(f"`{json.dumps(v)}`" for v in value["values"])
+    if kind == "array":
+        text = f"list of {_brief_type(value['items'])}"
+    elif kind == "object":
+        text = (
+            "object"
+            if value["values"]["type"] == "any"
+            else (f"object of {_brief_type(value['values'])}")
+        )
+    else:
+        text = kind
+    facts = [f"{op} {value[name]}" for name, op in _SHOWN if name in value]
+    facts += [f"format {fmt}" for fmt in value.get("formats", ())]
+    return f"{text} ({', '.join(facts)})" if facts else text
+
+
+_SHOWN = (
+    ("gt", ">"),
+    ("ge", ">="),
+    ("lt", "<"),
+    ("le", "<="),
+    ("multiple_of", "multiple of"),
+    ("min_length", "length >="),
+    ("max_length", "length <="),
+)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sagellm_protocol._cli import main
-from sagellm_protocol._snapshot import snapshot
+from sagellm_protocol._snapshot import reference, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "contracts" / "protocol-v0.1.json"
@@ -49,6 +49,30 @@ def test_the_snapshot_lists_keys_constraints_defaults_invariants_and_sides() -> 
     assert types["Response"]["side"] == "response"
     assert types["ChatCompletionRequest"]["closed"] is False
     assert snapshot()["protocol_version"] == "0.1"
+
+
+def test_the_committed_reference_matches_the_code() -> None:
+    committed = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+    assert committed == reference(), (
+        "the protocol reference changed: regenerate with "
+        "sagellm-protocol reference > docs/protocol.md"
+    )
+
+
+def test_the_reference_has_a_section_per_type_with_keys_invariants_and_users() -> None:
+    text = reference()
+    for name in snapshot()["types"]:
+        assert f"\n## {name}\n" in text
+    section = text.split("\n## Request\n", 1)[1].split("\n## ", 1)[0]
+    assert (
+        "| `max_tokens` | integer (> 0) | yes | no |  | "
+        "Maximum number of tokens to generate (> 0). |"
+    ) in section
+    assert (
+        "Received by the engine (request-side); closed (unknown keys are rejected). *frozen*"
+        in (section)
+    )
+    assert "- `_request_ranks`: " in section
 
 
 def _diff(
