@@ -530,6 +530,74 @@ def _types(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snapshot(args: argparse.Namespace) -> int:
+    from ._snapshot import snapshot
+
+    sys.stdout.write(json.dumps(snapshot(), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from ._snapshot import reference
+
+    sys.stdout.write(reference())
+    return 0
+
+
+def _read_snapshot(path: str) -> Any:
+    try:
+        with open(path, "rb") as stream:  # also a pipe: diff OLD <(sagellm-protocol snapshot)
+            return json.loads(stream.read().decode("utf-8"))
+    except OSError as error:
+        raise UsageError(f"{path}: {_os_reason(error)}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"{path}: not a JSON snapshot ({error})") from None
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ._snapshot import diff
+    from .version import parse_protocol_version
+
+    old, new = _read_snapshot(args.old), _read_snapshot(args.new)
+    try:
+        changes = diff(old, new)
+        old_version = parse_protocol_version(str(old.get("protocol_version")))
+        new_version = parse_protocol_version(str(new.get("protocol_version")))
+    except ValueError as error:
+        raise UsageError(str(error).replace("OLD", args.old).replace("NEW", args.new)) from None
+    major_bump = new_version.major > old_version.major
+    blocking = [c for c in changes if c.breaking and c.frozen and not major_bump]
+    if args.format == "json":
+        document = {
+            "old_version": str(old_version),
+            "new_version": str(new_version),
+            "changes": [
+                {
+                    "type": c.type,
+                    "key": c.key,
+                    "change": c.what,
+                    "breaking": c.breaking,
+                    "frozen": c.frozen,
+                }
+                for c in changes
+            ],
+            "blocking": len(blocking),
+        }
+        _out(json.dumps(document, indent=2))
+    else:
+        for change in changes:
+            _out(change.line())
+        breaking = sum(change.breaking for change in changes)
+        summary = (
+            f"{_count(len(changes), 'change')}: {breaking} breaking, "
+            f"{len(blocking)} to frozen interfaces"
+        )
+        if major_bump and any(c.breaking and c.frozen for c in changes):
+            summary += f" (allowed: protocol {old_version} -> {new_version} is a new major)"
+        _out(summary)
+    return 1 if blocking else 0
+
+
 # ---------------------------------------------------------------------------------------------
 # The command line
 
@@ -649,6 +717,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
     migrate.set_defaults(run=_migrate, mode="check")
+
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="print the wire snapshot of every type (contracts/protocol-v0.1.json)",
+        description="A deterministic JSON snapshot of the wire contract of every type: keys, "
+        "required-ness, nullability, value types, constraints, formats, closed/open, literal "
+        "values, defaults, invariants, the side of the wire, the protocol version.",
+    )
+    snapshot.set_defaults(run=_snapshot)
+
+    diff = commands.add_parser(
+        "diff",
+        help="classify every change between two snapshots as compatible or breaking",
+        description="Compare snapshot OLD with snapshot NEW and print each change as "
+        "'Type.key: breaking|compatible: what changed', then a summary line.",
+        epilog="Exit status: 1 if a change breaks a frozen interface (or a type one uses) "
+        "without a new major protocol version, 0 otherwise, 2 for an unreadable snapshot.",
+    )
+    diff.add_argument("old", metavar="OLD", help="the snapshot to stay compatible with")
+    diff.add_argument("new", metavar="NEW", help="the new snapshot ('-' is not read)")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(run=_diff)
+
+    reference = commands.add_parser(
+        "reference",
+        help="print the protocol reference as Markdown (docs/protocol.md)",
+        description="One section per type: keys, value types, required/optional, null, "
+        "ranges, formats, defaults, closed/open, invariants, docstrings and which types use it.",
+    )
+    reference.set_defaults(run=_reference)
     return parser
 
 

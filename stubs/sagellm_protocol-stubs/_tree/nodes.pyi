@@ -75,7 +75,8 @@ class ChoiceNode(Node):
     """``Literal`` values and ``Enum`` classes (their members or their values), maybe ``None``.
 
     ``strs`` and ``ints`` are the wire values; ``enum_classes`` accept any of their members and
-    ``enum_members`` those exact members; ``shown_values`` are the values messages list.
+    ``enum_members`` those exact members; ``shown_values`` are the values messages list;
+    ``suggestions`` the registered meaning of values real callers send (see ``_registry``).
     """
     def __init__(
         self,
@@ -86,6 +87,7 @@ class ChoiceNode(Node):
         enum_classes: tuple[type[enum.Enum], ...],
         enum_members: tuple[enum.Enum, ...],
         shown_values: tuple[object, ...],
+        suggestions: Mapping[str, str],
     ) -> None: ...
     @property
     def only_strings(self) -> bool:
