@@ -133,6 +133,7 @@ def _strip_null(node: Node) -> tuple[bool, Node | None]:
             node.enum_classes,
             node.enum_members,
             node.shown_values,
+            node.suggestions,
         )
         return True, rest
     if isinstance(node, UnionNode) and node.nullable:
