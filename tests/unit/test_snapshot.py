@@ -174,8 +174,8 @@ COMPATIBLE: list[tuple[Edit, str]] = [
         "SamplingParams: compatible: closed type opened",
     ),
     (
-        _add_key("Metrics", "prefill_tokens", False),
-        "Metrics.prefill_tokens: compatible: new optional key",
+        _add_key("Metrics", "gpu_util_rate", False),
+        "Metrics.gpu_util_rate: compatible: new optional key",
     ),
     (
         lambda s: s["types"].__setitem__("NewThing", copy.deepcopy(s["types"]["Timestamps"])),
