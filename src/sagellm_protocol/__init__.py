@@ -12,8 +12,11 @@ name all the same.
 
 import typing as _typing
 
+__version__ = "0.1.0"
+"""This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
+
 if _typing.TYPE_CHECKING:
-    from ._defaults import defaults, invariants, with_defaults
+    from ._defaults import defaults, invariants, make, with_defaults
     from ._schema import json_schema
     from .backend import (
         DEVICE_TYPE_ASCEND,
@@ -345,6 +348,7 @@ if _typing.TYPE_CHECKING:
     from .runtime import (
         CHECKS_ENV,
         CheckViolation,
+        CheckYieldViolation,
         ConformanceError,
         ConformanceProblem,
         assert_conforms,
@@ -368,17 +372,20 @@ if _typing.TYPE_CHECKING:
     from .validation import (
         CODES,
         Issue,
+        StreamChecker,
         ValidationError,
         checker,
         collect_issues,
         format_path,
         is_valid,
         short_repr,
+        stream_checker,
         type_by_name,
         type_names,
         validate,
         validate_by_name,
         validate_json,
+        validate_stream,
     )
     from .version import (
         BACKWARD_COMPATIBLE_SINCE,
@@ -417,7 +424,7 @@ else:
     """The public submodules, which are package attributes once loaded."""
 
     _HOMES = {
-        "_defaults": ("defaults", "invariants", "with_defaults"),
+        "_defaults": ("defaults", "invariants", "make", "with_defaults"),
         "_schema": ("json_schema",),
         "backend": (
             "DEVICE_TYPE_ASCEND",
@@ -747,6 +754,7 @@ else:
         "runtime": (
             "CHECKS_ENV",
             "CheckViolation",
+            "CheckYieldViolation",
             "ConformanceError",
             "ConformanceProblem",
             "assert_conforms",
@@ -770,17 +778,20 @@ else:
         "validation": (
             "CODES",
             "Issue",
+            "StreamChecker",
             "ValidationError",
             "checker",
             "collect_issues",
             "format_path",
             "is_valid",
             "short_repr",
+            "stream_checker",
             "type_by_name",
             "type_names",
             "validate",
             "validate_by_name",
             "validate_json",
+            "validate_stream",
         ),
         "version": (
             "BACKWARD_COMPATIBLE_SINCE",
@@ -878,6 +889,7 @@ __all__ = [
     "ChatModality",
     "ChatRole",
     "CheckViolation",
+    "CheckYieldViolation",
     "ChoiceCount",
     "ChoiceDeltaAudio",
     "ChoiceDeltaFunctionCall",
@@ -1086,6 +1098,7 @@ __all__ = [
     "StartEvent",
     "StopSequences",
     "Stream",
+    "StreamChecker",
     "StreamEvent",
     "StreamEventDelta",
     "StreamEventEnd",
@@ -1130,6 +1143,7 @@ __all__ = [
     "is_valid",
     "json_schema",
     "kv_error_category",
+    "make",
     "message_text",
     "metrics_from_timestamps",
     "negotiate_version",
@@ -1145,6 +1159,7 @@ __all__ = [
     "sampling_preset_params",
     "set_checks_mode",
     "short_repr",
+    "stream_checker",
     "stream_to_chat_chunks",
     "stream_to_completion_chunks",
     "supports_collective",
@@ -1155,5 +1170,6 @@ __all__ = [
     "validate",
     "validate_by_name",
     "validate_json",
+    "validate_stream",
     "with_defaults",
 ]

@@ -18,12 +18,24 @@ from typing import IO, Any, NamedTuple
 from ._schema import DIALECT, json_schema, schema_parts
 from ._tree.analyse import analyze, documentation
 from ._tree.nodes import TypedDictNode, UnionNode
-from .validation import collect_issues, format_path, type_by_name, type_names
+from .validation import (
+    Issue,
+    StreamChecker,
+    ValidationError,
+    collect_issues,
+    format_path,
+    stream_checker,
+    type_by_name,
+    type_names,
+)
 from .validation._json import JSONError, parse_json
 
 __all__ = ["main"]
 
 PROG = "sagellm-protocol"
+
+_STREAM_TYPES = ("StreamEvent", "ChatCompletionStreamResponse", "CompletionResponse")
+"""The types ``validate --stream`` takes: those with registered stream rules."""
 
 _SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".sse": "sse"}
 """The input format a file's suffix implies; any other input is sniffed (see ``--input``)."""
@@ -191,10 +203,23 @@ class _Report:
             self.invalid += 1
         else:
             self.valid += 1
+        self.show(where, record, type_name, issues)
+
+    def show(
+        self,
+        where: str,
+        record: Record,
+        type_name: str,
+        issues: list[Issue],
+        stream: str | None = None,
+    ) -> None:
+        """Print one record's issues (or its validity, verbose); ``stream`` names its stream."""
         if self.as_json:
             result: dict[str, Any] = {"file": where, "line": record.line}
             if record.event is not None:
                 result["event"] = record.event
+            if stream is not None:
+                result["stream"] = stream
             result |= {
                 "type": type_name,
                 "valid": not issues,
@@ -211,11 +236,14 @@ class _Report:
             _out(json.dumps(result, ensure_ascii=False))
         elif issues or self.verbose:
             verdict = f"invalid {type_name}, {_count(len(issues), 'issue')}:" if issues else ""
+            of = f" stream {stream!r}" if stream is not None else ""
             _out(
-                f"{_location(where, record.line, record.event)}: {verdict or f'valid {type_name}'}"
+                f"{_location(where, record.line, record.event)}:{of} "
+                f"{verdict or f'valid {type_name}'}"
             )
             for issue in issues:
-                _out(f"    {issue}")
+                rule = f" ({issue.code})" if issue.code == "sequence" else ""
+                _out(f"    {issue}{rule}")
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -263,8 +291,58 @@ class _Progress:
             sys.stderr.flush()
 
 
+class _Streams:
+    """The streams of events interleaved in one input, each checked by its own checker.
+
+    Events are grouped by ``request_id`` (Protocol v0.1) or ``id`` (OpenAI chunks): an id
+    that changes mid-stream makes two broken streams, one without its end and one without its
+    start. A record without a string key is validated alone. Each stream counts once: valid or
+    invalid.
+    """
+
+    def __init__(self, where: str, type_name: str, report: _Report) -> None:
+        self.where = where
+        self.type_name = type_name
+        self.report = report
+        self.tp = type_by_name(type_name)
+        self.key = "request_id" if type_name == "StreamEvent" else "id"
+        self.open: dict[str, tuple[StreamChecker[Any], Record, list[bool]]] = {}
+
+    def feed(self, record: Record, value: object) -> None:
+        key = value.get(self.key) if isinstance(value, dict) else None
+        if not isinstance(key, str):
+            self.report.result(self.where, record, self.type_name, value)
+            return
+        if key not in self.open:
+            self.open[key] = (stream_checker(self.tp), record, [False])
+        checker, _, broken = self.open[key]
+        try:
+            checker.feed(value)
+        except ValidationError as error:
+            broken[0] = True
+            self.report.show(self.where, record, self.type_name, error.issues, key)
+            if checker.count == 1 and len(self.open) > 1:
+                _out(f"    (stream {key!r} starts mid-input: did an earlier stream's id change?)")
+
+    def close(self, last: Record | None) -> None:
+        for key, (checker, first, broken) in self.open.items():
+            issues = checker.close_issues()
+            if issues:
+                broken[0] = True
+                self.report.show(self.where, last or first, self.type_name, issues, key)
+            if broken[0]:
+                self.report.invalid += 1
+            else:
+                self.report.valid += 1
+
+
 def _validate_stream(
-    stream: IO[bytes], where: str, type_name: str, input_format: str, report: _Report
+    stream: IO[bytes],
+    where: str,
+    type_name: str,
+    input_format: str,
+    report: _Report,
+    as_streams: bool = False,
 ) -> None:
     lines = _Lines(stream)
     try:
@@ -276,15 +354,22 @@ def _validate_stream(
         if input_format == "auto":
             input_format = _SUFFIX_FORMATS.get(Path(where).suffix.lower()) or _sniff(lines)
         records = 0
-        for record in _READERS[input_format](lines):
+        streams = _Streams(where, type_name, report) if as_streams else None
+        last: Record | None = None
+        for last in _READERS[input_format](lines):
             records += 1
             progress.update(lines.bytes_read, records)
             try:
-                value = _load(record)
+                value = _load(last)
             except InputError as error:
-                report.error(f"{_location(where, error.line, record.event, error.column)}: {error}")
+                report.error(f"{_location(where, error.line, last.event, error.column)}: {error}")
                 continue
-            report.result(where, record, type_name, value)
+            if streams is None:
+                report.result(where, last, type_name, value)
+            else:
+                streams.feed(last, value)
+        if streams is not None:
+            streams.close(last)
     except InputError as error:  # bytes that are not text: nothing more to read here
         report.error(f"{_location(where, error.line, None, error.column)}: {error}")
     finally:
@@ -333,6 +418,8 @@ def _resolve(name: str) -> str:
 
 def _validate(args: argparse.Namespace) -> int:
     report = _Report(args.format == "json", args.verbose)
+    if args.by_name and args.stream:
+        raise UsageError("--stream takes its TYPE, not --by-name")
     if args.by_name:
         if not args.paths:
             raise UsageError("--by-name needs at least one file or directory")
@@ -347,10 +434,17 @@ def _validate(args: argparse.Namespace) -> int:
         if not args.paths:
             raise UsageError("name a type: validate TYPE [FILE ...] (or use --by-name)")
         type_name = _resolve(args.paths[0])
+        if args.stream and type_name not in _STREAM_TYPES:
+            raise UsageError(
+                f"--stream takes a stream event type ({', '.join(_STREAM_TYPES)}), "
+                f"got {type_name!r}"
+            )
         jobs = [(name, type_name) for name in args.paths[1:] or ["-"]]
     for name, type_name in jobs:
         if name == "-":
-            _validate_stream(sys.stdin.buffer, "<stdin>", type_name, args.input, report)
+            _validate_stream(
+                sys.stdin.buffer, "<stdin>", type_name, args.input, report, args.stream
+            )
             continue
         try:
             stream = open(name, "rb")  # noqa: SIM115 (closed below; opening is what may fail)
@@ -358,7 +452,7 @@ def _validate(args: argparse.Namespace) -> int:
             report.error(f"{name}: {_os_reason(error)}")
             continue
         with stream:
-            _validate_stream(stream, name, type_name, args.input, report)
+            _validate_stream(stream, name, type_name, args.input, report, args.stream)
     summary = report.summary()
     if report.as_json:
         _err(summary)
@@ -436,6 +530,74 @@ def _types(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snapshot(args: argparse.Namespace) -> int:
+    from ._snapshot import snapshot
+
+    sys.stdout.write(json.dumps(snapshot(), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from ._snapshot import reference
+
+    sys.stdout.write(reference())
+    return 0
+
+
+def _read_snapshot(path: str) -> Any:
+    try:
+        with open(path, "rb") as stream:  # also a pipe: diff OLD <(sagellm-protocol snapshot)
+            return json.loads(stream.read().decode("utf-8"))
+    except OSError as error:
+        raise UsageError(f"{path}: {_os_reason(error)}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"{path}: not a JSON snapshot ({error})") from None
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ._snapshot import diff
+    from .version import parse_protocol_version
+
+    old, new = _read_snapshot(args.old), _read_snapshot(args.new)
+    try:
+        changes = diff(old, new)
+        old_version = parse_protocol_version(str(old.get("protocol_version")))
+        new_version = parse_protocol_version(str(new.get("protocol_version")))
+    except ValueError as error:
+        raise UsageError(str(error).replace("OLD", args.old).replace("NEW", args.new)) from None
+    major_bump = new_version.major > old_version.major
+    blocking = [c for c in changes if c.breaking and c.frozen and not major_bump]
+    if args.format == "json":
+        document = {
+            "old_version": str(old_version),
+            "new_version": str(new_version),
+            "changes": [
+                {
+                    "type": c.type,
+                    "key": c.key,
+                    "change": c.what,
+                    "breaking": c.breaking,
+                    "frozen": c.frozen,
+                }
+                for c in changes
+            ],
+            "blocking": len(blocking),
+        }
+        _out(json.dumps(document, indent=2))
+    else:
+        for change in changes:
+            _out(change.line())
+        breaking = sum(change.breaking for change in changes)
+        summary = (
+            f"{_count(len(changes), 'change')}: {breaking} breaking, "
+            f"{len(blocking)} to frozen interfaces"
+        )
+        if major_bump and any(c.breaking and c.frozen for c in changes):
+            summary += f" (allowed: protocol {old_version} -> {new_version} is a new major)"
+        _out(summary)
+    return 1 if blocking else 0
+
+
 # ---------------------------------------------------------------------------------------------
 # The command line
 
@@ -494,6 +656,14 @@ def _parser() -> argparse.ArgumentParser:
         help="'json': one JSON object per record on stdout (file, line, event, type, valid, "
         "issues), the summary on stderr",
     )
+    validate.add_argument(
+        "--stream",
+        action="store_true",
+        help="check the records as streams of TYPE events (StreamEvent, "
+        "ChatCompletionStreamResponse, CompletionResponse): each event, then the stream rules; "
+        "interleaved streams are told apart by request_id (StreamEvent) or id, and each "
+        "stream counts once in the summary",
+    )
     validate.add_argument("-v", "--verbose", action="store_true", help="list valid records too")
     validate.set_defaults(run=_validate)
 
@@ -515,7 +685,83 @@ def _parser() -> argparse.ArgumentParser:
         description="Every protocol type name validate and schema take, with what it is.",
     )
     types.set_defaults(run=_types)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="rewrite code written for the original pydantic package (isagellm-protocol)",
+        description="Rewrite the Python files under each PATH from the original pydantic "
+        "package to this one: import paths, constructor calls to make(), attribute access on "
+        "protocol values to subscripts (found by mypy), pydantic methods; report with file, "
+        "line and rule code what needs a hand edit. Needs the extra: "
+        "pip install 'sagellm-protocol[migrate]'.",
+        epilog="Exit status: 0 done or nothing to do, 1 with --check when anything needs "
+        "migrating, 2 usage error.",
+    )
+    how = migrate.add_mutually_exclusive_group()
+    how.add_argument(
+        "--check",
+        dest="mode",
+        action="store_const",
+        const="check",
+        help="list what would change and what needs a hand edit (the default)",
+    )
+    how.add_argument(
+        "--diff",
+        dest="mode",
+        action="store_const",
+        const="diff",
+        help="print the rewrite as a unified diff",
+    )
+    how.add_argument(
+        "--fix", dest="mode", action="store_const", const="fix", help="rewrite the files in place"
+    )
+    migrate.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    migrate.set_defaults(run=_migrate, mode="check")
+
+    snapshot = commands.add_parser(
+        "snapshot",
+        help="print the wire snapshot of every type (contracts/protocol-v0.1.json)",
+        description="A deterministic JSON snapshot of the wire contract of every type: keys, "
+        "required-ness, nullability, value types, constraints, formats, closed/open, literal "
+        "values, defaults, invariants, the side of the wire, the protocol version.",
+    )
+    snapshot.set_defaults(run=_snapshot)
+
+    diff = commands.add_parser(
+        "diff",
+        help="classify every change between two snapshots as compatible or breaking",
+        description="Compare snapshot OLD with snapshot NEW and print each change as "
+        "'Type.key: breaking|compatible: what changed', then a summary line.",
+        epilog="Exit status: 1 if a change breaks a frozen interface (or a type one uses) "
+        "without a new major protocol version, 0 otherwise, 2 for an unreadable snapshot.",
+    )
+    diff.add_argument("old", metavar="OLD", help="the snapshot to stay compatible with")
+    diff.add_argument("new", metavar="NEW", help="the new snapshot ('-' is not read)")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+    diff.set_defaults(run=_diff)
+
+    reference = commands.add_parser(
+        "reference",
+        help="print the protocol reference as Markdown (docs/protocol.md)",
+        description="One section per type: keys, value types, required/optional, null, "
+        "ranges, formats, defaults, closed/open, invariants, docstrings and which types use it.",
+    )
+    reference.set_defaults(run=_reference)
     return parser
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    try:
+        import libcst  # noqa: F401
+        import mypy  # noqa: F401
+
+        from ._migrate import migrate
+    except ImportError as error:
+        raise UsageError(
+            f"migrate needs {error.name}: pip install 'sagellm-protocol[migrate]'"
+        ) from None
+    status: int = migrate(args.paths, args.mode)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,17 +1,17 @@
 """What is registered beside each type, read from the type tree: defaults and invariants."""
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from typing_extensions import TypeForm
 
 from ._registry import Factory
 from ._tree.analyse import analyze
-from ._tree.nodes import DictNode, ListNode, Node, TypedDictNode, UnionNode
+from ._tree.nodes import ChoiceNode, DictNode, ListNode, Node, TypedDictNode, UnionNode
 from ._tree.rules import could_be, tag_option
 
-__all__ = ["defaults", "invariants", "with_defaults"]
+__all__ = ["defaults", "invariants", "make", "with_defaults"]
 
 T = TypeVar("T")
 
@@ -48,13 +48,37 @@ def invariants(tp: TypeForm[Any]) -> dict[str, str]:
 def with_defaults(tp: TypeForm[T], value: T) -> T:
     """A new dict: ``value`` with every absent optional key set to its default.
 
+    A required key whose type allows a single value (the ``event`` tag of a stream event,
+    ``type: "function"`` of a tool) is set to that value when absent: the type fixes it.
     Nested protocol dicts (direct, optional, in lists or dicts, in unions) are completed too.
     ``value`` itself is never modified; its unchanged leaves are shared, not copied.
     """
-    node = _typed_dict(tp, "with_defaults")
+    return cast(T, _completed(tp, value, "with_defaults"))
+
+
+def make(tp: TypeForm[T], fields: T | Callable[[], T], /) -> T:
+    """A new, valid ``tp``: ``fields`` completed with the defaults and fixed tags, validated.
+
+    The constructor for code that called the original's models (``Metrics(ttft_ms=12.0)``
+    becomes ``make(Metrics, {"ttft_ms": 12.0, ...})``): absent optional keys get the
+    original's defaults (fresh objects on every call), nested protocol dicts are completed
+    too, and absent tags are set as by :func:`with_defaults`. Raises ``ValidationError``
+    with every issue when the result is not a valid ``tp``; ``TypeError`` when ``tp`` is not
+    a protocol TypedDict or ``fields`` not a mapping. ``fields`` is never modified.
+    """
+    # The ``Callable`` member is never accepted (``TypeError``): a callable returning T in
+    # the annotation makes mypy infer T from ``tp`` alone and then check ``fields`` against
+    # it, so a dict literal with a typo'd key or a wrong value is a type error at the call.
+    from .validation._api import validate  # the validator is loaded by the first make()
+
+    return validate(tp, _completed(tp, fields, "make"))
+
+
+def _completed(tp: object, value: object, caller: str) -> dict[str, Any]:
+    node = _typed_dict(tp, caller)
     if not isinstance(value, Mapping):
-        raise TypeError(f"with_defaults() takes a mapping, got {type(value).__name__}")
-    return cast(T, _complete(node, value))
+        raise TypeError(f"{caller}() takes a mapping, got {type(value).__name__}")
+    return _complete(node, value)
 
 
 def _made(default: object) -> object:
@@ -66,16 +90,25 @@ def _complete(node: TypedDictNode, value: Mapping[str, Any]) -> dict[str, Any]:
     # Keys in declaration order, as the original emits them; unknown keys last. Only the
     # defaults of absent keys are made (a Factory may create a UUID).
     registered = node.defaults
-    completed = {
-        field.name: _nested(field.node, value[field.name])
-        if field.name in value
-        else _made(registered[field.name])
-        for field in node.fields
-        if field.name in value or field.name in registered
-    }
+    completed: dict[str, Any] = {}
+    for field in node.fields:
+        name = field.name
+        if name in value:
+            completed[name] = _nested(field.node, value[name])
+        elif name in registered:
+            completed[name] = _made(registered[name])
+        elif field.required and (fixed := _fixed_value(field.node)) is not None:
+            completed[name] = fixed
     for key, item in value.items():
         completed.setdefault(key, item)
     return completed
+
+
+def _fixed_value(node: Node) -> str | None:
+    """The one wire string a ``Literal`` of a single string allows, else ``None``."""
+    if isinstance(node, ChoiceNode) and len(node.strs) == 1 and len(node.shown_values) == 1:
+        return next(iter(node.strs))
+    return None
 
 
 def _nested(node: Node, item: Any) -> Any:

@@ -1,23 +1,30 @@
-"""Per-type defaults and invariants, registered beside the types.
+"""Per-type defaults, invariants and suggestions, registered beside the types.
 
 This module imports nothing from the package so that domain modules can register here and the
 type tree can read from here without import cycles. The tree reads a type's registrations when
 it first analyses the type; a registration after that raises instead of being ignored.
 """
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
 __all__ = [
     "ANALYSED",
     "DEFAULTS",
     "INVARIANTS",
+    "STREAM_RULES",
+    "SUGGESTIONS",
     "Factory",
     "Invariant",
     "InvariantCheck",
     "InvariantViolation",
+    "StreamRule",
+    "StreamRules",
+    "StreamState",
     "register_defaults",
     "register_invariant",
+    "register_stream_rules",
+    "register_suggestions",
 ]
 
 
@@ -79,14 +86,59 @@ class Invariant:
         return f"Invariant({self.name})"
 
 
+class StreamState(Protocol):
+    """One stream's running state under its type's rules; fed only events valid on their own.
+
+    Its paths start with the event's index in the stream.
+    """
+
+    def feed(self, index: int, event: Any) -> Sequence[InvariantViolation]:
+        """The rules event ``index`` breaks that are already certain (usually none)."""
+        ...
+
+    def close(self, count: int) -> Sequence[InvariantViolation]:
+        """The rules only the end of a stream of ``count`` events reveals as broken."""
+        ...
+
+
+class StreamRule(NamedTuple):
+    """One rule a whole stream of events keeps, named like an invariant."""
+
+    name: str
+    """Stable identifier, ``one_start_first``."""
+    description: str
+    """What the rule says."""
+
+
+class StreamRules:
+    """The rules of a stream of one event type, and the state that applies them to a stream."""
+
+    __slots__ = ("rules", "state")
+
+    def __init__(self, rules: tuple[StreamRule, ...], state: Callable[[], StreamState]) -> None:
+        self.rules = rules
+        """Every rule, for listings and docs (the JSON Schema's ``x-stream-rules``)."""
+        self.state = state
+        """Makes the state of one new stream."""
+
+    def __repr__(self) -> str:
+        return f"StreamRules({', '.join(rule.name for rule in self.rules)})"
+
+
 DEFAULTS: dict[type, dict[str, object]] = {}
 """Original defaults of each type's optional keys: plain values or :class:`Factory`."""
 
 INVARIANTS: dict[type, list[Invariant]] = {}
 """Cross-field rules of each type."""
 
+STREAM_RULES: dict[object, StreamRules] = {}
+"""Rules of whole streams, by event type form (``StreamEvent``, a union, included)."""
+SUGGESTIONS: dict[type, dict[str, str]] = {}
+"""What real callers send that a type rejects, and what they mean: keys of a TypedDict, values
+of an enum. Messages suggest these before any spelling match."""
+
 ANALYSED: set[type] = set()
-"""Types the tree has analysed: their registrations are final."""
+"""Types the tree has analysed (TypedDicts and enums): their registrations are final."""
 
 
 def _open(tp: type, what: str) -> None:
@@ -102,6 +154,16 @@ def register_defaults(tp: type, defaults: Mapping[str, object]) -> None:
     """Record the defaults of ``tp``'s optional keys (the spec's default column)."""
     _open(tp, "defaults")
     DEFAULTS[tp] = dict(defaults)
+
+
+def register_suggestions(tp: type, meant: Mapping[str, str]) -> None:
+    """Record, for a closed TypedDict's unknown keys or an enum's unknown values, what a caller
+    sending each one means: ``{"timestamps": "metrics.timestamps"}``, ``{"linear": "matmul"}``.
+
+    An issue about a registered key or value says "did you mean" the registered meaning.
+    """
+    _open(tp, "suggestions")
+    SUGGESTIONS.setdefault(tp, {}).update(meant)
 
 
 def register_invariant(
@@ -122,5 +184,21 @@ def register_invariant(
         invariant = check if isinstance(check, Invariant) else Invariant(check, holds, repair)
         INVARIANTS.setdefault(tp, []).append(invariant)
         return invariant
+
+    return register
+
+
+def register_stream_rules(
+    tp: object, rules: Mapping[str, str]
+) -> Callable[[Callable[[], StreamState]], Callable[[], StreamState]]:
+    """Decorator: register the state class that applies ``rules`` (name -> what it says) to
+    each stream of ``tp`` events; one registration per type form."""
+
+    def register(state: Callable[[], StreamState]) -> Callable[[], StreamState]:
+        if tp in STREAM_RULES:
+            raise RuntimeError(f"stream rules of {tp!r} are already registered")
+        listed = tuple(StreamRule(name, " ".join(text.split())) for name, text in rules.items())
+        STREAM_RULES[tp] = StreamRules(listed, state)
+        return state
 
     return register

@@ -1,14 +1,15 @@
 """JSON Schema (draft 2020-12) of a type form: one more walk over the analysed type tree.
 
 What JSON Schema cannot say is documented in the schema rather than dropped: cross-field
-invariants are listed under ``x-invariants`` of their type, with their docstrings.
+invariants are listed under ``x-invariants`` of their type, with their docstrings, and the rules
+of a stream of the type's events under the document's ``x-stream-rules``.
 """
 
 import json
 from collections.abc import Callable
 from typing import Any
 
-from ._registry import Factory
+from ._registry import STREAM_RULES, Factory
 from ._tree.analyse import analyze, documentation
 from ._tree.nodes import (
     AnyNode,
@@ -53,6 +54,12 @@ def json_schema(tp: Any) -> JSONSchema:
     walker = _Walker(_local_ref, root=node if isinstance(node, TypedDictNode) else None)
     body = walker.typed_dict(node) if isinstance(node, TypedDictNode) else walker.schema(node)
     document: JSONSchema = {"$schema": DIALECT, **body}
+    try:
+        stream = STREAM_RULES.get(tp)
+    except TypeError:  # an unhashable type form has no stream rules
+        stream = None
+    if stream is not None:
+        document["x-stream-rules"] = {rule.name: rule.description for rule in stream.rules}
     if walker.defs:
         document["$defs"] = dict(sorted(walker.defs.items()))
     return document

@@ -11,7 +11,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from ._dtype import DType, DTypeName
 from ._enum import StrEnum
-from ._registry import register_defaults
+from ._registry import register_defaults, register_suggestions
 from .constraints import DEVICE_FORMAT, DeviceStr, NonNegativeInt
 from .kv.types import KVBlock, KVPoolStats
 
@@ -87,7 +87,9 @@ def format_device_str(device_type: str, device_id: int | None = None) -> DeviceS
     return device_type if device_id is None else f"{device_type}:{device_id}"
 
 
-KernelKindName: TypeAlias = Literal["matmul", "attention", "fusion", "layernorm", "softmax"]
+KernelKindName: TypeAlias = Literal[
+    "matmul", "attention", "fusion", "layernorm", "softmax", "embedding"
+]
 """Wire values of :class:`KernelKind`."""
 
 
@@ -99,6 +101,13 @@ class KernelKind(StrEnum):
     FUSION = "fusion"
     LAYERNORM = "layernorm"
     SOFTMAX = "softmax"
+    # Embedding table lookup: an extension of Protocol v0.1, as no other kind covers it.
+    EMBEDDING = "embedding"
+
+
+# Names backends use for kinds the protocol has: one name per kernel keeps supports_kernel()
+# answering for every backend alike.
+register_suggestions(KernelKind, {"linear": "matmul", "norm": "layernorm"})
 
 
 _UNKNOWN_DEVICE_TYPE: Final = "unknown"

@@ -1,14 +1,20 @@
 """Core request/response types: Request, Response, Metrics, Timestamps, stream events, Error."""
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import pairwise
 from typing import Any, Final, Literal, TypeAlias
 
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._registry import InvariantViolation, register_defaults, register_invariant
+from ._registry import (
+    InvariantViolation,
+    register_defaults,
+    register_invariant,
+    register_stream_rules,
+    register_suggestions,
+)
 from .constraints import (
     NonNegativeFloat,
     NonNegativeInt,
@@ -194,6 +200,12 @@ class Metrics(TypedDict, closed=True):
     """Prefill phase duration (ms); 0 when phases are not separated."""
     decode_ms: NotRequired[NonNegativeFloat]
     """Decode phase duration (ms); 0 when phases are not separated."""
+    prefill_tokens: NotRequired[NonNegativeInt]
+    """Tokens the prefill phase processed; 0 when phases are not separated (an extension of
+    Protocol v0.1: the engine's core and control plane send it)."""
+    decode_tokens: NotRequired[NonNegativeInt]
+    """Tokens the decode phase generated; 0 when phases are not separated (an extension of
+    Protocol v0.1: the engine's core and control plane send it)."""
     kv_transfer_count: NotRequired[NonNegativeInt]
     """Number of KV transfers."""
     kv_transfer_bytes: NotRequired[NonNegativeInt]
@@ -227,6 +239,8 @@ register_defaults(
         "spec_accept_rate": 0.0,
         "prefill_ms": 0.0,
         "decode_ms": 0.0,
+        "prefill_tokens": 0,
+        "decode_tokens": 0,
         "kv_transfer_count": 0,
         "kv_transfer_bytes": 0,
         "kv_transfer_ms": 0.0,
@@ -465,6 +479,8 @@ class Response(TypedDict, closed=True):
 
 
 register_defaults(Response, {"prompt_tokens": None, "error": None})
+# One caller put the request's timestamps beside the metrics; Metrics carries them.
+register_suggestions(Response, {"timestamps": "metrics.timestamps"})
 
 
 class StreamEventStart(TypedDict, closed=True):
@@ -547,6 +563,128 @@ def _finish_reason_matches_error(value: Mapping[str, Any]) -> Iterator[Invariant
 
 StreamEvent: TypeAlias = StreamEventStart | StreamEventDelta | StreamEventEnd
 """Any stream event, discriminated by its ``event`` key."""
+
+
+_STREAM_RULES: Final = {
+    "one_start_first": "Exactly one 'start' event, the first.",
+    "one_end_last": "Exactly one 'end' event, the last: nothing follows it, and a stream that "
+    "stops without it is broken (reported one past the last event).",
+    "same_identity": "request_id, trace_id and engine_id are the same in every event.",
+    "end_content_joins_deltas": "The end's content is the deltas' content joined.",
+    "end_tokens_join_deltas": "The end's output_tokens are the deltas' content_tokens "
+    "concatenated.",
+}
+"""A failed request may end right after its start (``finish_reason: "error"``, no deltas):
+the end then carries an empty content, as the joined deltas are."""
+
+_IDENTITY: Final = ("request_id", "trace_id", "engine_id")
+
+
+@register_stream_rules(StreamEvent, _STREAM_RULES)
+class _EventStream:
+    """One Protocol v0.1 stream: its identity, the text and tokens so far, where it ended.
+
+    It keeps what the end event will carry (the joined text, the tokens), not the events.
+    """
+
+    __slots__ = ("end_at", "identity", "pieces", "started_at", "tokens")
+
+    def __init__(self) -> None:
+        self.identity: tuple[str, str, str] | None = None
+        self.started_at: int | None = None
+        self.end_at: int | None = None
+        self.pieces: list[str] = []
+        self.tokens: list[int] = []
+
+    def feed(self, index: int, event: Any) -> Sequence[InvariantViolation]:
+        identity = self.identity
+        if (
+            event["event"] == "delta"
+            and self.end_at is None
+            and identity is not None
+            and event["request_id"] == identity[0]
+            and event["trace_id"] == identity[1]
+            and event["engine_id"] == identity[2]
+        ):
+            self.pieces.append(event["content"])
+            self.tokens += event["content_tokens"]
+            return ()
+        return self._settle(index, event)
+
+    def _settle(self, index: int, event: Any) -> list[InvariantViolation]:
+        """Every rule of an event off the common path (a start, an end, a change, a misplace)."""
+        from .validation._issues import short_repr
+
+        found: list[InvariantViolation] = []
+        kind = event["event"]
+        if self.identity is None:
+            self.identity = (event["request_id"], event["trace_id"], event["engine_id"])
+        else:
+            for key, first in zip(_IDENTITY, self.identity, strict=True):
+                if event[key] != first:
+                    found.append(
+                        (
+                            (index, key),
+                            f"expected {short_repr(first)} as in [0], got {short_repr(event[key])}",
+                        )
+                    )
+        if self.end_at is not None:
+            found.append(
+                (
+                    (index,),
+                    f"expected nothing after the end at [{self.end_at}], got {kind!r}",
+                )
+            )
+        elif kind == "start":
+            if self.started_at is not None:
+                found.append(
+                    (
+                        (index, "event"),
+                        f"expected one 'start', got another after [{self.started_at}]",
+                    )
+                )
+            else:  # a late first start: the first event was already reported
+                self.started_at = index
+        elif index == 0:
+            found.append(((index, "event"), f"expected 'start' first, got {kind!r}"))
+        if kind == "delta" and self.end_at is None:
+            self.pieces.append(event["content"])
+            self.tokens += event["content_tokens"]
+        elif kind == "end" and self.end_at is None:
+            self.end_at = index
+            found.extend(self._totals(index, event))
+        return found
+
+    def _totals(self, index: int, end: Any) -> Iterator[InvariantViolation]:
+        joined = "".join(self.pieces)
+        if end["content"] != joined:
+            yield (index, "content"), _mismatch("text", "characters", joined, end["content"])
+        if end["output_tokens"] != self.tokens:
+            yield (
+                (index, "output_tokens"),
+                _mismatch("tokens", "tokens", self.tokens, end["output_tokens"]),
+            )
+
+    def close(self, count: int) -> list[InvariantViolation]:
+        if not count:
+            return [((0,), "expected a 'start' event, got an empty stream")]
+        if self.end_at is None:
+            return [
+                ((count,), f"expected an 'end' event after [{count - 1}], got the stream's end")
+            ]
+        return []
+
+
+def _mismatch(what: str, unit: str, joined: Any, got: Any) -> str:
+    at = next(
+        (at for at, (one, other) in enumerate(zip(joined, got, strict=False)) if one != other),
+        min(len(joined), len(got)),
+    )
+    return (
+        f"expected the deltas' {what} joined ({len(joined)} {unit}), got {len(got)} {unit}, "
+        f"differing from {unit[:-1]} {at}"
+    )
+
 
 StartEvent: TypeAlias = StreamEventStart
 DeltaEvent: TypeAlias = StreamEventDelta

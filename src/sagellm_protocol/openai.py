@@ -22,7 +22,13 @@ from typing import Annotated, Any, Final, Literal, TypeAlias, TypeVar
 from annotated_types import Ge, Gt, Le, MinLen
 from typing_extensions import NotRequired, TypedDict
 
-from ._registry import Factory, InvariantViolation, register_defaults, register_invariant
+from ._registry import (
+    Factory,
+    InvariantViolation,
+    register_defaults,
+    register_invariant,
+    register_stream_rules,
+)
 from .constraints import (
     BestOf,
     ChoiceCount,
@@ -1308,3 +1314,152 @@ class VLLMFlatErrorResponse(TypedDict):
 OpenAIErrorBody: TypeAlias = OpenAIErrorResponse | VLLMFlatErrorResponse
 """Any error body an OpenAI-compatible server sends: OpenAI's (and vLLM's since v0.10.1)
 wrapped ``{"error": {...}}``, or vLLM's older flat one."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Stream rules of chat and text completion chunks
+
+_CHOICE_STREAM_RULES: Final = {
+    "same_identity": "id, model and created are the same on every chunk.",
+    "one_finish_per_choice": "Each choice index gets finish_reason exactly once, and nothing "
+    "follows it for that choice (but the usage-only chunk).",
+    "usage_chunk_last": "At most one usage-only chunk (choices: []), the last.",
+    "dense_choice_indexes": "The choice indexes seen are 0 to n-1, without gaps.",
+}
+_CHAT_STREAM_RULES: Final = {
+    **_CHOICE_STREAM_RULES,
+    "role_first": "A choice's first delta carries role 'assistant'.",
+    "tool_call_fragments": "A tool call's first fragment (per tool_calls[].index) carries id, "
+    "type and function.name; later fragments only index and function.arguments.",
+}
+_CHUNK_IDENTITY: Final = ("id", "model", "created")
+_Path: TypeAlias = tuple[str | int, ...]
+
+
+class _ChoiceStream:
+    """One stream of completion chunks: its identity, and per choice where it finished.
+
+    Its size grows with the number of choices and tool calls, not of chunks.
+    """
+
+    __slots__ = ("finished_at", "identity", "usage_at")
+
+    def __init__(self) -> None:
+        self.identity: tuple[object, ...] | None = None
+        self.finished_at: dict[int, int | None] = {}
+        """Choice index -> the chunk that finished it, ``None`` while it runs."""
+        self.usage_at: int | None = None
+
+    def feed(self, index: int, chunk: Any) -> list[InvariantViolation]:
+        from .validation._issues import short_repr
+
+        found: list[InvariantViolation] = []
+        identity = tuple(chunk.get(key) for key in _CHUNK_IDENTITY)
+        if self.identity is None:
+            self.identity = identity
+        elif identity != self.identity:
+            found.extend(
+                ((index, key), f"expected {short_repr(first)} as in [0], got {short_repr(now)}")
+                for key, first, now in zip(_CHUNK_IDENTITY, self.identity, identity, strict=True)
+                if first != now
+            )
+        if self.usage_at is not None:
+            found.append(
+                ((index,), f"expected the usage-only chunk at [{self.usage_at}] last, got a chunk")
+            )
+        elif not chunk["choices"]:
+            self.usage_at = index
+        for position, choice in enumerate(chunk["choices"]):
+            found.extend(self._choice(index, position, choice))
+        return found
+
+    def _choice(self, index: int, position: int, choice: Any) -> Iterator[InvariantViolation]:
+        number = choice["index"]
+        path = (index, "choices", position)
+        if number not in self.finished_at:
+            self.finished_at[number] = None
+            yield from self._first(path, number, choice)
+        elif (finished := self.finished_at[number]) is not None:
+            yield path, f"expected nothing for choice {number} after its finish at [{finished}]"
+            return
+        else:
+            yield from self._later(path, number, choice)
+        if choice.get("finish_reason") is not None:
+            self.finished_at[number] = index
+
+    def _first(self, path: _Path, number: int, choice: Any) -> Iterator[InvariantViolation]:
+        """Rules of a choice's first chunk (none for text completions)."""
+        return iter(())
+
+    def _later(self, path: _Path, number: int, choice: Any) -> Iterator[InvariantViolation]:
+        """Rules of a choice's later chunks (none for text completions)."""
+        return iter(())
+
+    def close(self, count: int) -> list[InvariantViolation]:
+        if not count:
+            return [((0,), "expected a chunk, got an empty stream")]
+        found: list[InvariantViolation] = [
+            ((count,), f"expected a finish_reason for choice {number}, got the stream's end")
+            for number, finished in sorted(self.finished_at.items())
+            if finished is None
+        ]
+        numbers = sorted(self.finished_at)
+        if numbers != list(range(len(numbers))):
+            found.append(
+                ((count,), f"expected choice indexes 0 to {len(numbers) - 1}, got {numbers}")
+            )
+        elif not numbers:
+            found.append(((count,), "expected at least one choice, got none"))
+        return found
+
+
+@register_stream_rules(ChatCompletionStreamResponse, _CHAT_STREAM_RULES)
+class _ChatChunkStream(_ChoiceStream):
+    """One stream of chat completion chunks; also tracks the tool calls each choice opened."""
+
+    __slots__ = ("tool_calls",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tool_calls: set[tuple[int, int]] = set()
+        """``(choice index, tool call index)`` of every tool call seen."""
+
+    def _first(self, path: _Path, number: int, choice: Any) -> Iterator[InvariantViolation]:
+        role = choice["delta"].get("role")
+        if role != "assistant":
+            yield (
+                (*path, "delta", "role"),
+                f"expected 'assistant' on choice {number}'s first delta, got {role!r}",
+            )
+        yield from self._later(path, number, choice)
+
+    def _later(self, path: _Path, number: int, choice: Any) -> Iterator[InvariantViolation]:
+        for position, call in enumerate(choice["delta"].get("tool_calls") or ()):
+            where = (*path, "delta", "tool_calls", position)
+            key = (number, call["index"])
+            function = call.get("function") or {}
+            opening = {"id": call.get("id"), "type": call.get("type"), "name": function.get("name")}
+            if key not in self.tool_calls:
+                self.tool_calls.add(key)
+                missing = [name for name, value in opening.items() if value is None]
+                if missing:
+                    yield (
+                        where,
+                        (
+                            f"expected id, type and function.name on tool call {call['index']}'s "
+                            f"first fragment, got no {' or '.join(missing)}"
+                        ),
+                    )
+            else:
+                extra = [name for name, value in opening.items() if value is not None]
+                if extra:
+                    yield (
+                        where,
+                        (
+                            f"expected only index and function.arguments on a later fragment of "
+                            f"tool call {call['index']}, got {', '.join(extra)}"
+                        ),
+                    )
+
+
+register_stream_rules(CompletionResponse, _CHOICE_STREAM_RULES)(_ChoiceStream)

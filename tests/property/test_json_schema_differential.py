@@ -14,7 +14,6 @@ differences, each pinned by a test below:
   ``"cuda:0\\n"`` for our anchored device pattern; ECMA-262 validators, and we, do not.
 """
 
-import copy
 import functools
 import math
 from typing import Any, Literal
@@ -27,16 +26,15 @@ from test_validation_properties import (
     INVARIANT_TYPES,
     NAMES,
     SETTINGS,
-    _mutations,
-    _set,
+    _redrawn_fields,
     _strategy,
-    from_type_of,
 )
 
 from sagellm_protocol import json_schema
 from sagellm_protocol._tree.analyse import analyze
 from sagellm_protocol._tree.nodes import TypedDictNode
 from sagellm_protocol.constraints import DeviceStr
+from sagellm_protocol.testing.strategies import mutations
 from sagellm_protocol.validation import collect_issues, is_valid, type_by_name
 
 
@@ -55,18 +53,16 @@ def test_jsonschema_agrees_on_valid_values_and_single_faults(
     tp = type_by_name(name)
     value = data.draw(_strategy(name))
     assert _validator(name).is_valid(value)
-    candidates = _mutations(analyze(tp), value)
+    candidates = mutations(tp, value)
     if not candidates:
         return
-    kind, path, new, _ = data.draw(st.sampled_from(candidates))
-    mutated = copy.deepcopy(value)
-    mutated = _set(mutated, path[:-1] if kind in ("drop", "extra") else path, new)
-    assert not is_valid(tp, mutated)
-    if kind == "nan":  # documented difference: NaN is not JSON
+    mutation = data.draw(st.sampled_from(candidates))
+    assert not is_valid(tp, mutation.value)
+    if mutation.kind == "nan":  # documented difference: NaN is not JSON
         return
-    event(f"{kind} mutation")
-    errors = list(_validator(name).iter_errors(mutated))
-    assert errors, (kind, path)
+    event(f"{mutation.kind} mutation")
+    errors = list(_validator(name).iter_errors(mutation.value))
+    assert errors, mutation
 
 
 @SETTINGS
@@ -75,9 +71,7 @@ def test_jsonschema_accepts_values_whose_only_fault_is_an_invariant(data: st.Dat
     name = data.draw(st.sampled_from(INVARIANT_TYPES))
     node = analyze(type_by_name(name))
     assert isinstance(node, TypedDictNode)
-    value = data.draw(_strategy(name))
-    fields = data.draw(st.lists(st.sampled_from(node.fields), min_size=1, max_size=3))
-    mutated = {**value, **{f.name: data.draw(from_type_of(f.node)) for f in fields}}
+    mutated = _redrawn_fields(data, name, data.draw(_strategy(name)))
     issues = collect_issues(type_by_name(name), mutated)
     assert all(issue.code == "invariant" for issue in issues)
     if issues:

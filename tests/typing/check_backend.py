@@ -41,14 +41,14 @@ assert_type(provider.get_kernel("matmul"), Callable[..., Any])
 provider.kv_block_copy(block, block)
 provider.kv_block_free(block)
 
-provider.kv_block_alloc(8, "fp61")  # type: ignore[arg-type]
-provider.kv_block_alloc("8", "fp16")  # type: ignore[arg-type]
-provider.kv_block_free(block["handle"])  # type: ignore[arg-type]
+provider.kv_block_alloc(8, "fp61")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+provider.kv_block_alloc("8", "fp16")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+provider.kv_block_free(block["handle"])  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 # Device strings.
 assert_type(parse_device_str("cuda:0"), tuple[str, int | None])
 assert_type(format_device_str("cuda", 0), str)
-format_device_str("cuda", "0")  # type: ignore[arg-type]
+format_device_str("cuda", "0")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 # Capability descriptors: wire strings and enum members pass, typos and unknown keys fail.
 cap: CapabilityDescriptor = {
@@ -59,15 +59,17 @@ cap: CapabilityDescriptor = {
     "has_collective": True,
 }
 empty: CapabilityDescriptor = {}
-bad_dtype: CapabilityDescriptor = {"supported_dtypes": ["fp61"]}  # type: ignore[list-item]
-bad_kernel: CapabilityDescriptor = {"supported_kernels": ["conv"]}  # type: ignore[list-item]
-bad_key: CapabilityDescriptor = {"device_typ": "cuda"}  # type: ignore[typeddict-unknown-key]
-bad_flag: CapabilityDescriptor = {"has_stream": "yes"}  # type: ignore[typeddict-item]
+bad_dtype: CapabilityDescriptor = {"supported_dtypes": ["fp61"]}  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
+bad_kernel: CapabilityDescriptor = {"supported_kernels": ["conv"]}  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
+embedding_kernel: CapabilityDescriptor = {"supported_kernels": ["embedding"]}
+linear_kernel: CapabilityDescriptor = {"supported_kernels": ["linear"]}  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
+bad_key: CapabilityDescriptor = {"device_typ": "cuda"}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+bad_flag: CapabilityDescriptor = {"has_stream": "yes"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 assert_type(supports_dtype(cap, "fp16"), bool)
 assert_type(supports_kernel(cap, KernelKind.SOFTMAX), bool)
 assert_type(supports_collective(cap, "all_reduce"), bool)
-supports_dtype(cap, "fp61")  # type: ignore[arg-type]
-supports_kernel(cap, "conv")  # type: ignore[arg-type]
+supports_dtype(cap, "fp61")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+supports_kernel(cap, "conv")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 require_dtype(cap, "fp16", "matmul")
 require_collective(cap, "all_reduce")
 
@@ -100,17 +102,17 @@ class MissingKernelLookup:
         return provider.memory_stats()
 
 
-missing: BackendProvider = MissingKernelLookup()  # type: ignore[assignment]
+missing: BackendProvider = MissingKernelLookup()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class AsyncCapability(CPUBackendProvider):
     """``capability`` made a coroutine: an async/sync mismatch."""
 
-    async def capability(self) -> CapabilityDescriptor:  # type: ignore[override]
+    async def capability(self) -> CapabilityDescriptor:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return {}
 
 
-mismatched: BackendProvider = AsyncCapability()  # type: ignore[assignment]
+mismatched: BackendProvider = AsyncCapability()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class AsyncSynchronizeStream:
@@ -129,4 +131,4 @@ class AsyncSynchronizeStream:
         pass
 
 
-not_a_stream: Stream = AsyncSynchronizeStream()  # type: ignore[assignment]
+not_a_stream: Stream = AsyncSynchronizeStream()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

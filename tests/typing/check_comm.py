@@ -31,16 +31,16 @@ send: P2PSendRequest = {
     "nbytes": 8,
 }
 
-missing: CommGroupInfo = {"group_id": "g", "backend": "gloo", "world_size": 1}  # type: ignore[typeddict-item]
-wrong_type: CommGroupInfo = {"group_id": "g", "backend": "gloo", "world_size": "1", "ranks": [0]}  # type: ignore[typeddict-item]
+missing: CommGroupInfo = {"group_id": "g", "backend": "gloo", "world_size": 1}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+wrong_type: CommGroupInfo = {"group_id": "g", "backend": "gloo", "world_size": "1", "ranks": [0]}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 unknown: CommGroupInfo = {
     "group_id": "g",
     "backend": "gloo",
     "world_size": 1,
     "ranks": [0],
-    "rank": 0,
+    "rank": 0,  # pyright: ignore[reportAssignmentType]
 }  # type: ignore[typeddict-unknown-key]
-typo: CollectiveRequest = {"request_id": "r", "trace_id": "t", "group_id": "g", "op": "allreduce"}  # type: ignore[typeddict-item]
+typo: CollectiveRequest = {"request_id": "r", "trace_id": "t", "group_id": "g", "op": "allreduce"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 
 backend: CommBackend[list[float]] = LoopbackCommBackend()
 value, response = backend.all_reduce([1.0], request)
@@ -50,7 +50,7 @@ gathered, _ = backend.all_gather([1.0], request)
 assert_type(gathered, list[list[float]] | None)
 assert_type(backend.send([1.0], send), P2PSendResponse)
 assert_type(backend.create_group(group), CommGroupInfo)
-wrong_payload: CommBackend[str] = LoopbackCommBackend()  # type: ignore[assignment]
+wrong_payload: CommBackend[str] = LoopbackCommBackend()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class MissingBarrier:
@@ -109,6 +109,6 @@ class SyncBarrier(MissingBarrier):
         raise NotImplementedError
 
 
-no_barrier: CommBackend[bytes] = MissingBarrier()  # type: ignore[assignment]
-async_barrier: CommBackend[bytes] = AsyncBarrier()  # type: ignore[assignment]
+no_barrier: CommBackend[bytes] = MissingBarrier()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+async_barrier: CommBackend[bytes] = AsyncBarrier()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 complete: CommBackend[bytes] = SyncBarrier()

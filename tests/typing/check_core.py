@@ -102,8 +102,8 @@ code_field: Error = {"code": ErrorCode.COMM_TIMEOUT, "message": "timed out"}
 
 # --- expected failures ---------------------------------------------------------------------
 
-no_max_tokens: Request = {"request_id": "r", "trace_id": "t"}  # type: ignore[typeddict-item]
-no_event: StreamEventStart = {  # type: ignore[typeddict-item]
+no_max_tokens: Request = {"request_id": "r", "trace_id": "t"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+no_event: StreamEventStart = {  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
     "request_id": "r",
     "trace_id": "t",
     "engine_id": "e",
@@ -111,44 +111,45 @@ no_event: StreamEventStart = {  # type: ignore[typeddict-item]
 max_tokens_str: Request = {
     "request_id": "r",
     "trace_id": "t",
-    "max_tokens": "16",  # type: ignore[typeddict-item]
+    "max_tokens": "16",  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 }
 tokens_of_str: Response = {
     **response,
-    "output_tokens": ["1"],  # type: ignore[list-item]
+    "output_tokens": ["1"],  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
 }
 unknown_metric: Metrics = {
     **minimal_metrics,
-    "prefill_tokens": 3,  # type: ignore[typeddict-unknown-key]
+    "gpu_util": 3,  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
 }
+phase_token_metrics: Metrics = {**minimal_metrics, "prefill_tokens": 120, "decode_tokens": 8}
 unknown_request_key: Request = {
     "request_id": "r",
     "trace_id": "t",
     "max_tokens": 1,
-    "top_k": 5,  # type: ignore[typeddict-unknown-key]
+    "top_k": 5,  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
 }
 typo_finish_reason: Response = {
     **response,
-    "finish_reason": "stopped",  # type: ignore[typeddict-item]
+    "finish_reason": "stopped",  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 }
 typo_phase: Request = {
     "request_id": "r",
     "trace_id": "t",
     "max_tokens": 1,
-    "phase": "prefil",  # type: ignore[typeddict-item]
+    "phase": "prefil",  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 }
-typo_code: Error = {"code": "unavailble", "message": "x"}  # type: ignore[typeddict-item]
+typo_code: Error = {"code": "unavailble", "message": "x"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 wrong_event_tag: StreamEventDelta = {
     **delta,
-    "event": "start",  # type: ignore[typeddict-item]
+    "event": "start",  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 }
 null_not_allowed: Metrics = {
     **minimal_metrics,
-    "tbt_ms": None,  # type: ignore[typeddict-item]
+    "tbt_ms": None,  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 }
-missing_enum_member = ErrorCode.UNAVAILIBLE  # type: ignore[attr-defined]
-metrics_from_timestamps(timestamps, 4, 512)  # type: ignore[call-arg]
-metrics_from_timestamps(timestamps, 4.0)  # type: ignore[arg-type]
+missing_enum_member = ErrorCode.UNAVAILIBLE  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+metrics_from_timestamps(timestamps, 4, 512)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+metrics_from_timestamps(timestamps, 4.0)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 # --- narrowing the stream event union on its tag -------------------------------------------
@@ -168,4 +169,4 @@ def describe(event: StreamEvent) -> str:
 
 
 def content_of(event: StreamEvent) -> str:
-    return event["content"]  # type: ignore[typeddict-item]
+    return event["content"]  # type: ignore[typeddict-item]  # pyright: ignore[reportGeneralTypeIssues, reportUnknownVariableType]

@@ -24,7 +24,7 @@ async def drive(engine: Engine, request: Request) -> None:
     assert_type(await engine.prefill(request), Response)
     assert_type(await engine.decode(request), Response)
     await engine.stop()
-    engine.engine_id = "other"  # type: ignore[misc]
+    engine.engine_id = "other"  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 class _Complete:
@@ -80,36 +80,36 @@ class _NoHealthCheck:
         raise NotImplementedError
 
 
-_missing: Engine = _NoHealthCheck()  # type: ignore[assignment]
+_missing: Engine = _NoHealthCheck()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class _SyncExecute(EchoEngine):
     """``execute`` returns a Response directly instead of a coroutine."""
 
-    def execute(self, request: Request) -> Response:  # type: ignore[override]
+    def execute(self, request: Request) -> Response:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         raise NotImplementedError
 
 
-_sync: Engine = _SyncExecute()  # type: ignore[assignment]
+_sync: Engine = _SyncExecute()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class _CoroutineStream(EchoEngine):
     """``stream`` is a coroutine returning an iterator: it must be awaited before iterating."""
 
-    async def stream(  # type: ignore[override]
+    async def stream(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         self, request: Request
     ) -> AsyncIterator[StreamEvent]:
         return super().stream(request)
 
 
-_coroutine_stream: Engine = _CoroutineStream()  # type: ignore[assignment]
+_coroutine_stream: Engine = _CoroutineStream()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class _WrongResult(EchoEngine):
     """``prefill`` returns token ids instead of a Response."""
 
-    async def prefill(self, request: Request) -> list[int]:  # type: ignore[override]
+    async def prefill(self, request: Request) -> list[int]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return []
 
 
-_wrong_result: Engine = _WrongResult()  # type: ignore[assignment]
+_wrong_result: Engine = _WrongResult()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

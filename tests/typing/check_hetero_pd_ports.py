@@ -60,15 +60,15 @@ assert_type(defaults(KVOffloadStats), dict[str, Any])
 
 # --- what must fail --------------------------------------------------------------------------
 
-no_dst: KVOffloadSpec = {"handle_id": "h", "src_device": "cpu"}  # type: ignore[typeddict-item]
-typo_device: HeteroSchedulingHint = {"preferred_device": "gpu"}  # type: ignore[typeddict-item]
-unknown_key: KVOffloadStats = {"offloads": 1}  # type: ignore[typeddict-unknown-key]
+no_dst: KVOffloadSpec = {"handle_id": "h", "src_device": "cpu"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+typo_device: HeteroSchedulingHint = {"preferred_device": "gpu"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+unknown_key: KVOffloadStats = {"offloads": 1}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
 wrong_type: KVTransferRequest = {
     "request_id": "r",
     "trace_id": "t",
     "src_engine_id": "p0",
     "dst_engine_id": "d0",
-    "src_rank": "0",  # type: ignore[typeddict-item]
+    "src_rank": "0",  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
     "dst_rank": 1,
     "num_layers": 32,
     "num_tokens": 128,
@@ -78,5 +78,5 @@ wrong_type: KVTransferRequest = {
 bad_state: KVTransferResult = {
     "transfer_id": "00000000-0000-0000-0000-000000000001",
     "request_id": "r",
-    "state": "finished",  # type: ignore[typeddict-item]
+    "state": "finished",  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 }

@@ -169,28 +169,28 @@ assert_type(kv.KV_ERROR_CATEGORIES["budget"], tuple[KVErrorCode, ...])
 
 # --- expected errors ---------------------------------------------------------------------------
 # A missing required key.
-no_tokens: KVHandle = {"handle_id": HANDLE_ID}  # type: ignore[typeddict-item]
+no_tokens: KVHandle = {"handle_id": HANDLE_ID}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 # A wrong value type.
-bad_tokens: KVHandle = {"handle_id": HANDLE_ID, "num_tokens": "16"}  # type: ignore[typeddict-item]
-bad_success: KVCacheFreeResponse = {"request_id": "r", "trace_id": "t", "success": 1}  # type: ignore[typeddict-item]
+bad_tokens: KVHandle = {"handle_id": HANDLE_ID, "num_tokens": "16"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+bad_success: KVCacheFreeResponse = {"request_id": "r", "trace_id": "t", "success": 1}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 # An unknown key on a closed type.
-extra: KVPoolStats = {**stats, "used_tokens": 3}  # type: ignore[typeddict-unknown-key]
-extra_metric: KVPoolMetrics = {"pool_size": 3}  # type: ignore[typeddict-unknown-key]
-extra_hook: HookHandle = {**hook_handle, "num_blocks": 1}  # type: ignore[typeddict-unknown-key]
+extra: KVPoolStats = {**stats, "used_tokens": 3}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+extra_metric: KVPoolMetrics = {"pool_size": 3}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+extra_hook: HookHandle = {**hook_handle, "num_blocks": 1}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
 # A typo'd enumeration value.
-typo_dtype: KVCacheAllocateRequest = {**allocate, "dtype": "fp61"}  # type: ignore[typeddict-item]
-typo_tier: KVHandle = {**handle, "memory_tier": "hbm"}  # type: ignore[typeddict-item]
-typo_kv_dtype: KVAllocateParams = {**params, "kv_dtype": "fp32"}  # type: ignore[typeddict-item]
-typo_event: KVHookPayload = {"event": "allocate", "request_id": "r"}  # type: ignore[typeddict-item]
-typo_code = is_retryable("KV_POOL_FUL")  # type: ignore[arg-type]
+typo_dtype: KVCacheAllocateRequest = {**allocate, "dtype": "fp61"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+typo_tier: KVHandle = {**handle, "memory_tier": "hbm"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+typo_kv_dtype: KVAllocateParams = {**params, "kv_dtype": "fp32"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+typo_event: KVHookPayload = {"event": "allocate", "request_id": "r"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+typo_code = is_retryable("KV_POOL_FUL")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 # null where the wire does not allow it.
-null_device: KVHandle = {**handle, "device": None}  # type: ignore[typeddict-item]
+null_device: KVHandle = {**handle, "device": None}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 # The constants are read-only.
-kv.KV_ERROR_CATEGORIES["budget"] = ()  # type: ignore[index]
+kv.KV_ERROR_CATEGORIES["budget"] = ()  # type: ignore[index]  # pyright: ignore[reportIndexIssue]
 kv.RETRYABLE_KV_ERRORS = frozenset()  # type: ignore[misc]
 
 # --- the two KV handles are different types ----------------------------------------------------
-as_full: KVHandle = hook_handle  # type: ignore[assignment]
-as_hook: HookHandle = handle  # type: ignore[assignment]
-hook_in_block: KVBlock = {**block, "handle": hook_handle}  # type: ignore[typeddict-item]
-full_in_hook_params: KVEvictParams = {"kv_handle": handle, "reason": "ttl_expired"}  # type: ignore[typeddict-item]
+as_full: KVHandle = hook_handle  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+as_hook: HookHandle = handle  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+hook_in_block: KVBlock = {**block, "handle": hook_handle}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+full_in_hook_params: KVEvictParams = {"kv_handle": handle, "reason": "ttl_expired"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]

@@ -54,8 +54,8 @@ from sagellm_protocol.testing.kv import (
 
 # The reference implementations satisfy their protocols.
 cache = InMemoryKVCache(256, block_size=16, bytes_per_token=64)
-_manager: KVCacheManager = cache
-_service: KVCacheService = cache
+_manager: KVCacheManager = cache  # pyright: ignore[reportAssignmentType]
+_service: KVCacheService = cache  # pyright: ignore[reportAssignmentType]
 _lru: EvictionStrategy = LRUEvictionStrategy()
 _lfu: EvictionStrategy = LFUEvictionStrategy()
 _fifo: EvictionStrategy = FIFOEvictionStrategy()
@@ -79,12 +79,12 @@ def returns_value(payload: KVHookPayload) -> int:
 
 _hook: KVHook = on_event
 _wider_hook: KVHook = on_anything  # a hook taking any object is a fine KVHook
-_bad_hook: KVHook = wrong_hook  # type: ignore[assignment]
+_bad_hook: KVHook = wrong_hook  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 payloads: list[KVHookPayload] = []
 _list_hook: KVHook = payloads.append  # the usual recorder in tests
 cache.register_hook(on_event)
-cache.register_hook(returns_value)  # type: ignore[arg-type]  # a hook returns None
-cache.register_hook(wrong_hook)  # type: ignore[arg-type]
+cache.register_hook(returns_value)  # type: ignore[arg-type]  # a hook returns None  # pyright: ignore[reportArgumentType]
+cache.register_hook(wrong_hook)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 # One class, two APIs: the argument's type picks the overload.
 params: KVAllocateParams = {
@@ -100,7 +100,7 @@ assert_type(
     cache.allocate({"request_id": "r-2", "trace_id": "t-2", "num_tokens": 10}),
     KVCacheAllocateResponse,
 )
-cache.allocate({"request_id": "r-3", "num_tokens": 10})  # type: ignore[call-overload]
+cache.allocate({"request_id": "r-3", "num_tokens": 10})  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]
 free_params: KVFreeParams = {"kv_handle": small, "force": True}
 assert_type(cache.free(free_params), None)
 free_request: KVCacheFreeRequest = {"request_id": "f", "trace_id": "t", "handle_ids": []}
@@ -127,19 +127,19 @@ prefetch_params: KVPrefetchParams = {
 assert_type(cache.prefetch(prefetch_params), None)
 assert_type(cache.stats(), KVPoolStats)
 assert_type(cache.handle(small["handle_id"]), KVHandle)
-cache.prefetch({"request_id": "r-1", "kv_handle": small})  # type: ignore[typeddict-item]
+cache.prefetch({"request_id": "r-1", "kv_handle": small})  # type: ignore[typeddict-item]  # pyright: ignore[reportArgumentType]
 
 
 # Through the protocols, only that protocol's half is visible.
 def use_manager(manager: KVCacheManager, allocate: KVAllocateParams) -> None:
     assert_type(manager.allocate(allocate), KVHookHandle)
     assert_type(manager.stats(), KVPoolStats)
-    manager.allocate({"request_id": "r", "trace_id": "t", "num_tokens": 1})  # type: ignore[typeddict-item]
+    manager.allocate({"request_id": "r", "trace_id": "t", "num_tokens": 1})  # type: ignore[typeddict-item]  # pyright: ignore[reportArgumentType]
 
 
 def use_service(service: KVCacheService, allocate: KVCacheAllocateRequest) -> None:
     assert_type(service.allocate(allocate), KVCacheAllocateResponse)
-    service.prefetch(prefetch_params)  # type: ignore[attr-defined]
+    service.prefetch(prefetch_params)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
 
 def use_strategy(strategy: EvictionStrategy, handle: KVHandle) -> None:
@@ -147,8 +147,8 @@ def use_strategy(strategy: EvictionStrategy, handle: KVHandle) -> None:
     assert_type(strategy.score(handle, 0.0), float)
     candidates: Sequence[EvictionCandidate] = []
     assert_type(strategy.select_victims(candidates, target_tokens=16), list[EvictionCandidate])
-    strategy.select_victims(candidates, 16)  # type: ignore[call-arg]
-    strategy.policy = "lru"  # type: ignore[misc]
+    strategy.select_victims(candidates, 16)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    strategy.policy = "lru"  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 def use_predictor(predictor: LifetimePredictor, handle: KVHandle) -> None:
@@ -164,7 +164,7 @@ error = KVCacheError(KVErrorCode.POOL_FULL, "full")
 assert_type(KVCacheError("KV_DOUBLE_FREE", "again").code, KVErrorCode)
 assert_type(error.to_error(), Error)
 assert_type(error.retryable, bool)
-KVCacheError("KV_TYPO", "x")  # type: ignore[arg-type]
+KVCacheError("KV_TYPO", "x")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 # A class missing a method is not a KVCacheManager.
@@ -183,7 +183,7 @@ class _NoPrefetch:
         raise NotImplementedError
 
 
-_missing: KVCacheManager = _NoPrefetch()  # type: ignore[assignment]
+_missing: KVCacheManager = _NoPrefetch()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 # An async method does not satisfy a synchronous protocol member.
@@ -204,16 +204,16 @@ class _AsyncService:
         raise NotImplementedError
 
 
-_async: KVCacheService = _AsyncService()  # type: ignore[assignment]
+_async: KVCacheService = _AsyncService()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 # Wrong argument types (the manager's params where the service's requests belong).
 class _SwappedService(_AsyncService):
-    def allocate(self, request: KVAllocateParams) -> KVCacheAllocateResponse:  # type: ignore[override]
+    def allocate(self, request: KVAllocateParams) -> KVCacheAllocateResponse:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         raise NotImplementedError
 
 
-_swapped: KVCacheService = _SwappedService()  # type: ignore[assignment]
+_swapped: KVCacheService = _SwappedService()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class _NoPolicy:
@@ -230,7 +230,7 @@ class _NoPolicy:
         return []
 
 
-_no_policy: EvictionStrategy = _NoPolicy()  # type: ignore[assignment]
+_no_policy: EvictionStrategy = _NoPolicy()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class _ClassAttributePolicy(_NoPolicy):
@@ -245,7 +245,7 @@ class _NoBatch:
         raise NotImplementedError
 
 
-_no_batch: LifetimePredictor = _NoBatch()  # type: ignore[assignment]
+_no_batch: LifetimePredictor = _NoBatch()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class _AsyncScheduler:
@@ -255,4 +255,4 @@ class _AsyncScheduler:
         raise NotImplementedError
 
 
-_async_scheduler: SchedulerPolicy = _AsyncScheduler()  # type: ignore[assignment]
+_async_scheduler: SchedulerPolicy = _AsyncScheduler()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

@@ -99,19 +99,19 @@ class Unrelated(TypedDict):
     model: str
 
 
-missing: ChatCompletionRequest = {"model": "m"}  # type: ignore[typeddict-item]
-wrong_type: ChatCompletionRequest = {"model": "m", "messages": "hi"}  # type: ignore[typeddict-item]
-bad_role: ChatMessage = {"role": "robot", "content": "x"}  # type: ignore[typeddict-item]
-bad_part: ChatCompletionContentPart = {"type": "picture"}  # type: ignore[typeddict-item]
-bad_top_k: ChatCompletionRequest = {"model": "m", "messages": [], "top_k": "20"}  # type: ignore[typeddict-item]
+missing: ChatCompletionRequest = {"model": "m"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+wrong_type: ChatCompletionRequest = {"model": "m", "messages": "hi"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+bad_role: ChatMessage = {"role": "robot", "content": "x"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+bad_part: ChatCompletionContentPart = {"type": "picture"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+bad_top_k: ChatCompletionRequest = {"model": "m", "messages": [], "top_k": "20"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 usage: ChatCompletionUsage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
 bad_tag: ChatCompletionResponse = {
     "id": "c",
-    "object": "chat.completion.chunk",  # type: ignore[typeddict-item]
+    "object": "chat.completion.chunk",  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
     "model": "m",
     "choices": [],
     "usage": usage,
 }
-bad_code: OpenAIError = {"message": "m", "type": "t", "code": 1.5}  # type: ignore[typeddict-item]
-literal_extra: ChatCompletionRequest = {"model": "m", "messages": [], "guided_choice": ["a"]}  # type: ignore[typeddict-unknown-key]
-not_a_request: ChatCompletionRequest = Unrelated(model="m")  # type: ignore[assignment]
+bad_code: OpenAIError = {"message": "m", "type": "t", "code": 1.5}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+literal_extra: ChatCompletionRequest = {"model": "m", "messages": [], "guided_choice": ["a"]}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+not_a_request: ChatCompletionRequest = Unrelated(model="m")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

@@ -33,15 +33,15 @@ logical: LogicalOperator = {
 }
 query: OperatorRegistryQuery = {"op_type": "flash_attention", "device": "cuda"}
 
-missing: PhysicalOperator = {"kernel_name": "k", "backend": "cpu", "device": "cpu", "dtype": "fp32"}  # type: ignore[typeddict-item]
+missing: PhysicalOperator = {"kernel_name": "k", "backend": "cpu", "device": "cpu", "dtype": "fp32"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 tuple_shape: LogicalOperator = {
     "op_type": "linear",
     "name": "n",
     "input_shapes": [],
-    "output_shape": (1, 2),  # type: ignore[typeddict-item]
+    "output_shape": (1, 2),  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 }
-unknown: OperatorConstraint = {"compute_capability": "8.0"}  # type: ignore[typeddict-unknown-key]
-typo: OperatorRegistryQuery = {"op_type": "flash_atention"}  # type: ignore[typeddict-item]
+unknown: OperatorConstraint = {"compute_capability": "8.0"}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+typo: OperatorRegistryQuery = {"op_type": "flash_atention"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 
 registry: OperatorRegistry = InMemoryOperatorRegistry()
 assert_type(registry.register("flash_attention", OperatorRegistryEntry(physical)), OperatorMapping)
@@ -85,8 +85,8 @@ class AsyncLookup:
         raise NotImplementedError
 
 
-no_snapshot: OperatorRegistry = NoSnapshot()  # type: ignore[assignment]
-async_lookup: OperatorRegistry = AsyncLookup()  # type: ignore[assignment]
+no_snapshot: OperatorRegistry = NoSnapshot()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+async_lookup: OperatorRegistry = AsyncLookup()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class Complete(NoSnapshot):

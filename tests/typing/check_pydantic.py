@@ -9,4 +9,4 @@ from sagellm_protocol.pydantic import Validated
 def engine(body: Validated[Request], events: list[Validated[StreamEvent]]) -> None:
     assert_type(body, Request)
     assert_type(events, list[StreamEvent])
-    body["max_tokens"] = "4"  # type: ignore[typeddict-item]
+    body["max_tokens"] = "4"  # type: ignore[typeddict-item]  # pyright: ignore[reportGeneralTypeIssues]

@@ -40,13 +40,13 @@ REQUEST: Request = {"request_id": "r", "trace_id": "t", "max_tokens": 1}
 # The decorated function's type is unchanged, bare or with options: the same def type (mypy
 # shows "def generate(request: Request) -> Response"), parameter names included.
 assert_type(checked(generate)(request=REQUEST), Response)
-checked(generate)(req=REQUEST)  # type: ignore[call-arg]
+checked(generate)(req=REQUEST)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 assert_type(checked(default_mode="sample:10")(generate)(REQUEST), Response)
-coroutine = assert_type(checked(execute)(REQUEST), Coroutine[Any, Any, Response])
+coroutine = assert_type(checked(execute)(REQUEST), Coroutine[Any, Any, Response])  # pyright: ignore[reportAssertTypeFailure]
 assert_type(checked(stream)(REQUEST), Iterator[StreamEvent])
 assert_type(checked(yields=False)(astream)(REQUEST), AsyncIterator[StreamEvent])
 decorated: Callable[[Request], Response] = checked(generate)
-wrong: Callable[[int], Response] = checked(generate)  # type: ignore[assignment]
+wrong: Callable[[int], Response] = checked(generate)  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
 
 
 class Backend:
@@ -78,9 +78,9 @@ assert_type(Engine().run(request=REQUEST), Response)
 assert_type(Engine, type[Engine])
 
 # Wrong arguments still fail mypy through the decorator.
-checked(generate)({"request_id": "r"})  # type: ignore[typeddict-item]
-checked(default_mode=1)  # type: ignore[call-overload]
-checked(generate, yields=False)  # type: ignore[call-overload]
+checked(generate)({"request_id": "r"})  # type: ignore[typeddict-item]  # pyright: ignore[reportArgumentType]
+checked(default_mode=1)  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+checked(generate, yields=False)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
 
 assert_type(checks_mode(), str)
 assert_type(set_checks_mode("on"), str | None)

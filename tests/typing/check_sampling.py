@@ -36,17 +36,17 @@ everything: SamplingParams = {
     "skip_special_tokens": True,
 }
 empty: SamplingParams = {}
-typo_value: SamplingParams = {"strategy": "gready"}  # type: ignore[typeddict-item]
-typo_key: SamplingParams = {"temprature": 0.7}  # type: ignore[typeddict-unknown-key]
-wrong_type: SamplingParams = {"stop_sequences": "</s>"}  # type: ignore[typeddict-item]
+typo_value: SamplingParams = {"strategy": "gready"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
+typo_key: SamplingParams = {"temprature": 0.7}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+wrong_type: SamplingParams = {"stop_sequences": "</s>"}  # type: ignore[typeddict-item]  # pyright: ignore[reportAssignmentType]
 
 # Helpers return full SamplingParams; presets take names or constants.
 assert_type(default_sampling_params(), SamplingParams)
 assert_type(sampling_preset_params("balanced"), SamplingParams)
 assert_type(sampling_preset_params(SamplingPreset.PRECISE), SamplingParams)
-sampling_preset_params("fast")  # type: ignore[arg-type]
+sampling_preset_params("fast")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 # The default constant is read-only.
 assert_type(DEFAULT_SAMPLING_PARAMS, Mapping[str, object])
-DEFAULT_SAMPLING_PARAMS["temperature"] = 0.0  # type: ignore[index]
-not_a_dict: SamplingParams = DEFAULT_SAMPLING_PARAMS  # type: ignore[assignment]
+DEFAULT_SAMPLING_PARAMS["temperature"] = 0.0  # type: ignore[index]  # pyright: ignore[reportIndexIssue]
+not_a_dict: SamplingParams = DEFAULT_SAMPLING_PARAMS  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

@@ -40,6 +40,6 @@ assert_type(error.issues[0].path, tuple[str | int, ...])
 assert isinstance(error, ValueError)
 
 request: Request = validate(Request, x)
-response_from_request: int = validate(Request, x)  # type: ignore[assignment]
-Issue(("a",), 1, "message")  # type: ignore[arg-type]
-type_by_name(1)  # type: ignore[arg-type]
+response_from_request: int = validate(Request, x)  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+Issue(("a",), 1, "message")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+type_by_name(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

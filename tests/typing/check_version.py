@@ -5,6 +5,7 @@ from typing import Literal
 
 from typing_extensions import assert_type
 
+import sagellm_protocol
 from sagellm_protocol.version import (
     BACKWARD_COMPATIBLE_SINCE,
     CURRENT_VERSION,
@@ -32,11 +33,15 @@ assert_type(get_interface_since_version("Request"), str | None)
 assert_type(ProtocolVersion(major=1, minor=0) > CURRENT_VERSION, bool)
 versions: set[ProtocolVersion] = {CURRENT_VERSION}
 by_version: dict[ProtocolVersion, str] = {CURRENT_VERSION: "current"}
-parse_protocol_version(1)  # type: ignore[arg-type]
-CURRENT_VERSION.is_compatible_with("0.1")  # type: ignore[arg-type]
+parse_protocol_version(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+CURRENT_VERSION.is_compatible_with("0.1")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 # Frozen: neither the version nor the registries can be changed.
-CURRENT_VERSION.minor = 2  # type: ignore[misc]
-FROZEN_INTERFACES.add("Engine")  # type: ignore[attr-defined]
+CURRENT_VERSION.minor = 2  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+FROZEN_INTERFACES.add("Engine")  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 assert_type(BACKWARD_COMPATIBLE_SINCE, Mapping[str, str])
-BACKWARD_COMPATIBLE_SINCE["Engine"] = "0.2"  # type: ignore[index]
+BACKWARD_COMPATIBLE_SINCE["Engine"] = "0.2"  # type: ignore[index]  # pyright: ignore[reportIndexIssue]
+
+# The distribution's version is a str; the protocol's is PROTOCOL_VERSION.
+assert_type(sagellm_protocol.__version__, str)
+sagellm_protocol.__version__ + 1  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue]

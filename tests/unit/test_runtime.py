@@ -47,6 +47,11 @@ def _event(kind: str, **extra: Any) -> Any:
 START = _event("start")
 DELTA = _event("delta", content="hi", content_tokens=[1])
 BAD_DELTA = _event("delta", content="hi", content_tokens=[-1.5])
+END_1, END_2 = (
+    _event("end", content="hi" * n, output_tokens=[1] * n, finish_reason="stop", metrics=METRICS)
+    for n in (1, 2)
+)
+"""The ends of a stream of one and of two deltas: @checked holds streams to their rules."""
 
 
 @pytest.fixture(autouse=True)
@@ -121,11 +126,13 @@ class Backend:
         yield START
         yield DELTA
         yield BAD_DELTA if request["request_id"] == "bad" else DELTA
+        yield END_2
 
     @checked
     async def astream(self, request: Request) -> AsyncIterator[StreamEvent]:
         yield START
         yield BAD_DELTA if request["request_id"] == "bad" else DELTA
+        yield END_1
 
 
 def test_method_classmethod_staticmethod() -> None:
@@ -150,7 +157,7 @@ def test_async_function() -> None:
 
 
 def test_generator_items_are_checked() -> None:
-    assert list(Backend().stream(REQUEST)) == [START, DELTA, DELTA]
+    assert list(Backend().stream(REQUEST)) == [START, DELTA, DELTA, END_2]
     stream = Backend().stream({**REQUEST, "request_id": "bad"})
     assert next(stream) == START
     assert next(stream) == DELTA
@@ -173,7 +180,7 @@ def test_async_generator_items_are_checked() -> None:
     async def collect(request: Request) -> list[Any]:
         return [event async for event in Backend().astream(request)]
 
-    assert asyncio.run(collect(REQUEST)) == [START, DELTA]
+    assert asyncio.run(collect(REQUEST)) == [START, DELTA, END_1]
     error = _raises(lambda: asyncio.run(collect({**REQUEST, "request_id": "bad"})))
     assert str(error) == (
         "Backend.astream() yield #2 is invalid:\n  content_tokens[0]: expected an int, got -1.5"

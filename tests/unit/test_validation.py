@@ -319,7 +319,8 @@ ISSUES: list[tuple[object, object, list[tuple[tuple[str | int, ...], str, str]]]
             (
                 (),
                 "literal",
-                "expected one of 'fp32', 'fp16', 'bf16', 'fp8', 'int8', 'int4', got 'fp61'",
+                "expected one of 'fp32', 'fp16', 'bf16', 'fp8', 'int8', 'int4', got 'fp61' "
+                "(did you mean 'fp16'?)",
             )
         ],
     ),

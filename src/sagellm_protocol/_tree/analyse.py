@@ -13,7 +13,7 @@ import itertools
 import sys
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal, NewType, Union, get_args, get_origin
 
 import annotated_types as at
@@ -27,7 +27,7 @@ from typing_extensions import (
     is_typeddict,
 )
 
-from .._registry import ANALYSED, DEFAULTS, INVARIANTS
+from .._registry import ANALYSED, DEFAULTS, INVARIANTS, SUGGESTIONS
 from ..constraints import StringFormat
 from .nodes import (
     ANY,
@@ -180,6 +180,7 @@ def _typed_dict(cls: type) -> TypedDictNode:
             node.extra = ANY
         node.invariants = tuple(INVARIANTS.get(cls, ()))
         node.defaults = DEFAULTS.get(cls, {})
+        node.suggestions = SUGGESTIONS.get(cls, {})
         ANALYSED.add(cls)
     except Exception:
         del _TYPED_DICTS[cls]
@@ -236,6 +237,7 @@ def _choice(values: list[object]) -> ChoiceNode:
     for value in values:
         if isinstance(value, type) and issubclass(value, enum.Enum):
             classes.append(value)
+            ANALYSED.add(value)
             for member in value:
                 _add_wire_value(member.value, strs, ints, value)
                 shown.append(member.value)
@@ -261,7 +263,12 @@ def _choice(values: list[object]) -> ChoiceNode:
         tuple(dict.fromkeys(classes)),
         tuple(dict.fromkeys(members)),
         tuple(dict.fromkeys(shown)),
+        _suggestions(classes),
     )
+
+
+def _suggestions(enum_classes: Iterable[type[enum.Enum]]) -> dict[str, str]:
+    return {sent: meant for cls in enum_classes for sent, meant in SUGGESTIONS.get(cls, {}).items()}
 
 
 def _add_wire_value(value: object, strs: set[str], ints: set[int], where: object) -> None:
@@ -298,6 +305,7 @@ def _union(members: list[Node]) -> Node:
             tuple(dict.fromkeys(e for c in choices for e in c.enum_classes)),
             tuple(dict.fromkeys(m for c in choices for m in c.enum_members)),
             tuple(dict.fromkeys(v for c in choices for v in c.shown_values)),
+            _suggestions(e for c in choices for e in c.enum_classes),
         )
         if not rest:
             return merged

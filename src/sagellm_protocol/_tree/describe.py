@@ -1,6 +1,7 @@
 """What a node expects, in words, for issue messages: ``"an int >= 0"``, ``"a Request object"``."""
 
 import typing
+from collections.abc import Collection, Mapping
 
 from .nodes import (
     AnyNode,
@@ -17,7 +18,7 @@ from .nodes import (
     UnionNode,
 )
 
-__all__ = ["expected"]
+__all__ = ["closest", "expected"]
 
 
 def expected(node: Node) -> str:
@@ -60,6 +61,22 @@ def _describe(node: Node) -> str:
     else:
         text = " or ".join(expected(m) for m in node.options)
     return text + " or None" if node.nullable else text
+
+
+def closest(sent: str, declared: Collection[str], registered: Mapping[str, str]) -> str | None:
+    """What a caller sending ``sent`` most likely meant, for "did you mean": the registered
+    meaning of ``sent``, else the one name of ``declared`` spelled most like it, if one is close.
+
+    Case is ignored (``"FP16"`` finds ``"fp16"``). Called only while reporting an issue.
+    """
+    meant = registered.get(sent)
+    if meant is not None:
+        return meant
+    import difflib  # loaded by the first issue that asks, not by validation
+
+    by_folded = {name.casefold(): name for name in sorted(declared)}
+    match = difflib.get_close_matches(sent.casefold(), by_folded, n=1)
+    return by_folded[match[0]] if match else None
 
 
 def _article(name: str) -> str:

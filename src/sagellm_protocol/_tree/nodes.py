@@ -124,10 +124,20 @@ class ChoiceNode(Node):
     """``Literal`` values and ``Enum`` classes (their members or their values), maybe ``None``.
 
     ``strs`` and ``ints`` are the wire values; ``enum_classes`` accept any of their members and
-    ``enum_members`` those exact members; ``shown_values`` are the values messages list.
+    ``enum_members`` those exact members; ``shown_values`` are the values messages list;
+    ``suggestions`` the registered meaning of values real callers send (see ``_registry``).
     """
 
-    __slots__ = ("bools", "enum_classes", "enum_members", "ints", "none", "shown_values", "strs")
+    __slots__ = (
+        "bools",
+        "enum_classes",
+        "enum_members",
+        "ints",
+        "none",
+        "shown_values",
+        "strs",
+        "suggestions",
+    )
 
     def __init__(
         self,
@@ -138,6 +148,7 @@ class ChoiceNode(Node):
         enum_classes: tuple[type[enum.Enum], ...],
         enum_members: tuple[enum.Enum, ...],
         shown_values: tuple[object, ...],
+        suggestions: Mapping[str, str],
     ) -> None:
         super().__init__()
         self.strs = strs
@@ -147,6 +158,7 @@ class ChoiceNode(Node):
         self.enum_classes = enum_classes
         self.enum_members = enum_members
         self.shown_values = shown_values
+        self.suggestions = suggestions
 
     @property
     def only_strings(self) -> bool:
@@ -216,6 +228,7 @@ class TypedDictNode(Node):
         "is_recursive",
         "key_docs",
         "name",
+        "suggestions",
     )
 
     def __init__(self, cls: type, name: str) -> None:
@@ -228,6 +241,8 @@ class TypedDictNode(Node):
         self.invariants: tuple[Invariant, ...] = ()
         self.defaults: Mapping[str, object] = {}
         """The registered defaults of optional keys: plain values or ``Factory`` objects."""
+        self.suggestions: Mapping[str, str] = {}
+        """What a caller sending each registered unknown key means (see ``_registry``)."""
         self.doc: str | None = None
         """The class docstring, cleaned (see ``analyse.documentation``)."""
         self.key_docs: Mapping[str, str] | None = None

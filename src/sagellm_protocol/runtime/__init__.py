@@ -8,11 +8,12 @@ from ._checked import checked
 from ._claw import checked_package
 from ._conformance import ConformanceError, ConformanceProblem, assert_conforms, conformance
 from ._switch import CHECKS_ENV, checks_mode, override_checks, set_checks_mode
-from ._violation import CheckViolation
+from ._violation import CheckViolation, CheckYieldViolation
 
 __all__ = [
     "CHECKS_ENV",
     "CheckViolation",
+    "CheckYieldViolation",
     "ConformanceError",
     "ConformanceProblem",
     "assert_conforms",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from .._tree.functions import type_hints
 from ..validation import Issue, checker, type_by_name, type_names
 from ._violation import CheckViolation, hint_repr, issues_of
+from ._violation import CheckYieldViolation as PublicYieldViolation
 
 if TYPE_CHECKING:
     from beartype import BeartypeConf
@@ -183,8 +184,8 @@ def _make_kit() -> BeartypeKit:
     class PackageReturnViolation(_PackageViolation, BeartypeCallHintReturnViolation):
         """The return value of a function checked by ``checked_package`` broke its annotation."""
 
-    class CheckYieldViolation(_Violation):
-        """A yielded item broke the item type of the return annotation."""
+    class CheckYieldViolation(_Violation, PublicYieldViolation):
+        """A yielded item broke the item type of the return annotation, or a stream its rules."""
 
         def __init__(self, function: str, where: str, issues: list[Issue], item: object) -> None:
             BeartypeCallHintViolation.__init__(self, f"{function}() {where}", (item,))

@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 from typing import Any, NoReturn, TypeVar, overload
 
+from .._registry import STREAM_RULES
 from .._tree.functions import (
     annotations_as_written,
     is_one_of,
@@ -14,7 +15,7 @@ from .._tree.functions import (
     stream_item,
     type_hints,
 )
-from ..validation import checker
+from ..validation import Issue, StreamChecker, checker
 from ._beartype_kit import BeartypeKit, beartype_kit, predicate
 from ._switch import sampling_period
 from ._violation import CheckViolation, issues_of
@@ -113,6 +114,7 @@ class _Entrypoint:
         self._hints: dict[str, Any] | None = None
         self._item_hint: Any = _UNRESOLVED
         self._item_check: Callable[[object], bool] | None = None
+        self._streams = False
 
     def checked(self) -> Callable[..., Any]:
         """``func`` under beartype, made on first call, when forward references resolve.
@@ -160,8 +162,14 @@ class _Entrypoint:
             hint = stream_item(self.hints().get("return")) if self.yields else None
             if hint is not None:
                 self._item_check = self._predicate(hint)
+                self._streams = _has_stream_rules(hint)
             self._item_hint = hint
         return self._item_check
+
+    def stream(self) -> StreamChecker[Any] | None:
+        """A new checker of one call's stream, when the item type has stream rules (after
+        :meth:`item_check`); it only applies the rules, the item check validates each item."""
+        return StreamChecker(self._item_hint) if self._streams else None
 
     def _predicate(self, hint: Any) -> Callable[[object], bool]:
         if is_one_of(hint, self.kit.predicates):
@@ -215,6 +223,23 @@ class _Entrypoint:
     def yield_error(self, item: object, number: int) -> CheckViolation:
         issues = issues_of(self._item_hint, item)
         return self.kit.yield_violation(self.name, f"yield #{number}", issues, item)
+
+    def sequence_error(self, item: object, number: int, issues: list[Issue]) -> CheckViolation:
+        """A yielded item that is valid but breaks a stream rule: paths from the item."""
+        relative = [issue._replace(path=issue.path[1:]) for issue in issues]
+        return self.kit.yield_violation(self.name, f"yield #{number}", relative, item)
+
+    def stream_end_error(self, number: int, issues: list[Issue]) -> CheckViolation:
+        """A stream that stopped after ``number`` items without what its end needs."""
+        whole = [issue._replace(path=()) for issue in issues]
+        return self.kit.yield_violation(self.name, f"end after yield #{number}", whole, None)
+
+
+def _has_stream_rules(hint: Any) -> bool:
+    try:
+        return hint in STREAM_RULES
+    except TypeError:  # an unhashable hint
+        return False
 
 
 def _arguments(
@@ -329,6 +354,7 @@ def _checked_items(
     entry: _Entrypoint, generator: Generator[Any, Any, Any], check: Callable[[object], bool]
 ) -> Generator[Any, Any, Any]:
     """``yield from generator`` (send, throw and close pass through), checking each item."""
+    stream = entry.stream()
     number = 0
     resume: Callable[[Any], Any] = generator.send
     value: Any = None
@@ -336,10 +362,14 @@ def _checked_items(
         try:
             item = resume(value)
         except StopIteration as stop:
+            if stream is not None and (issues := stream.close_issues()):
+                raise entry.stream_end_error(number, issues) from None
             return stop.value
         number += 1
         if not check(item):
             _throw_in(generator, entry.yield_error(item, number))
+        if stream is not None and (issues := stream.advance(item)):
+            _throw_in(generator, entry.sequence_error(item, number, issues))
         try:
             value = yield item
             resume = generator.send
@@ -369,6 +399,7 @@ def _async_generator(entry: _Entrypoint, period: int) -> Callable[..., AsyncGene
         try:
             check = entry.item_check() if on else None
             source = (entry.checked() if on else entry.func)(*args, **kwargs)
+            stream = entry.stream() if check is not None else None
             number = 0
             resume: Callable[[Any], Awaitable[Any]] = source.asend
             value: Any = None
@@ -376,10 +407,14 @@ def _async_generator(entry: _Entrypoint, period: int) -> Callable[..., AsyncGene
                 try:
                     item = await resume(value)
                 except StopAsyncIteration:
+                    if stream is not None and (issues := stream.close_issues()):
+                        raise entry.stream_end_error(number, issues) from None
                     return
                 number += 1
                 if check is not None and not check(item):
                     await _athrow_in(source, entry.yield_error(item, number))
+                if stream is not None and (issues := stream.advance(item)):
+                    await _athrow_in(source, entry.sequence_error(item, number, issues))
                 try:
                     value = yield item
                     resume = source.asend

@@ -6,7 +6,7 @@ from typing import Any
 from .._tree.functions import is_class
 from ..validation import Issue, ValidationError, collect_issues, short_repr
 
-__all__ = ["CheckViolation", "hint_repr", "issues_of"]
+__all__ = ["CheckViolation", "CheckYieldViolation", "hint_repr", "issues_of"]
 
 _QUALIFIED = re.compile(r"\b(?:[A-Za-z_]\w*\.)+([A-Za-z_]\w*)")
 
@@ -44,6 +44,14 @@ class CheckViolation(ValidationError):
         count = len(self.issues)
         issues = f"{count} issue{'s' * (count != 1)}"
         return f"{type(self).__name__}({self.function}() {self.where}: {issues})"
+
+
+class CheckYieldViolation(CheckViolation):
+    """A yielded item broke its item type, or a stream broke the rules of its events: at
+    ``yield #n``, or at ``end after yield #n`` for what only the stream's end reveals.
+
+    The class actually raised also derives from beartype's ``BeartypeCallHintViolation``.
+    """
 
 
 def hint_repr(hint: object) -> str:

@@ -1,17 +1,22 @@
-"""Hypothesis strategies that generate valid protocol values from their types.
+"""Hypothesis strategies that generate valid protocol values from their types, and their faults.
 
 ``from_type(Request)`` draws plain dicts that ``validate(Request, ...)`` accepts: annotated-types
 bounds, lengths and string formats are respected, enum fields get wire strings or members, and
 registered cross-field invariants hold (values are repaired where a generic repair works, and
 the rest is filtered). Downstream repos use it for their own property tests; a type whose
 invariants defeat the repair can get a hand-written strategy with :func:`register_strategy`.
+Installing the package registers ``from_type`` with hypothesis itself (see
+``sagellm_protocol._hypothesis``), so ``hypothesis.strategies.from_type(Request)`` draws the
+same values. :func:`mutations` turns a valid value into single-fault invalid ones, each with the
+path and code ``validate()`` reports.
 
 Requires ``hypothesis`` (a test dependency, not a runtime one).
 """
 
+import copy
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from hypothesis import strategies as st
 from typing_extensions import TypeForm
@@ -30,8 +35,18 @@ from .._tree.nodes import (
     TypedDictNode,
     UnionNode,
 )
+from .._tree.rules import could_be
+from ..validation import collect_issues
+from ..validation._issues import Path
 
-__all__ = ["from_type", "json_values", "register_strategy"]
+__all__ = [
+    "Mutation",
+    "OptionalKeys",
+    "from_type",
+    "json_values",
+    "mutations",
+    "register_strategy",
+]
 
 _MAX_ITEMS = 4
 """Longest generated list or dict, beyond its minimum length: keeps examples small and fast."""
@@ -44,10 +59,11 @@ def register_strategy(tp: type, strategy: st.SearchStrategy[Any]) -> None:
     _REGISTERED[tp] = strategy
 
 
-def json_values(max_leaves: int = 6) -> st.SearchStrategy[Any]:
-    """Small JSON values: null, bools, ints, finite floats, short strings, lists and objects."""
+def json_values(max_leaves: int = 6, nulls: bool = True) -> st.SearchStrategy[Any]:
+    """Small JSON values: null (unless ``nulls=False``), bools, ints, finite floats, short
+    strings, lists and objects."""
     scalars = (
-        st.none()
+        (st.none() if nulls else st.nothing())
         | st.booleans()
         | st.integers(-(2**40), 2**40)
         | st.floats(allow_nan=False, allow_infinity=False)
@@ -62,18 +78,36 @@ def json_values(max_leaves: int = 6) -> st.SearchStrategy[Any]:
     )
 
 
-def from_type(tp: TypeForm[Any]) -> st.SearchStrategy[Any]:
-    """A strategy drawing values of ``tp`` that ``validate(tp, value)`` accepts."""
-    return _Builder().build(analyze(tp))
+OptionalKeys = Literal["some", "all", "none"]
+"""Which optional keys a generated TypedDict holds: any subset, all of them, or none."""
+
+
+def from_type(
+    tp: TypeForm[Any], *, optional_keys: OptionalKeys = "some", nulls: bool = True
+) -> st.SearchStrategy[Any]:
+    """A strategy drawing values of ``tp`` that ``validate(tp, value)`` accepts.
+
+    ``optional_keys`` picks which optional keys each TypedDict holds: ``"some"`` (any subset),
+    ``"all"`` (every one, except those a cross-field invariant needs absent) or ``"none"``.
+    ``nulls=False`` draws no ``None`` where a non-null value is allowed as well. Strategies
+    given to :func:`register_strategy` are used as they are, whatever the options.
+    """
+    if optional_keys not in ("some", "all", "none"):
+        raise ValueError(
+            f"invalid optional_keys {optional_keys!r}: expected 'some', 'all' or 'none'"
+        )
+    return _Builder(optional_keys, nulls).build(analyze(tp))
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, optional_keys: OptionalKeys = "some", nulls: bool = True) -> None:
+        self.optional_keys = optional_keys
+        self.nulls = nulls
         self.typed_dicts: dict[TypedDictNode, st.SearchStrategy[Any]] = {}
 
     def build(self, node: Node) -> st.SearchStrategy[Any]:
         if isinstance(node, AnyNode):
-            return json_values()
+            return json_values(nulls=self.nulls)
         if isinstance(node, NoneNode):
             return st.none()
         if isinstance(node, BoolNode):
@@ -83,7 +117,7 @@ class _Builder:
         if isinstance(node, StrNode):
             return _string(node)
         if isinstance(node, ChoiceNode):
-            return _choice(node)
+            return _choice(node, self.nulls)
         if isinstance(node, ListNode):
             low = node.min_len or 0
             high = low + _MAX_ITEMS if node.max_len is None else min(node.max_len, low + _MAX_ITEMS)
@@ -99,7 +133,7 @@ class _Builder:
             return self.typed_dict(node)
         assert isinstance(node, UnionNode)
         members = [self.build(option) for option in node.options]
-        if node.nullable:
+        if node.nullable and (self.nulls or not members):
             members.append(st.none())
         return st.one_of(members)
 
@@ -114,6 +148,10 @@ class _Builder:
         self.typed_dicts[node] = st.deferred(lambda: strategy)
         required = {f.name: self.build(f.node) for f in node.fields if f.required}
         optional = {f.name: self.build(f.node) for f in node.fields if not f.required}
+        if self.optional_keys == "all":
+            required, optional = {**required, **optional}, {}
+        elif self.optional_keys == "none":
+            optional = {}
         strategy: st.SearchStrategy[Any] = st.fixed_dictionaries(required, optional=optional)
         if node.invariants:
             strategy = strategy.map(lambda value: _repair(node, value)).filter(
@@ -169,11 +207,11 @@ def _string(node: StrNode) -> st.SearchStrategy[Any]:
     )
 
 
-def _choice(node: ChoiceNode) -> st.SearchStrategy[Any]:
+def _choice(node: ChoiceNode, nulls: bool) -> st.SearchStrategy[Any]:
     values: list[object] = [*sorted(node.strs), *sorted(node.ints), *node.bools]
     values += [member for enum_type in node.enum_classes for member in enum_type]
     values += list(node.enum_members)
-    if node.none:
+    if node.none and (nulls or not values):
         values.append(None)
     return st.sampled_from(values)
 
@@ -221,3 +259,119 @@ def _sort_numbers(node: TypedDictNode, value: dict[str, Any]) -> None:
     for names in groups.values():
         for name, number in zip(names, sorted(value[name] for name in names), strict=True):
             value[name] = number
+
+
+class Mutation(NamedTuple):
+    """A single-fault invalid variant of a valid value, and what ``validate()`` must report."""
+
+    kind: Literal["drop", "extra", "range", "nan", "length", "swap", "format"]
+    """The fault: a required key dropped, an undeclared key added, a number out of its bounds,
+    NaN for a float, a string or list out of its lengths, a value of a wrong JSON type (``None``
+    first), a string out of its format."""
+    path: Path
+    """Where ``validate()`` reports it: the dropped or added key, or the changed value."""
+    code: str
+    """The issue code ``validate()`` reports at :attr:`path` (one of ``CODES``)."""
+    value: Any
+    """The whole variant: a deep copy of the valid value with the one fault."""
+
+
+_UNKNOWN_KEY = "zz_unknown"
+"""The key the ``extra`` mutation adds to closed types: declared by none of them."""
+
+_SWAPS: tuple[object, ...] = (None, True, 0, 0.5, "x", [], {})
+"""One value of each JSON type; a ``swap`` puts the first its site cannot hold."""
+
+
+def mutations(tp: TypeForm[Any], value: object) -> list[Mutation]:
+    """Every single-fault invalid variant of the valid ``value`` of ``tp``, in path order.
+
+    Each variant breaks one rule at one place, and ``validate(tp, variant)`` reports exactly
+    one issue, with the mutation's path and code. Positions under an untagged union of several
+    members are left out: a fault there is reported at the union, as no member matching.
+    ``value`` is not changed. Raises ``ValueError`` with the first issue when ``value`` is not
+    valid.
+    """
+    issues = collect_issues(tp, value)
+    if issues:
+        raise ValueError(f"mutations() needs a valid value of {tp!r}; {issues[0]}")
+    found: list[Mutation] = []
+
+    def add(kind: Any, path: Path, code: str, at: Path, new: object) -> None:
+        found.append(Mutation(kind, path, code, _replaced(value, at, new)))
+
+    for path, site, current in _sites(analyze(tp), value, ()):
+        if isinstance(site, TypedDictNode) and isinstance(current, dict):
+            for field in site.fields:
+                if field.required:
+                    dropped = {key: item for key, item in current.items() if key != field.name}
+                    add("drop", (*path, field.name), "missing", path, dropped)
+            if site.extra is None:
+                add("extra", (*path, _UNKNOWN_KEY), "extra", path, {**current, _UNKNOWN_KEY: 1})
+        if isinstance(site, NumberNode) and site.bounds:
+            add("range", path, "range", path, _out_of_range(site))
+        if isinstance(site, NumberNode) and site.is_float:
+            add("nan", path, "range", path, math.nan)
+        if isinstance(site, StrNode) and not site.formats and site.max_len is not None:
+            add("length", path, "length", path, "x" * (site.max_len + 1))
+        if isinstance(site, StrNode | ListNode) and site.min_len:
+            add("length", path, "length", path, "" if isinstance(site, StrNode) else [])
+        if isinstance(site, StrNode) and site.formats:
+            add("format", path, "format", path, "NOT A FORMAT")
+        swap = next((other for other in _SWAPS if not could_be(site, other)), _NO_SWAP)
+        if path and swap is not _NO_SWAP:
+            code = "literal" if isinstance(site, ChoiceNode) else "type"
+            add("swap", path, code, path, swap)
+    return found
+
+
+_NO_SWAP = object()
+
+
+def _sites(node: Node, value: object, path: Path) -> list[tuple[Path, Node, object]]:
+    """``(path, node, value)`` of every position of ``value`` a mutation may target."""
+    out: list[tuple[Path, Node, object]] = [(path, node, value)]
+    if isinstance(node, UnionNode):
+        if value is None:
+            return out
+        if node.tag is not None and isinstance(value, dict):
+            member = node.by_tag.get(value.get(node.tag))  # type: ignore[arg-type]
+            return out + _sites(member, value, path)[1:] if member is not None else out
+        if len(node.options) == 1:
+            return out + _sites(node.options[0], value, path)[1:]
+        return out
+    if isinstance(node, TypedDictNode) and isinstance(value, dict):
+        for field in node.fields:
+            if field.name in value:
+                out += _sites(field.node, value[field.name], (*path, field.name))
+    elif isinstance(node, ListNode) and isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            out += _sites(node.item, item, (*path, index))
+    elif isinstance(node, DictNode) and isinstance(value, dict):
+        for key, item in value.items():
+            out += _sites(node.value, item, (*path, key))
+    return out
+
+
+def _replaced(root: object, path: Path, new: object) -> object:
+    """A deep copy of ``root`` with the value at ``path`` replaced by ``new``."""
+    if not path:
+        return new
+    *parents, last = path
+    copied: Any = copy.deepcopy(root)
+    chain = [copied]
+    for key in parents:
+        chain.append(chain[-1][key])
+    target = chain[-1]
+    if isinstance(target, tuple):  # immutable: rebuild it, then put it back in its parent
+        items = list(target)
+        items[int(last)] = new
+        return _replaced(copied, tuple(parents), tuple(items))
+    target[last] = new
+    return copied
+
+
+def _out_of_range(node: NumberNode) -> int | float:
+    op, bound = node.bounds[0]
+    step = 1 if not node.is_float else max(1.0, abs(bound))
+    return {">=": bound - step, ">": bound, "<=": bound + step, "<": bound}[op]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ._api import checker, collect_issues, is_valid, validate
 from ._issues import CODES, Issue, ValidationError, format_path, short_repr
 from ._names import type_by_name, type_names, validate_by_name
+from ._streams import StreamChecker, stream_checker, validate_stream
 
 if TYPE_CHECKING:
     from ._json import validate_json
@@ -20,17 +21,20 @@ if TYPE_CHECKING:
 __all__ = [
     "CODES",
     "Issue",
+    "StreamChecker",
     "ValidationError",
     "checker",
     "collect_issues",
     "format_path",
     "is_valid",
     "short_repr",
+    "stream_checker",
     "type_by_name",
     "type_names",
     "validate",
     "validate_by_name",
     "validate_json",
+    "validate_stream",
 ]
 
 

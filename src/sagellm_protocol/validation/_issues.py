@@ -29,6 +29,7 @@ CODES: frozenset[str] = frozenset(
         "invariant",
         "union",
         "json",
+        "sequence",
     }
 )
 """Every issue code:

@@ -8,12 +8,12 @@ Untrusting (``trust_compiled=False``, for tests) it runs no compiled code at all
 then checked by the interpreted definitions in ``_tree.rules``.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any, Final, TypeAlias, cast
 
 from .._registry import Invariant
 from .._tree.analyse import reaches_recursive
-from .._tree.describe import expected
+from .._tree.describe import closest, expected
 from .._tree.nodes import (
     LOCK,
     AnyNode,
@@ -197,12 +197,18 @@ class _Walk:
                 self.expect(node, value, path, "format")
         elif isinstance(node, ChoiceNode):
             if not is_chosen(node, value):
-                self.expect(node, value, path, "literal")
+                self.not_chosen(node, value, path)
         elif isinstance(node, BoolNode):
             if kind is not bool:
                 self.expect(node, value, path)
         elif value is not None:  # NoneNode
             self.expect(node, value, path)
+
+    def not_chosen(self, node: ChoiceNode, value: object, path: Path) -> None:
+        message = f"expected {expected(node)}, got {short_repr(value)}"
+        if isinstance(value, str) and len(node.shown_values) > 1:
+            message += _did_you_mean(value, node.strs, node.suggestions, " ({})")
+        self.add(path, "literal", message)
 
     def number(self, node: NumberNode, value: object, path: Path) -> None:
         kind = type(value)
@@ -301,7 +307,7 @@ class _Walk:
             return self.fields(node, present, path, bad, unknown, start)
         for index in bad:  # only leaves, flat containers and missing keys: done at once
             self.field(plan[index], present, path)
-        self.unknown_keys(node, unknown, path)
+        self.unknown_keys(node, unknown, present, path)
         self.invariants(node, present, path, start)
         return None
 
@@ -339,16 +345,20 @@ class _Walk:
             if work is not None:
                 yield work
         if node.extra is None or isinstance(node.extra, AnyNode):
-            self.unknown_keys(node, unknown, path)
+            self.unknown_keys(node, unknown, present, path)
         else:
             for key in unknown:
                 yield node.extra, present[key], (*path, key), self.trust
         self.invariants(node, present, path, start)
 
-    def unknown_keys(self, node: TypedDictNode, unknown: list[str], path: Path) -> None:
+    def unknown_keys(
+        self, node: TypedDictNode, unknown: list[str], present: dict[str, object], path: Path
+    ) -> None:
         if node.extra is None:
+            absent = node.declared.difference(present)  # a key that is there was not meant
             for key in unknown:
-                self.add((*path, key), "extra", f"unknown key ({node.name} is closed)")
+                hint = _did_you_mean(key, absent, node.suggestions, "; {}")
+                self.add((*path, key), "extra", f"unknown key ({node.name} is closed{hint})")
 
     def invariants(
         self, node: TypedDictNode, present: dict[str, object], path: Path, start: int
@@ -408,9 +418,20 @@ class _Walk:
             self.add(where, "missing", f"required tag key is missing: expected one of {shown}")
             return None
         if option is None:
-            self.add(where, "literal", f"expected one of {shown}, got {short_repr(tag)}")
+            message = f"expected one of {shown}, got {short_repr(tag)}"
+            if isinstance(tag, str):
+                message += _did_you_mean(tag, list(node.by_tag), {}, " ({})")
+            self.add(where, "literal", message)
             return None
         return self.visit(option, value, path, False)
+
+
+def _did_you_mean(
+    sent: str, declared: Collection[str], registered: Mapping[str, str], form: str
+) -> str:
+    """``form`` filled with "did you mean" the closest name, or ``""`` when none is close."""
+    meant = closest(str.__str__(sent), declared, registered)
+    return "" if meant is None else form.format(f"did you mean {meant!r}?")
 
 
 _LEAF: Final = "leaf"

@@ -1,0 +1,204 @@
+"""The stub-only distribution ``stubs/``: up to date, true to the runtime, enough on its own.
+
+Stub-only checks run in an environment where the runtime package cannot be found: a venv
+without pip whose ``site-packages`` holds the stubs as ``pip install ./stubs`` lays them out,
+plus a ``.pth`` line naming this interpreter's ``site-packages`` for mypy, basedpyright and the
+typing tests' other imports. ``.pth`` files there are not read again, so the editable install's
+path to ``src`` stays out; mypy and pyright ask that interpreter for ``sys.path``.
+"""
+
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+STUBS = ROOT / "stubs" / "sagellm_protocol-stubs"
+TYPING_TESTS = ROOT / "tests" / "typing"
+REGENERATE = "python scripts/generate_stubs.py"
+pytestmark = pytest.mark.static
+
+
+def stub_files(root: Path) -> list[str]:
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*.pyi"))
+
+
+def test_committed_stubs_match_the_generator(tmp_path: Path) -> None:
+    fresh = tmp_path / "sagellm_protocol-stubs"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "generate_stubs.py"), str(fresh)],
+        check=True,
+        capture_output=True,
+    )
+    assert stub_files(fresh) == stub_files(STUBS), f"stub files differ; run {REGENERATE}"
+    differing = [
+        name for name in stub_files(fresh) if not filecmp.cmp(fresh / name, STUBS / name, False)
+    ]
+    assert differing == [], f"stale stubs {differing}; run {REGENERATE}"
+
+
+class StubEnvironment:
+    """A Python whose import path has the stubs and the test tools but not the package."""
+
+    def __init__(self, root: Path, *, with_runtime: bool = False) -> None:
+        venv.create(root, with_pip=False)
+        self.python = root / "bin" / "python"
+        purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+        site = Path(self.run("-c", purelib).stdout.strip())
+        shutil.copytree(STUBS, site / STUBS.name)
+        lines = [sysconfig.get_paths()["purelib"]] + ([str(ROOT / "src")] if with_runtime else [])
+        (site / "test_tools.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.site = site
+
+    def run(self, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.python), *args], cwd=cwd, capture_output=True, text=True, check=False
+        )
+
+
+@pytest.fixture(scope="module")
+def stubs_alone(tmp_path_factory: pytest.TempPathFactory) -> StubEnvironment:
+    return StubEnvironment(tmp_path_factory.mktemp("stubs-alone"))
+
+
+def write_mypy_config(directory: Path) -> Path:
+    """The project's mypy settings for the typing tests, without ``mypy_path = src``."""
+    config = directory / "mypy.ini"
+    config.write_text(
+        textwrap.dedent(
+            """
+            [mypy]
+            strict = True
+            python_version = 3.10
+            warn_unused_ignores = True
+            enable_error_code = ignore-without-code, redundant-expr, truthy-bool
+            """
+        ),
+        encoding="utf-8",
+    )
+    return config
+
+
+def mypy_on_stubs(env: StubEnvironment, tmp_path: Path, *files: Path) -> tuple[str, int]:
+    config = write_mypy_config(tmp_path)
+    cache = tmp_path / "mypy-cache"
+    result = env.run(
+        "-m", "mypy", "--config-file", str(config), "--cache-dir", str(cache), *map(str, files)
+    )
+    return result.stdout + result.stderr, result.returncode
+
+
+def test_runtime_package_is_absent(stubs_alone: StubEnvironment) -> None:
+    result = stubs_alone.run("-c", "import sagellm_protocol", cwd=stubs_alone.site)
+    assert "ModuleNotFoundError: No module named 'sagellm_protocol'" in result.stderr
+
+
+def test_typing_tests_pass_against_the_stubs_alone(
+    stubs_alone: StubEnvironment, tmp_path: Path
+) -> None:
+    output, status = mypy_on_stubs(stubs_alone, tmp_path, TYPING_TESTS)
+    assert status == 0, output
+    assert output.startswith("Success: no issues found in"), output
+
+
+def test_a_wrong_stub_fails_the_typing_tests(tmp_path: Path) -> None:
+    """Proof that mypy reads the stubs there, not the source: break one, see the failure."""
+    env = StubEnvironment(tmp_path / "env")
+    core = env.site / STUBS.name / "core.pyi"
+    text = core.read_text(encoding="utf-8")
+    core.write_text(text.replace("    message: str\n", "    message: int\n", 1), encoding="utf-8")
+    check = tmp_path / "check_error.py"
+    check.write_text(
+        'from sagellm_protocol.core import Error\n\nerror: Error = {"code": "unavailable", '
+        '"message": "ok"}\n',
+        encoding="utf-8",
+    )
+    output, status = mypy_on_stubs(env, tmp_path, check)
+    assert status == 1, output
+    assert (
+        'check_error.py:3: error: Incompatible types (expression has type "str", TypedDict item '
+        '"message" has type "int")  [typeddict-item]'
+    ) in output
+
+
+def test_stubtest_agrees_with_the_runtime(tmp_path: Path) -> None:
+    env = StubEnvironment(tmp_path / "env", with_runtime=True)
+    config = write_mypy_config(tmp_path)
+    result = env.run(
+        "-m",
+        "mypy.stubtest",
+        "sagellm_protocol",
+        "--mypy-config-file",
+        str(config),
+        "--allowlist",
+        str(ROOT / "stubs" / "stubtest_allowlist.txt"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def basedpyright(env: StubEnvironment, project: Path) -> tuple[str, int]:
+    """basedpyright over ``project`` (a directory with a ``pyrightconfig.json``) on the stubs."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "basedpyright",
+            "--project",
+            str(project / "pyrightconfig.json"),
+            "--pythonpath",
+            str(env.python),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    return result.stdout + result.stderr, result.returncode
+
+
+def test_typing_tests_pass_under_basedpyright(stubs_alone: StubEnvironment) -> None:
+    output, status = basedpyright(stubs_alone, TYPING_TESTS)
+    assert status == 0, output
+    assert "0 errors, 0 warnings, 0 notes" in output, output
+
+
+def test_disappearing_expected_error_fails_under_basedpyright(
+    stubs_alone: StubEnvironment, tmp_path: Path
+) -> None:
+    """The mechanism itself: a pyright ignore on a line that type-checks is reported."""
+    shutil.copy(TYPING_TESTS / "pyrightconfig.json", tmp_path / "pyrightconfig.json")
+    check = tmp_path / "check_no_error.py"
+    check.write_text(
+        "from sagellm_protocol.core import Error\n\n"
+        'error: Error = {"code": "unavailable", "message": "ok"}'
+        "  # pyright: ignore[reportAssignmentType]\n",
+        encoding="utf-8",
+    )
+    output, status = basedpyright(stubs_alone, tmp_path)
+    assert status == 1, output
+    assert (
+        'check_no_error.py:3:76 - error: Unnecessary "# pyright: ignore" rule: '
+        '"reportAssignmentType" (reportUnnecessaryTypeIgnoreComment)'
+    ) in output
+
+
+def test_pyright_configuration_ignores_mypy_comments() -> None:
+    """With ``# type: ignore`` honoured, pyright's own expected errors could never go unused."""
+    config = json.loads(
+        "\n".join(
+            line
+            for line in (TYPING_TESTS / "pyrightconfig.json").read_text().splitlines()
+            if not line.strip().startswith("//")
+        )
+    )
+    assert config["enableTypeIgnoreComments"] is False
+    assert config["reportUnnecessaryTypeIgnoreComment"] == "error"

@@ -1,0 +1,104 @@
+"""The release: ``python -m build`` makes a wheel and an sdist, the licence ships in both, the
+sdist carries every file its tests read, and the wheel installed alone into a fresh virtual
+environment runs the README's main job.
+
+Offline: the build runs without isolation (``build`` and ``setuptools`` come with the dev
+extra), and the fresh environment installs the wheel's three dependencies through pip's
+configured index. Marked ``static``: the archives do not depend on the running Python, so CI
+builds them once, in the 3.11 run.
+"""
+
+import importlib.metadata
+import subprocess
+import sys
+import tarfile
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import sagellm_protocol
+
+ROOT = Path(__file__).parent.parent.parent
+VERSION = sagellm_protocol.__version__
+SHIPPED_TREES = ("tests", "examples")
+"""Directories whose every file the sdist must hold: the tests read them (data, typing checks,
+examples); what other drift tests read (contracts/, docs/, stubs/) is grafted by MANIFEST.in."""
+SHIPPED_FILES = ("LICENSE", "README.md", "CHANGELOG.md", "mypy.ini", "pyproject.toml")
+
+pytestmark = pytest.mark.static
+
+
+def _run(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(arg) for arg in args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sdist, and the wheel built from it (``build``'s default order)."""
+    out = tmp_path_factory.mktemp("dist")
+    done = _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", out, ROOT)
+    assert done.returncode == 0, done.stderr
+    return out / f"sagellm_protocol-{VERSION}.tar.gz", out / (
+        f"sagellm_protocol-{VERSION}-py3-none-any.whl"
+    )
+
+
+def test_version_is_the_distributions() -> None:
+    assert sagellm_protocol.__version__ == importlib.metadata.version("sagellm-protocol")
+    assert "__version__" not in sagellm_protocol.__all__
+
+
+def test_the_licence_ships_in_both_archives(archives: tuple[Path, Path]) -> None:
+    sdist, wheel = archives
+    licence = (ROOT / "LICENSE").read_bytes()
+    assert licence.startswith(b"                              Apache License\n")
+    with tarfile.open(sdist) as archive:
+        member = archive.extractfile(f"sagellm_protocol-{VERSION}/LICENSE")
+        assert member is not None
+        assert member.read() == licence
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read(f"sagellm_protocol-{VERSION}.dist-info/licenses/LICENSE") == licence
+        metadata = archive.read(f"sagellm_protocol-{VERSION}.dist-info/METADATA").decode()
+    assert "License-Expression: Apache-2.0\n" in metadata
+    assert "License-File: LICENSE\n" in metadata
+
+
+def test_the_sdist_holds_what_its_tests_read(archives: tuple[Path, Path]) -> None:
+    sdist, _ = archives
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    wanted = set(SHIPPED_FILES)
+    for tree in SHIPPED_TREES:
+        wanted |= {
+            path.relative_to(ROOT).as_posix()
+            for path in (ROOT / tree).rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+        }
+    assert sorted(wanted - names) == []
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+
+
+def test_the_wheel_alone_runs_the_main_job(archives: tuple[Path, Path], tmp_path: Path) -> None:
+    """A fresh environment with the wheel and its runtime dependencies only, run on the sdist's
+    own examples: the same report, and exit 1, as the development install gives."""
+    sdist, wheel = archives
+    venv.create(tmp_path / "env", with_pip=True)
+    bin_dir = tmp_path / "env" / ("Scripts" if sys.platform == "win32" else "bin")
+    installed = _run(bin_dir / "python", "-m", "pip", "install", "-q", wheel)
+    assert installed.returncode == 0, installed.stderr
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path, filter="data")
+    unpacked = tmp_path / f"sagellm_protocol-{VERSION}"
+    fresh = _run(bin_dir / "sagellm-protocol", "validate", "--by-name", "examples/", cwd=unpacked)
+    here = _run(sys.executable, "-m", "sagellm_protocol", "validate", "--by-name", "examples/")
+    assert (fresh.returncode, fresh.stderr) == (1, "")
+    assert fresh.stdout.endswith("\n12 valid, 3 invalid\n")
+    assert fresh.stdout == here.stdout
+    where = _run(
+        bin_dir / "python", "-c", "import sagellm_protocol; print(sagellm_protocol.__file__)"
+    )
+    assert Path(where.stdout.strip()).is_relative_to(tmp_path / "env")
