@@ -1,0 +1,190 @@
+"""validate_json()'s typed path (msgspec types mirrored from the tree) answers as the untyped one.
+
+For every protocol type, on generated valid values, each of their single-fault mutations and
+texts that sit on msgspec's edges (a key given twice, a tag left out, integers in float fields
+and back, integers beyond 64 bits): the same acceptance, an equal value, the same issues. The
+untyped path is ``validate(T, <the pure parse>)``, which the parser tests hold to msgspec's
+untyped decode.
+"""
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from sagellm_protocol import Response, StreamEvent, ValidationError, validate_json
+from sagellm_protocol.core import StreamEventDelta
+from sagellm_protocol.kv import KVCacheMigrateResponse
+from sagellm_protocol.testing.strategies import from_type, mutations
+from sagellm_protocol.validation import _json, type_by_name, type_names, validate
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _outcome(call: Any) -> tuple[str, object]:
+    try:
+        return "value", call()
+    except ValidationError as error:
+        return "issues", error.issues
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal with the same types all the way down; key order aside (see ``_typed_json``)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))  # type: ignore[arg-type]
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same, a, b))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[attr-defined]
+    return a == b
+
+
+def _assert_paths_agree(tp: Any, data: bytes) -> None:
+    typed = _outcome(lambda: validate_json(tp, data))
+    untyped = _outcome(lambda: validate(tp, _json._parse(data, _json.MAX_BYTES, _json._parse_pure)))
+    assert typed[0] == untyped[0], (data, typed, untyped)
+    if typed[0] == "value":
+        assert _same(typed[1], untyped[1]), (data, typed, untyped)
+    else:
+        assert typed == untyped
+
+
+@pytest.fixture(autouse=True)
+def _msgspec_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    import msgspec
+
+    monkeypatch.setattr(_json, "_decode", msgspec.json.Decoder().decode)
+
+
+def test_the_typed_path_serves_closed_types() -> None:
+    for tp in (StreamEventDelta, StreamEvent, Response, KVCacheMigrateResponse):
+        typed = _json._typed(tp)
+        assert typed is not None and typed.decoder is not None, tp
+
+
+@SETTINGS
+@given(st.sampled_from(type_names()), st.data())
+def test_generated_values_and_their_mutations(name: str, data: st.DataObject) -> None:
+    tp = type_by_name(name)
+    value = data.draw(from_type(tp, optional_keys=data.draw(st.sampled_from(["some", "all"]))))
+    _assert_paths_agree(tp, json.dumps(value).encode())
+    for mutation in mutations(tp, value):
+        try:
+            text = json.dumps(mutation.value, allow_nan=False)
+        except ValueError:  # NaN is no JSON: the parser tests cover its refusal
+            continue
+        _assert_paths_agree(tp, text.encode())
+
+
+DELTA = {
+    "event": "delta",
+    "request_id": "r",
+    "trace_id": "t",
+    "engine_id": "e",
+    "content": "x",
+    "content_tokens": [1],
+}
+
+
+def _text(value: dict[str, Any], **changes: str) -> bytes:
+    """``value`` as JSON, with members replaced by raw JSON texts (keys may repeat)."""
+    members = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in value.items() if k not in changes]
+    members += [f"{json.dumps(k.rstrip('_'))}: {raw}" for k, raw in changes.items()]
+    return ("{" + ", ".join(members) + "}").encode()
+
+
+@pytest.mark.parametrize(
+    ("tp", "data"),
+    [
+        (StreamEventDelta, _text(DELTA)),
+        (StreamEventDelta, _text({k: v for k, v in DELTA.items() if k != "event"})),
+        (StreamEvent, _text({k: v for k, v in DELTA.items() if k != "event"})),
+        (StreamEvent, _text(DELTA, event='"deltas"')),
+        (StreamEvent, _text(DELTA, content_tokens="[1.0]")),
+        (StreamEvent, _text(DELTA, content_tokens="[true]")),
+        (StreamEvent, _text(DELTA, content_tokens="[100000000000000000000000]")),
+        (StreamEvent, _text(DELTA, content="1", content_="2")),  # a key given twice
+        (StreamEvent, _text(DELTA, content="1", content_='"last"')),
+        (StreamEvent, _text(DELTA, content='"first"', content_="2")),
+        (StreamEvent, _text(DELTA, extra="1")),
+        (StreamEvent, _text(DELTA, request_id="null")),
+        (StreamEvent, b"[]"),
+        (StreamEvent, b"\xef\xbb\xbf" + _text(DELTA)),
+    ],
+)
+def test_msgspec_edges(tp: Any, data: bytes) -> None:
+    _assert_paths_agree(tp, data)
+
+
+def test_numbers_keep_their_json_type() -> None:
+    value = validate_json(Response, json.dumps(_response(ttft_ms=12, throughput_tps=80.0)))
+    assert (type(value["metrics"]["ttft_ms"]), type(value["metrics"]["throughput_tps"])) == (
+        int,
+        float,
+    )
+    big = 10**30  # beyond 64 bits: exact, on the untyped path msgspec's typed decode hands over
+    value = validate_json(Response, json.dumps(_response(ttft_ms=big)))
+    assert value["metrics"]["ttft_ms"] == big
+
+
+def _response(**metrics: object) -> dict[str, Any]:
+    return {
+        "request_id": "r",
+        "trace_id": "t",
+        "output_text": "",
+        "output_tokens": [],
+        "finish_reason": "stop",
+        "metrics": {"ttft_ms": 1.0, "throughput_tps": 1.0, "peak_mem_mb": 1, "error_rate": 0.0}
+        | metrics,
+    }
+
+
+BROKEN_INVARIANTS = [
+    (Response, _response() | {"error": {"code": "unavailable", "message": "late"}}),
+    (
+        Response,
+        _response(
+            timestamps={
+                "queued_at": 10.0,
+                "scheduled_at": 9.0,
+                "executed_at": 11.0,
+                "completed_at": 12.0,
+            }
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("tp", "value"), BROKEN_INVARIANTS)
+def test_invariants_hold_on_the_typed_path(tp: Any, value: dict[str, Any]) -> None:
+    data = json.dumps(value).encode()
+    assert _outcome(lambda: validate_json(tp, data))[0] == "issues"
+    _assert_paths_agree(tp, data)
+
+
+@SETTINGS
+@given(from_type(KVCacheMigrateResponse, optional_keys="all"))
+def test_an_invariant_inside_a_list_holds_on_the_typed_path(value: dict[str, Any]) -> None:
+    assume(value["transfer_metadata"])
+    first = value["transfer_metadata"][0]
+    first["layer_start"] = first["layer_end"] + 1
+    data = json.dumps(value).encode()
+    assert _outcome(lambda: validate_json(KVCacheMigrateResponse, data))[0] == "issues"
+    _assert_paths_agree(KVCacheMigrateResponse, data)
+
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/*.json")), ids=lambda path: path.name)
+def test_the_bundled_payloads(path: Path) -> None:
+    name = path.name.removesuffix(".json")
+    while name not in type_names():  # Request.chat.json is a Request
+        name = name.rpartition(".")[0]
+    _assert_paths_agree(type_by_name(name), path.read_bytes())
