@@ -11,8 +11,11 @@ program pays at start-up only for the parts it uses. ``__all__`` and ``dir()`` l
 name all the same.
 """
 
+__version__: str
+"""This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
 from ._defaults import defaults as defaults
 from ._defaults import invariants as invariants
+from ._defaults import make as make
 from ._defaults import with_defaults as with_defaults
 from ._schema import json_schema as json_schema
 from .backend import DEVICE_TYPE_ASCEND as DEVICE_TYPE_ASCEND
@@ -306,6 +309,7 @@ from .ports import SageLLMPorts as SageLLMPorts
 from .ports import SagePorts as SagePorts
 from .runtime import CHECKS_ENV as CHECKS_ENV
 from .runtime import CheckViolation as CheckViolation
+from .runtime import CheckYieldViolation as CheckYieldViolation
 from .runtime import ConformanceError as ConformanceError
 from .runtime import ConformanceProblem as ConformanceProblem
 from .runtime import assert_conforms as assert_conforms
@@ -325,17 +329,20 @@ from .sampling import default_sampling_params as default_sampling_params
 from .sampling import sampling_preset_params as sampling_preset_params
 from .validation import CODES as CODES
 from .validation import Issue as Issue
+from .validation import StreamChecker as StreamChecker
 from .validation import ValidationError as ValidationError
 from .validation import checker as checker
 from .validation import collect_issues as collect_issues
 from .validation import format_path as format_path
 from .validation import is_valid as is_valid
 from .validation import short_repr as short_repr
+from .validation import stream_checker as stream_checker
 from .validation import type_by_name as type_by_name
 from .validation import type_names as type_names
 from .validation import validate as validate
 from .validation import validate_by_name as validate_by_name
 from .validation import validate_json as validate_json
+from .validation import validate_stream as validate_stream
 from .version import BACKWARD_COMPATIBLE_SINCE as BACKWARD_COMPATIBLE_SINCE
 from .version import CURRENT_VERSION as CURRENT_VERSION
 from .version import FROZEN_INTERFACES as FROZEN_INTERFACES
@@ -407,6 +414,7 @@ __all__ = [
     "ChatModality",
     "ChatRole",
     "CheckViolation",
+    "CheckYieldViolation",
     "ChoiceCount",
     "ChoiceDeltaAudio",
     "ChoiceDeltaFunctionCall",
@@ -615,6 +623,7 @@ __all__ = [
     "StartEvent",
     "StopSequences",
     "Stream",
+    "StreamChecker",
     "StreamEvent",
     "StreamEventDelta",
     "StreamEventEnd",
@@ -659,6 +668,7 @@ __all__ = [
     "is_valid",
     "json_schema",
     "kv_error_category",
+    "make",
     "message_text",
     "metrics_from_timestamps",
     "negotiate_version",
@@ -674,6 +684,7 @@ __all__ = [
     "sampling_preset_params",
     "set_checks_mode",
     "short_repr",
+    "stream_checker",
     "stream_to_chat_chunks",
     "stream_to_completion_chunks",
     "supports_collective",
@@ -684,5 +695,6 @@ __all__ = [
     "validate",
     "validate_by_name",
     "validate_json",
+    "validate_stream",
     "with_defaults",
 ]

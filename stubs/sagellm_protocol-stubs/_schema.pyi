@@ -2,7 +2,8 @@
 """JSON Schema (draft 2020-12) of a type form: one more walk over the analysed type tree.
 
 What JSON Schema cannot say is documented in the schema rather than dropped: cross-field
-invariants are listed under ``x-invariants`` of their type, with their docstrings.
+invariants are listed under ``x-invariants`` of their type, with their docstrings, and the rules
+of a stream of the type's events under the document's ``x-stream-rules``.
 """
 
 from collections.abc import Callable

@@ -70,7 +70,9 @@ def format_device_str(device_type: str, device_id: int | None = None) -> DeviceS
     name without an index or ``device_id`` is not an int >= 0.
     """
 
-KernelKindName: TypeAlias = Literal["matmul", "attention", "fusion", "layernorm", "softmax"]
+KernelKindName: TypeAlias = Literal[
+    "matmul", "attention", "fusion", "layernorm", "softmax", "embedding"
+]
 """Wire values of :class:`KernelKind`."""
 
 class KernelKind(StrEnum):
@@ -81,6 +83,7 @@ class KernelKind(StrEnum):
     FUSION = "fusion"
     LAYERNORM = "layernorm"
     SOFTMAX = "softmax"
+    EMBEDDING = "embedding"
 
 class CapabilityDescriptor(TypedDict, closed=True):
     """What a backend's device offers; an absent key means its default (nothing supported)."""

@@ -147,6 +147,12 @@ class Metrics(TypedDict, closed=True):
     """Prefill phase duration (ms); 0 when phases are not separated."""
     decode_ms: NotRequired[NonNegativeFloat]
     """Decode phase duration (ms); 0 when phases are not separated."""
+    prefill_tokens: NotRequired[NonNegativeInt]
+    """Tokens the prefill phase processed; 0 when phases are not separated (an extension of
+    Protocol v0.1: the engine's core and control plane send it)."""
+    decode_tokens: NotRequired[NonNegativeInt]
+    """Tokens the decode phase generated; 0 when phases are not separated (an extension of
+    Protocol v0.1: the engine's core and control plane send it)."""
     kv_transfer_count: NotRequired[NonNegativeInt]
     """Number of KV transfers."""
     kv_transfer_bytes: NotRequired[NonNegativeInt]

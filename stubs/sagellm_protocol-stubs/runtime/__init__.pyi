@@ -16,10 +16,12 @@ from ._switch import checks_mode as checks_mode
 from ._switch import override_checks as override_checks
 from ._switch import set_checks_mode as set_checks_mode
 from ._violation import CheckViolation as CheckViolation
+from ._violation import CheckYieldViolation as CheckYieldViolation
 
 __all__ = [
     "CHECKS_ENV",
     "CheckViolation",
+    "CheckYieldViolation",
     "ConformanceError",
     "ConformanceProblem",
     "assert_conforms",

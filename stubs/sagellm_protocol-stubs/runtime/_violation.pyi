@@ -5,7 +5,7 @@ from typing import Any
 
 from ..validation import Issue, ValidationError
 
-__all__ = ["CheckViolation", "hint_repr", "issues_of"]
+__all__ = ["CheckViolation", "CheckYieldViolation", "hint_repr", "issues_of"]
 
 class CheckViolation(ValidationError):
     """A call of a ``@checked`` function broke its annotations; :attr:`issues` says how.
@@ -24,6 +24,13 @@ class CheckViolation(ValidationError):
     def __init__(self, function: str, where: str, issues: list[Issue]) -> None: ...
     def __str__(self) -> str: ...
     def __repr__(self) -> str: ...
+
+class CheckYieldViolation(CheckViolation):
+    """A yielded item broke its item type, or a stream broke the rules of its events: at
+    ``yield #n``, or at ``end after yield #n`` for what only the stream's end reveals.
+
+    The class actually raised also derives from beartype's ``BeartypeCallHintViolation``.
+    """
 
 def hint_repr(hint: object) -> str:
     """``list[Request]`` rather than ``list[sagellm_protocol.core.Request]``."""

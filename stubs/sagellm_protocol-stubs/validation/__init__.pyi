@@ -22,19 +22,25 @@ from ._json import validate_json as validate_json
 from ._names import type_by_name as type_by_name
 from ._names import type_names as type_names
 from ._names import validate_by_name as validate_by_name
+from ._streams import StreamChecker as StreamChecker
+from ._streams import stream_checker as stream_checker
+from ._streams import validate_stream as validate_stream
 
 __all__ = [
     "CODES",
     "Issue",
+    "StreamChecker",
     "ValidationError",
     "checker",
     "collect_issues",
     "format_path",
     "is_valid",
     "short_repr",
+    "stream_checker",
     "type_by_name",
     "type_names",
     "validate",
     "validate_by_name",
     "validate_json",
+    "validate_stream",
 ]
