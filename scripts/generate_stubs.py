@@ -553,7 +553,11 @@ def render_statement(module: Module, statement: ast.stmt, indent: str = "") -> l
 
 def render(module: Module) -> str:
     lines = [HEADER.rstrip("\n"), *render_docstring(module, module.tree, "")]
-    for statement in module.kept():
+    # Imports first, as ruff wants them (E402), also where ``__version__ = ...`` precedes them.
+    kept = sorted(
+        module.kept(), key=lambda statement: not isinstance(statement, (ast.Import, ast.ImportFrom))
+    )
+    for statement in kept:
         lines += render_statement(module, statement)
     return "\n".join(lines) + "\n"
 

@@ -11,8 +11,6 @@ program pays at start-up only for the parts it uses. ``__all__`` and ``dir()`` l
 name all the same.
 """
 
-__version__: str
-"""This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
 from ._defaults import defaults as defaults
 from ._defaults import invariants as invariants
 from ._defaults import make as make
@@ -355,6 +353,8 @@ from .version import is_interface_frozen as is_interface_frozen
 from .version import negotiate_version as negotiate_version
 from .version import parse_protocol_version as parse_protocol_version
 
+__version__: str
+"""This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
 __all__ = [
     "BACKWARD_COMPATIBLE_SINCE",
     "CHECKS_ENV",
