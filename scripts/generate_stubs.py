@@ -46,8 +46,12 @@ class StubError(Exception):
     """The source holds something the generator cannot turn into a stub faithfully."""
 
 
+def is_dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
+
+
 def is_private(name: str) -> bool:
-    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+    return name.startswith("_") and not is_dunder(name)
 
 
 def is_private_module(module: str) -> bool:
@@ -171,10 +175,83 @@ def function_references(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set
     return names_in([*kept_decorators(function), *annotations, function.returns])
 
 
+def slot_names(cls: ast.ClassDef) -> list[str]:
+    for statement in cls.body:
+        if isinstance(statement, ast.Assign) and bound_names(statement) == ["__slots__"]:
+            names: list[str] = list(ast.literal_eval(statement.value))
+            return names
+    return []
+
+
+def init_attributes(cls: ast.ClassDef) -> list[ast.AnnAssign]:
+    """The public instance attributes ``__init__`` declares, as ``name: type`` class fields.
+
+    An attribute is declared by ``self.name: T = ...``, or, for a slot, by ``self.name = arg``
+    where the ``__init__`` argument ``arg`` is annotated: stubtest sees every slot on the class.
+    Each field keeps the position of its assignment, so the docstring under it follows.
+    """
+    init = next(
+        (s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None
+    )
+    if init is None:
+        return []
+    argument_types = {
+        argument.arg: argument.annotation
+        for argument in arguments_of(init.args)
+        if argument.annotation is not None
+    }
+    slots = set(slot_names(cls))
+    declared = {name for statement in cls.body for name in bound_names(statement)}
+    attributes: dict[str, ast.AnnAssign] = {}
+    target: ast.expr
+    annotation: ast.expr | None
+    for statement in init.body:
+        if isinstance(statement, ast.AnnAssign):
+            target, annotation, value = statement.target, statement.annotation, statement.value
+        elif isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, annotation, value = statement.targets[0], None, statement.value
+        else:
+            continue
+        if not (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+        ):
+            continue
+        name = target.attr
+        if is_private(name) or name in declared or name in attributes:
+            continue
+        argument_type = argument_types.get(value.id) if isinstance(value, ast.Name) else None
+        if annotation is None:
+            if name not in slots:
+                continue
+            if argument_type is None:
+                raise StubError(f"class {cls.name}: annotate slot {name!r} where __init__ sets it")
+            annotation = argument_type
+        elif ast.unparse(annotation) in ("Final", "typing.Final"):
+            # A stub's ``Final`` without a value needs its type: the argument's.
+            if argument_type is None:
+                raise StubError(f"class {cls.name}: give self.{name} an explicit Final[type]")
+            annotation = ast.Subscript(annotation, argument_type, ast.Load())
+        field = ast.AnnAssign(ast.Name(name, ast.Store()), annotation, None, simple=1)
+        attributes[name] = ast.copy_location(field, statement)
+    untyped = sorted(
+        name
+        for name in slots - attributes.keys() - declared
+        if not is_private(name) and not is_dunder(name)
+    )
+    if untyped:
+        raise StubError(f"class {cls.name}: slots {untyped} get no type in __init__")
+    return list(attributes.values())
+
+
 def class_members(cls: ast.ClassDef) -> list[ast.stmt]:
-    """The class body a stub keeps: fields, enum members, public methods, nested classes."""
-    members = []
+    """The class body a stub keeps: fields (also those ``__init__`` declares), enum members,
+    public methods, nested classes."""
+    members: list[ast.stmt] = []
     for statement in without_implementations(cls.body):
+        if isinstance(statement, ast.FunctionDef) and statement.name == "__init__":
+            members += init_attributes(cls)
         names = bound_names(statement)
         if is_docstring(statement) or isinstance(statement, ast.Pass):
             continue
@@ -256,6 +333,11 @@ def instance_of(value: ast.expr) -> ast.expr | None:
 def assign_stub(statement: ast.Assign) -> ast.Assign | ast.AnnAssign:
     """A plain assignment as a stub: aliases and TypeVars keep their value, instances a type."""
     value = statement.value
+    target = statement.targets[0]
+    if isinstance(target, ast.Name) and is_dunder(target.id) and is_simple_constant(value):
+        # ``__version__: str``: the stub states the type, not the release it was made from.
+        kind = ast.Name(type(ast.literal_eval(value)).__name__, ast.Load())
+        return ast.AnnAssign(target=target, annotation=kind, value=None, simple=1)
     if is_simple_constant(value) or isinstance(value, (ast.Name, ast.Attribute, ast.Subscript)):
         return statement
     if isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr):  # a union alias
@@ -266,7 +348,6 @@ def assign_stub(statement: ast.Assign) -> ast.Assign | ast.AnnAssign:
         callee = ast.unparse(value.func)
         if callee.split(".")[-1] in ("TypeVar", "ParamSpec", "TypeVarTuple", "NewType"):
             return statement
-        target = statement.targets[0]
         if instance_of(value) is not None and isinstance(target, ast.Name):
             return ast.AnnAssign(target=target, annotation=value.func, value=None, simple=1)
     raise StubError(f"annotate {ast.unparse(statement)[:60]!r}: its type cannot be read")
@@ -289,6 +370,16 @@ class Module:
                 return names
         return []
 
+    def dunders(self) -> set[str]:
+        """Module attributes such as ``__version__``: public, though never in ``__all__``."""
+        return {
+            name
+            for statement in self.statements()
+            if isinstance(statement, (ast.Assign, ast.AnnAssign))
+            for name in bound_names(statement)
+            if is_dunder(name)
+        }
+
     def kept(self) -> list[ast.stmt]:
         """The statements the stub needs: those defining the roots, and what they read."""
         statements = self.statements()
@@ -296,7 +387,7 @@ class Module:
         for statement in statements:
             for name in bound_names(statement):
                 definers.setdefault(name, []).append(statement)
-        needed = set(self.roots) | {"__all__"}
+        needed = set(self.roots) | {"__all__"} | self.dunders()
         pending = list(needed)
         kept_ids: set[int] = set()
         while pending:
@@ -336,10 +427,17 @@ class Module:
         }
 
     def docstring_after(self, statement: ast.stmt) -> str | None:
-        """The source text of the string literal right after ``statement``, if any."""
+        """The source text of the string literal right after ``statement``, if any.
+
+        Statements are matched by position: a field made from ``__init__``'s ``self.name``
+        has the position of that assignment.
+        """
+        position = (statement.lineno, statement.col_offset)
         for body in self.bodies():
             for index, candidate in enumerate(body[:-1]):
-                if candidate is statement and is_docstring(body[index + 1]):
+                if (candidate.lineno, candidate.col_offset) == position and is_docstring(
+                    body[index + 1]
+                ):
                     return ast.get_source_segment(self.source, body[index + 1])
         return None
 
@@ -455,7 +553,11 @@ def render_statement(module: Module, statement: ast.stmt, indent: str = "") -> l
 
 def render(module: Module) -> str:
     lines = [HEADER.rstrip("\n"), *render_docstring(module, module.tree, "")]
-    for statement in module.kept():
+    # Imports first, as ruff wants them (E402), also where ``__version__ = ...`` precedes them.
+    kept = sorted(
+        module.kept(), key=lambda statement: not isinstance(statement, (ast.Import, ast.ImportFrom))
+    )
+    for statement in kept:
         lines += render_statement(module, statement)
     return "\n".join(lines) + "\n"
 

@@ -7,7 +7,9 @@ typing tests' other imports. ``.pth`` files there are not read again, so the edi
 path to ``src`` stays out; mypy and pyright ask that interpreter for ``sys.path``.
 """
 
+import ast
 import filecmp
+import importlib.util
 import json
 import os
 import shutil
@@ -15,7 +17,9 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
+import types
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -202,3 +206,72 @@ def test_pyright_configuration_ignores_mypy_comments() -> None:
     )
     assert config["enableTypeIgnoreComments"] is False
     assert config["reportUnnecessaryTypeIgnoreComment"] == "error"
+
+
+@pytest.fixture(scope="module")
+def generator() -> Iterator[types.ModuleType]:
+    """``scripts/generate_stubs.py`` as a module (its dataclass needs it in ``sys.modules``)."""
+    spec = importlib.util.spec_from_file_location(
+        "generate_stubs", ROOT / "scripts" / "generate_stubs.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+def class_fields(generator: types.ModuleType, source: str) -> list[str]:
+    cls = ast.parse(textwrap.dedent(source)).body[0]
+    return [ast.unparse(field) for field in generator.init_attributes(cls)]
+
+
+def test_generator_declares_the_attributes_init_sets(generator: types.ModuleType) -> None:
+    fields = class_fields(
+        generator,
+        """
+        class Holder:
+            __slots__ = ("__weakref__", "_cache", "make", "size")
+
+            def __init__(self, make: Callable[[], object], size: int, label: str) -> None:
+                self.make = make
+                self.size: Final = size
+                self.label: str = label.strip()
+                self.unslotted = label
+                self._cache = None
+        """,
+    )
+    assert fields == ["make: Callable[[], object]", "size: Final[int]", "label: str"]
+
+
+def test_generator_stops_on_a_slot_without_a_type(generator: types.ModuleType) -> None:
+    source = """
+        class Holder:
+            __slots__ = ("items",)
+
+            def __init__(self, items: list[int]) -> None:
+                self.items = sorted(items)
+        """
+    with pytest.raises(generator.StubError) as raised:
+        class_fields(generator, source)
+    assert str(raised.value) == "class Holder: annotate slot 'items' where __init__ sets it"
+
+
+def test_generator_stops_on_a_final_attribute_without_a_type(generator: types.ModuleType) -> None:
+    source = """
+        class Holder:
+            def __init__(self, items: list[int]) -> None:
+                self.count: Final = len(items)
+        """
+    with pytest.raises(generator.StubError) as raised:
+        class_fields(generator, source)
+    assert str(raised.value) == "class Holder: give self.count an explicit Final[type]"
+
+
+def test_generator_types_module_dunders(generator: types.ModuleType) -> None:
+    statement = ast.parse('__version__ = "1.2.3"').body[0]
+    assert ast.unparse(generator.assign_stub(statement)) == "__version__: str"

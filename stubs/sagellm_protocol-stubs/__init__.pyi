@@ -353,6 +353,8 @@ from .version import is_interface_frozen as is_interface_frozen
 from .version import negotiate_version as negotiate_version
 from .version import parse_protocol_version as parse_protocol_version
 
+__version__: str
+"""This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
 __all__ = [
     "BACKWARD_COMPATIBLE_SINCE",
     "CHECKS_ENV",

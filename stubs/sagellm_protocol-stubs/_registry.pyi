@@ -30,6 +30,8 @@ __all__ = [
 
 class Factory:
     """A default computed at call time (a fresh list, "now", a new UUID)."""
+
+    make: Callable[[], object]
     def __init__(self, make: Callable[[], object]) -> None: ...
     def __repr__(self) -> str: ...
 
@@ -43,6 +45,14 @@ class Invariant:
 
     Calling it runs :attr:`check`.
     """
+
+    check: InvariantCheck
+    """Yields a ``(path, message)`` per broken rule; the precise pass reports these."""
+    holds: Callable[[Mapping[str, Any]], bool] | None
+    """A quick predicate for the compiled fast path, true only when the rule holds: it
+        settles the common case, and where it is false (or ``None``) :attr:`check` decides."""
+    repair: Callable[[dict[str, Any]], None] | None
+    """Makes a generated value respect the rule, in place, for hypothesis strategies."""
     def __init__(
         self,
         check: InvariantCheck,
@@ -78,6 +88,11 @@ class StreamRule(NamedTuple):
 
 class StreamRules:
     """The rules of a stream of one event type, and the state that applies them to a stream."""
+
+    rules: tuple[StreamRule, ...]
+    """Every rule, for listings and docs (the JSON Schema's ``x-stream-rules``)."""
+    state: Callable[[], StreamState]
+    """Makes the state of one new stream."""
     def __init__(self, rules: tuple[StreamRule, ...], state: Callable[[], StreamState]) -> None: ...
     def __repr__(self) -> str: ...
 

@@ -59,11 +59,17 @@ untyped: Any = {"min_compute_capability": "8.0"}
 assert_type(make(OperatorConstraint, untyped), OperatorConstraint)
 
 # --- what must fail -------------------------------------------------------------------------
+# mypy rejects the fields at the call. basedpyright solves T to the union of the type and the
+# fields' own type (``Metrics | dict[str, float]``), so it rejects the result where it is used
+# as the type: each result is bound to a declared one, for both checkers to see the mistake.
 
-make(OperatorConstraint, {"compute_capability": "8.0"})  # type: ignore[arg-type]
-make(Metrics, {"ttft_ms": "12", "throughput_tps": 1.0, "peak_mem_mb": 1, "error_rate": 0})  # type: ignore[arg-type]
-make(Metrics, {"ttft_ms": 12.0})  # type: ignore[arg-type]
-make(
+unknown_key: OperatorConstraint = make(OperatorConstraint, {"compute_capability": "8.0"})  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
+wrong_value: Metrics = make(  # pyright: ignore[reportAssignmentType]
+    Metrics,
+    {"ttft_ms": "12", "throughput_tps": 1.0, "peak_mem_mb": 1, "error_rate": 0},  # type: ignore[arg-type]
+)
+missing_keys: Metrics = make(Metrics, {"ttft_ms": 12.0})  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
+typo: Metrics = make(  # pyright: ignore[reportAssignmentType]
     Metrics,
     {  # type: ignore[arg-type]
         "ttft_ms": 12.0,
@@ -73,8 +79,8 @@ make(
         "prefill_token": 4,  # a typo of prefill_tokens
     },
 )
-make(StreamEventEnd, {"event": "start", "request_id": "r"})  # type: ignore[arg-type]
-make(
+wrong_tag: StreamEventEnd = make(StreamEventEnd, {"event": "start", "request_id": "r"})  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
+wrong_literal: Response = make(  # pyright: ignore[reportAssignmentType]
     Response,
     {  # type: ignore[arg-type]
         "request_id": "req-1",
@@ -86,5 +92,5 @@ make(
     },
 )
 fields: dict[str, object] = {"ttft_ms": 12.0}
-make(Metrics, fields)  # type: ignore[arg-type]
-wrong: Metrics = make(Response, response)  # type: ignore[assignment]
+not_typed: Metrics = make(Metrics, fields)  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
+wrong: Metrics = make(Response, response)  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

@@ -1,4 +1,4 @@
-"""Typing checks for stream validation (mypy only, never executed)."""
+"""Typing checks for stream validation (mypy and basedpyright, never executed)."""
 
 from collections.abc import Iterator
 
@@ -32,6 +32,6 @@ assert_type(live.count, int)
 
 failure: CheckViolation = CheckYieldViolation("f", "yield #1", [])
 
-live.feed()  # type: ignore[call-arg]
-validate_stream(StreamEvent, 3)  # type: ignore[arg-type]
-bad: list[CompletionResponse] = validate_stream(StreamEvent, [])  # type: ignore[arg-type]
+live.feed()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+validate_stream(StreamEvent, 3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+bad: list[CompletionResponse] = validate_stream(StreamEvent, [])  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]

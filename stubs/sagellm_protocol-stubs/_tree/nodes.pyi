@@ -9,9 +9,10 @@ node it describes.
 
 import enum
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final, Literal, NamedTuple
 
+from .._registry import Invariant
 from ..constraints import StringFormat
 
 __all__ = [
@@ -39,6 +40,15 @@ LOCK: Final[threading.RLock]
 
 class Node:
     """A type form, analysed; the derived slots start empty and are filled on first use."""
+
+    compiled: Callable[[object], bool] | None
+    """The compiled checker: ``True`` only for valid values (see ``validation._compile``)."""
+    source: str | None
+    """The generated Python source of :attr:`compiled`."""
+    description: str | None
+    """What the node expects, for messages (see ``describe.expected``)."""
+    reaches_recursive: bool | None
+    """Whether values of the node can nest without limit (it reaches a recursive type)."""
     def __init__(self) -> None: ...
 
 class AnyNode(Node):
@@ -55,6 +65,10 @@ Bound = tuple[Literal[">", ">=", "<", "<="], int | float]
 
 class NumberNode(Node):
     """``int`` (exactly, never ``bool``) or ``float`` (finite ``float`` or ``int``) with bounds."""
+
+    is_float: bool
+    bounds: tuple[Bound, ...]
+    multiple_of: int | float | None
     def __init__(
         self,
         is_float: bool,
@@ -64,6 +78,10 @@ class NumberNode(Node):
 
 class StrNode(Node):
     """``str`` (subclasses such as str enum members too) with length bounds and formats."""
+
+    min_len: int | None
+    max_len: int | None
+    formats: tuple[StringFormat, ...]
     def __init__(
         self,
         min_len: int | None = None,
@@ -78,6 +96,15 @@ class ChoiceNode(Node):
     ``enum_members`` those exact members; ``shown_values`` are the values messages list;
     ``suggestions`` the registered meaning of values real callers send (see ``_registry``).
     """
+
+    strs: frozenset[str]
+    ints: frozenset[int]
+    bools: tuple[bool, ...]
+    none: bool
+    enum_classes: tuple[type[enum.Enum], ...]
+    enum_members: tuple[enum.Enum, ...]
+    shown_values: tuple[object, ...]
+    suggestions: Mapping[str, str]
     def __init__(
         self,
         strs: frozenset[str],
@@ -95,6 +122,11 @@ class ChoiceNode(Node):
 
 class ListNode(Node):
     """``list[T]`` (or ``tuple[T, ...]`` when ``is_tuple``) with length bounds."""
+
+    item: Node
+    is_tuple: bool
+    min_len: int | None
+    max_len: int | None
     def __init__(
         self,
         item: Node,
@@ -105,6 +137,10 @@ class ListNode(Node):
 
 class DictNode(Node):
     """``dict[str, T]`` with length bounds."""
+
+    value: Node
+    min_len: int | None
+    max_len: int | None
     def __init__(
         self, value: Node, min_len: int | None = None, max_len: int | None = None
     ) -> None: ...
@@ -121,10 +157,37 @@ class TypedDictNode(Node):
 
     ``extra`` is ``None`` for a closed type (no extra keys), ``ANY`` for an open one.
     """
+
+    cls: type
+    name: str
+    fields: tuple[Field, ...]
+    declared: frozenset[str]
+    extra: Node | None
+    invariants: tuple[Invariant, ...]
+    defaults: Mapping[str, object]
+    """The registered defaults of optional keys: plain values or ``Factory`` objects."""
+    suggestions: Mapping[str, str]
+    """What a caller sending each registered unknown key means (see ``_registry``)."""
+    doc: str | None
+    """The class docstring, cleaned (see ``analyse.documentation``)."""
+    key_docs: Mapping[str, str] | None
+    """Each documented key's docstring, read from the source on first use."""
+    is_recursive: bool | None
+    """Whether the type contains itself (a tree)."""
+    field_scanner: Callable[[dict[str, object]], list[int]] | None
+    """For the precise pass: the indexes of fields missing or not confirmed valid."""
+    field_plan: tuple[tuple[str, Node, str, bool], ...] | None
+    """For the precise pass: each field's name, node, how it is walked, whether required."""
     def __init__(self, cls: type, name: str) -> None: ...
 
 class UnionNode(Node):
     """A union of ``options``. ``tag`` names a key whose string value picks the option."""
+
+    options: tuple[Node, ...]
+    nullable: bool
+    tag: str | None
+    by_tag: Mapping[str, TypedDictNode]
+    """The option of each tag value (str enum members find theirs: they hash as their value)."""
     def __init__(
         self,
         options: tuple[Node, ...],

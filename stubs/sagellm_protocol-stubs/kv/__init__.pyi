@@ -80,6 +80,8 @@ from .types import PrefixCacheEntry as PrefixCacheEntry
 from .types import SchedulerPlan as SchedulerPlan
 from .types import SchedulerRequest as SchedulerRequest
 
+__wire_namespace__: str
+"""Wire names of the types defined in this package are ``kv.<Name>`` (``kv.KVHandle``)."""
 __all__ = [
     "KV_ERROR_CATEGORIES",
     "RETRYABLE_KV_ERRORS",

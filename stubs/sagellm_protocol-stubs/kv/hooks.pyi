@@ -13,6 +13,8 @@ from typing_extensions import NotRequired, TypedDict
 from .._enum import StrEnum
 from ..constraints import DeviceStr, JSONObject, NonNegativeFloat, PositiveFloat, PositiveInt
 
+__wire_namespace__: str
+"""The hook types keep root wire names (``KVHandle``), as in the original ``kv_hooks``."""
 __all__ = [
     "KVAllocateParams",
     "KVDType",

@@ -17,6 +17,9 @@ __all__ = ["CPUBackendProvider", "CPUEvent", "CPUStream"]
 
 class CPUEvent:
     """An event that records the provider clock's time; CPU work is always finished."""
+
+    recorded_at: float | None
+    """Clock time of the last recording (seconds), ``None`` before the first."""
     def __init__(self, clock: Callable[[], float]) -> None: ...
     def synchronize(self) -> None:
         """Return at once: work recorded on a CPU stream has already run."""

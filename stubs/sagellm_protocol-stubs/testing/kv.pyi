@@ -10,7 +10,7 @@ No data is stored: the pool keeps the books (handles, tokens, bytes, pins, count
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from typing import overload
+from typing import Final, overload
 
 from ..kv.enums import EvictionPolicy
 from ..kv.hooks import (
@@ -154,6 +154,11 @@ class InMemoryKVCache:
     (so ``decrement_ref_only`` frees like a plain free), nothing is compressed,
     transfers complete synchronously, and a prefetch moves the whole handle.
     """
+
+    total_tokens: Final[int]
+    block_size: Final[int]
+    bytes_per_token: Final[int]
+    default_device: Final[str]
     def __init__(
         self,
         total_tokens: int,
