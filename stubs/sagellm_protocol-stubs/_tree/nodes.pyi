@@ -14,6 +14,7 @@ from typing import Final, Literal, NamedTuple
 
 from .._registry import Invariant
 from ..constraints import StringFormat
+from ..validation._typed_json import Mirror
 
 __all__ = [
     "ANY",
@@ -49,6 +50,8 @@ class Node:
     """What the node expects, for messages (see ``describe.expected``)."""
     reaches_recursive: bool | None
     """Whether values of the node can nest without limit (it reaches a recursive type)."""
+    json_mirror: Mirror | None
+    """The node mirrored in msgspec types, for ``validate_json`` (``validation._typed_json``)."""
     def __init__(self) -> None: ...
 
 class AnyNode(Node):
