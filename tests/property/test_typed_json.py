@@ -65,7 +65,8 @@ def _msgspec_first(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_typed_path_serves_closed_types() -> None:
     for tp in (StreamEventDelta, StreamEvent, Response, KVCacheMigrateResponse):
         typed = _json._typed(tp)
-        assert typed is not None and typed.decoder is not None, tp
+        assert typed is not None, tp
+        assert typed.decoder is not None, tp
 
 
 @SETTINGS

@@ -64,7 +64,7 @@ class Node:
         self.reaches_recursive: bool | None = None
         """Whether values of the node can nest without limit (it reaches a recursive type)."""
         self.json_mirror: Mirror | None = None
-        """The node mirrored in msgspec types, for ``validate_json`` (``validation._typed_json``)."""
+        """The node mirrored in msgspec types, for ``validate_json`` (see ``_typed_json``)."""
 
 
 class AnyNode(Node):

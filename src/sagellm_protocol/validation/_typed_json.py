@@ -88,8 +88,10 @@ def _mirror(node: Node) -> Mirror:
         pattern = rf"\A(?:{node.formats[0].pattern})\Z" if node.formats else None
         if pattern is None and node.min_len is None and node.max_len is None:
             return Mirror(str, None, exact=True)
-        meta = msgspec.Meta(min_length=node.min_len, max_length=node.max_len, pattern=pattern)
-        return Mirror(Annotated[str, meta], None, exact=True)
+        constraints = msgspec.Meta(
+            min_length=node.min_len, max_length=node.max_len, pattern=pattern
+        )
+        return Mirror(Annotated[str, constraints], None, exact=True)
     if isinstance(node, ChoiceNode):
         return _choice(node)
     if isinstance(node, ListNode):
@@ -121,7 +123,7 @@ def _mirror(node: Node) -> Mirror:
     return _residual(node)
 
 
-def _lengths(min_len: int | None, max_len: int | None) -> object:
+def _lengths(min_len: int | None, max_len: int | None) -> Any:
     import msgspec
 
     if min_len is None and max_len is None:
@@ -146,10 +148,11 @@ def _number(node: NumberNode) -> Mirror:
         if isinstance(bound, float) and not (math.isfinite(bound) and bound.is_integer()):
             return _residual(node)
         int_meta[name] = int(bound)
-    as_int = Annotated[int, msgspec.Meta(**int_meta)] if int_meta else int
+    constrain: Any = msgspec.Meta  # its overloads name each keyword; ours come in a dict
+    as_int = Annotated[int, constrain(**int_meta)] if int_meta else int
     if not node.is_float:
         return Mirror(as_int, None, exact=True)
-    as_float = Annotated[float, msgspec.Meta(**meta)] if meta else float
+    as_float = Annotated[float, constrain(**meta)] if meta else float
     return Mirror(Union[as_int, as_float], None, exact=True)  # noqa: UP007
 
 
@@ -157,7 +160,7 @@ def _choice(node: ChoiceNode) -> Mirror:
     if node.bools or node.enum_members or not (node.strs or node.ints):
         return _residual(node)
     values = (*sorted(node.strs), *sorted(node.ints))
-    literal: Any = Literal.__getitem__(values)  # type: ignore[attr-defined]
+    literal: Any = Literal.__getitem__(values)
     return Mirror(Union[literal, None] if node.none else literal, None, exact=True)  # noqa: UP007
 
 
@@ -214,9 +217,7 @@ def _union(node: UnionNode, msgspec: Any) -> Mirror:
     options = [option for option in node.options if not isinstance(option, NoneNode)]
     if node.tag is not None and _taggable(node, options):
         tag = node.tag
-        tagged = {
-            value: _struct(option, msgspec, tag) for value, option in node.by_tag.items()
-        }
+        tagged = {value: _struct(option, msgspec, tag) for value, option in node.by_tag.items()}
         checks = {value: made.check for value, made in tagged.items() if made.check is not None}
         members: Any = tuple(made.type for made in tagged.values())
         check: Check | None = None
@@ -242,7 +243,7 @@ def _union(node: UnionNode, msgspec: Any) -> Mirror:
         members = tuple(part.type for part in made)
         check = None
         exact = all(part.exact for part in made)
-    union: Any = Union.__getitem__((*members, None) if node.nullable else members)  # type: ignore[attr-defined]
+    union: Any = Union.__getitem__((*members, None) if node.nullable else members)
     try:
         msgspec.json.Decoder(union)
     except TypeError:  # a union msgspec cannot tell apart (two Structs, str and a Literal …)

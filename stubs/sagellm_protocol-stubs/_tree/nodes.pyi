@@ -51,7 +51,7 @@ class Node:
     reaches_recursive: bool | None
     """Whether values of the node can nest without limit (it reaches a recursive type)."""
     json_mirror: Mirror | None
-    """The node mirrored in msgspec types, for ``validate_json`` (``validation._typed_json``)."""
+    """The node mirrored in msgspec types, for ``validate_json`` (see ``_typed_json``)."""
     def __init__(self) -> None: ...
 
 class AnyNode(Node):
