@@ -29,7 +29,7 @@ from typing import Any, Final, TypeVar, cast
 from typing_extensions import TypeForm
 
 from .._tree.analyse import analyze
-from ._api import _UNIONS, validate
+from ._api import _UNIONS, _key, validate
 from ._issues import Issue, ValidationError
 from ._typed_json import Mirror, mirror
 
@@ -111,7 +111,7 @@ def _typed(tp: object) -> Mirror | None:
         _to_builtins = msgspec.to_builtins
     except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
         made = None
-    _TYPED[tp.__args__ if type(tp) in _UNIONS else tp] = made  # type: ignore[attr-defined]
+    _TYPED[_key(tp)] = made
     return made
 
 
