@@ -57,12 +57,11 @@ def source_of(node: Node) -> str:
 
 
 def _all_finite(items: Collection[float]) -> bool:
-    """Whether a list of exact ints and floats holds no NaN or ±inf; the sum settles most lists."""
-    try:
-        if math.isfinite(sum(items)):
-            return True
-    except OverflowError:  # an int beyond float's range: valid, and finite
-        pass
+    """Whether a list of exact ints and floats holds no NaN or ±inf, item by item.
+
+    The generated code tries the list's sum first, which settles most lists; this decides the
+    few whose sum is not finite (finite items can add up to inf).
+    """
     return all(type(item) is int or math.isfinite(item) for item in items)
 
 
@@ -116,6 +115,30 @@ def _returned_expression(function: Callable[..., object]) -> tuple[ast.expr, str
     return body[0].value, definition.args.args[0].arg
 
 
+class _ReadLocals(ast.NodeTransformer):
+    """Rewrites ``<parameter>["key"]`` as the local that already holds that key's value."""
+
+    def __init__(self, parameter: str, locals_by_key: dict[str, str]) -> None:
+        self.parameter = parameter
+        self.locals_by_key = locals_by_key
+        self.reads: list[ast.Name] = []
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        key = node.slice
+        if (
+            isinstance(node.value, ast.Name)
+            and node.value.id == self.parameter
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and key.value in self.locals_by_key
+        ):
+            read = ast.Name(self.locals_by_key[key.value], ast.Load())
+            self.reads.append(read)
+            return read
+        self.generic_visit(node)
+        return node
+
+
 def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
@@ -130,7 +153,12 @@ class Generator:
 
     def __init__(self) -> None:
         # countOf counts as the types stream by, without building a list of them.
-        self.namespace: dict[str, object] = {"_all_finite": _all_finite, "_count_of": countOf}
+        self.namespace: dict[str, object] = {
+            "_all_finite": _all_finite,
+            "_count_of": countOf,
+            "_isfinite": math.isfinite,
+            "_sum": sum,
+        }
         self.functions: list[str] = []
         self.typed_dicts: dict[TypedDictNode, str] = {}
         self.constants: dict[object, str] = {}
@@ -226,48 +254,60 @@ class Generator:
     ) -> list[str]:
         pad = "    " * indent
         lines = [f"{pad}if type({var}) is not dict:", f"{pad}    return False"]
-        declared = self.const(node.declared, "_keys")
-        if node.extra is None:
-            lines += [f"{pad}if not {var}.keys() <= {declared}:", f"{pad}    return False"]
-        else:
-            # Undeclared keys (vendor extensions) are rare: check key types only then.
-            lines += [
-                f"{pad}if not ({var}.keys() <= {declared} or {_exact_str_keys(var)}):",
-                f"{pad}    return False",
-            ]
-            if not isinstance(node.extra, AnyNode):
-                extra = self.predicate(node.extra)
-                undeclared = f"[{var}[k] for k in {var}.keys() - {declared}]"
-                lines += [
-                    f"{pad}if not all(map({extra}, {undeclared})):",
-                    f"{pad}    return False",
-                ]
+        # The dict holds no undeclared key when its size is the number of declared keys it
+        # holds: counting them as they are read is cheaper than a subset test over every key.
+        count = self.name("_n")
+        lines.append(f"{pad}{count} = {sum(field.required for field in node.fields)}")
+        required_locals: dict[str, str] = {}
         for field in node.fields:
             item = self.name("_v")
             if field.required:
+                required_locals[field.name] = item
                 lines.append(f"{pad}{item} = {var}[{field.name!r}]")
                 lines += self.statements(field.node, item, indent, inlining)
-            else:
-                inner = self.statements(field.node, item, indent + 1, inlining)
-                if inner:
-                    lines += [
-                        f"{pad}if {field.name!r} in {var}:",
-                        f"{pad}    {item} = {var}[{field.name!r}]",
-                        *inner,
-                    ]
-        lines += [line for rule in node.invariants for line in self.invariant(rule, var, pad)]
+                continue
+            # ``in`` then a subscript beats ``get`` with a sentinel: optional keys are more
+            # often absent than not, and ``in`` is half the cost of ``get`` on an absent key.
+            lines += [f"{pad}if {field.name!r} in {var}:", f"{pad}    {count} += 1"]
+            inner = self.statements(field.node, item, indent + 1, inlining)
+            if inner:
+                lines += [f"{pad}    {item} = {var}[{field.name!r}]", *inner]
+        lines.append(f"{pad}if len({var}) != {count}:")
+        if node.extra is None:
+            lines.append(f"{pad}    return False")
+        else:
+            # Undeclared keys (vendor extensions) are rare: check them only then.
+            lines += [f"{pad}    if not {_exact_str_keys(var)}:", f"{pad}        return False"]
+            if not isinstance(node.extra, AnyNode):
+                extra = self.predicate(node.extra)
+                declared = self.const(node.declared, "_keys")
+                undeclared = f"[{var}[k] for k in {var}.keys() - {declared}]"
+                lines += [
+                    f"{pad}    if not all(map({extra}, {undeclared})):",
+                    f"{pad}        return False",
+                ]
+        for rule in node.invariants:
+            lines += self.invariant(rule, var, pad, required_locals)
         return lines
 
-    def invariant(self, rule: Invariant, var: str, pad: str) -> list[str]:
+    def invariant(
+        self, rule: Invariant, var: str, pad: str, required_locals: dict[str, str] | None = None
+    ) -> list[str]:
+        """Code failing when ``rule`` breaks on the dict ``var``; ``required_locals`` names the
+        locals already holding its required keys' values, which the inlined predicate reuses."""
         check = [f"for _ in {self.const(rule.check, '_inv')}({var}):", "    return False"]
         if rule.holds is not None:  # the quick predicate settles the common case
-            quick = self.inlined(rule.holds, var) or f"{self.const(rule.holds, '_holds')}({var})"
+            quick = self.inlined(rule.holds, var, required_locals or {})
+            quick = quick or f"{self.const(rule.holds, '_holds')}({var})"
             check = [f"if not ({quick}):", *("    " + line for line in check)]
         return [pad + line for line in check]
 
-    def inlined(self, function: Callable[..., object], var: str) -> str | None:
+    def inlined(
+        self, function: Callable[..., object], var: str, required_locals: dict[str, str]
+    ) -> str | None:
         """The expression of ``function`` — a ``def f(value): return <expression>`` — applied to
-        ``var``, or ``None`` when it is not that simple (a call is emitted instead).
+        ``var``, or ``None`` when it is not that simple (a call is emitted instead). Each
+        ``value["key"]`` whose key is in ``required_locals`` reads that local instead.
 
         Inlined, the quick predicate of a rule costs no call, and no frame, per value.
         """
@@ -285,11 +325,15 @@ class Generator:
             and not tree.keywords
         ):
             tree = tree.args[0]
+        reader = _ReadLocals(parameter, required_locals)
+        tree = reader.visit(tree)
         for name in ast.walk(tree):
             if not isinstance(name, ast.Name):
                 continue
             if name.id == parameter:
                 name.id = var
+            elif name in reader.reads:  # already the checker's own local
+                continue
             elif name.id in module:
                 name.id = self.const(module[name.id], "_g")
             elif not hasattr(builtins, name.id):  # builtins resolve in the checker as they did
@@ -413,7 +457,7 @@ class Generator:
                     f" and (_count_of(map(type, {items}), float) == {size}"
                     f" or ({types} := [*map(type, {items})]).count(float)"
                     f" + {types}.count(int) == {size})"
-                    f" and _all_finite({items})"
+                    f" and (_isfinite(_sum({items})) or _all_finite({items}))"
                 )
             else:
                 text = f" and _count_of(map(type, {items}), int) == {size}"
