@@ -1,13 +1,67 @@
-"""The key listing for each TypedDict's class docstring: how it is rendered, and how
-``documentation()`` finds where it starts."""
+"""The key listing for each TypedDict's class docstring: how it is rendered, how
+``documentation()`` finds where it starts, and how ``scripts/generate_docstrings.py`` writes it."""
 
+import ast
+import importlib
+import importlib.util
+import inspect
+import pkgutil
 import subprocess
 import sys
+import textwrap
+import types
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+from typing_extensions import is_typeddict
+
+import sagellm_protocol
 from sagellm_protocol import Request
 from sagellm_protocol._tree.analyse import KEYS_HEADING, analyze, split_keys_section
 from sagellm_protocol._tree.listing import key_listing
 from sagellm_protocol._tree.nodes import TypedDictNode
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def generator() -> Iterator[types.ModuleType]:
+    """``scripts/generate_docstrings.py`` as a module (its dataclass needs ``sys.modules``)."""
+    spec = importlib.util.spec_from_file_location(
+        "generate_docstrings", ROOT / "scripts" / "generate_docstrings.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    path = list(sys.path)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+        sys.path[:] = path
+
+
+def test_the_generator_covers_every_typed_dict_of_the_package(
+    generator: types.ModuleType,
+) -> None:
+    """All but private bases (``openai._SamplingExtensions``), whose keys their subclasses list."""
+    for module in pkgutil.walk_packages(sagellm_protocol.__path__, "sagellm_protocol."):
+        importlib.import_module(module.name)
+    defined = {
+        value
+        for name, module in list(sys.modules.items())
+        if name.startswith("sagellm_protocol.")
+        for value in vars(module).values()
+        if is_typeddict(value) and value.__module__ == name
+    }
+    covered = {node.cls for _, node in generator.typed_dicts()}
+    assert covered <= defined
+    assert sorted(cls.__qualname__ for cls in defined - covered) == ["_SamplingExtensions"]
+    modules = {cls.__module__.removeprefix("sagellm_protocol.") for cls in covered}
+    assert {"core", "openai", "backend", "sampling", "kv.types", "kv.hooks"} <= modules
 
 
 def test_split_keys_section() -> None:
@@ -50,3 +104,134 @@ def test_the_listing_is_not_loaded_at_import() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# The generator on sources of its own ---------------------------------------------------------
+
+LISTING = ["Keys:", "    a: The a.", "    b (optional): The b."]
+
+
+def rewrite(generator: types.ModuleType, literal: str, listing: list[str] = LISTING) -> str:
+    new: str = generator.rewritten("T", literal, listing, 4)
+    return new
+
+
+def test_rewritten_keeps_the_description_and_replaces_the_listing(
+    generator: types.ModuleType,
+) -> None:
+    once = rewrite(generator, '"""One line."""')
+    assert once == (
+        '"""One line.\n\n    Keys:\n        a: The a.\n        b (optional): The b.\n    """'
+    )
+    assert rewrite(generator, once) == once
+    changed = rewrite(generator, once, ["Keys:", "    c: The c."])
+    assert changed == '"""One line.\n\n    Keys:\n        c: The c.\n    """'
+    multi = '"""Title.\n\n    More, with a ``Keys:`` mention.\n    """'
+    assert rewrite(generator, multi) == (
+        '"""Title.\n\n    More, with a ``Keys:`` mention.\n\n'
+        '    Keys:\n        a: The a.\n        b (optional): The b.\n    """'
+    )
+
+
+def test_rewritten_keeps_prefix_and_quotes_and_escapes(generator: types.ModuleType) -> None:
+    listing = ["Keys:", '    a: A \\d+ path, "quoted" and """triple""".']
+    new = rewrite(generator, "'''Back\\\\slash, \\' quote.'''", listing)
+    assert new == (
+        "'''Back\\\\slash, \\' quote.\n\n    Keys:\n"
+        '        a: A \\\\d+ path, "quoted" and """triple""".\n    \'\'\''
+    )
+    value = ast.literal_eval(new)
+    assert inspect.cleandoc(value).endswith('a: A \\d+ path, "quoted" and """triple""".')
+    escaped = rewrite(generator, '"""Doc."""', listing)
+    assert '\\"\\"\\"triple\\"\\"\\"' in escaped
+    assert inspect.cleandoc(ast.literal_eval(escaped)).endswith('"""triple""".')
+    assert rewrite(generator, "'Short.'").startswith('"""Short.\n\n    Keys:')
+    assert rewrite(generator, 'r"""Raw \\d."""').startswith('r"""Raw \\d.\n\n')
+    with pytest.raises(generator.DocstringError, match="raw docstring"):
+        rewrite(generator, 'r"""Raw."""', listing)
+    # An escaped line break would be dedented as one block with the listing: refused.
+    with pytest.raises(generator.DocstringError, match="does not read back"):
+        rewrite(generator, '"""Broken \\n line."""')
+
+
+def test_the_generator_splices_sources_and_creates_missing_docstrings(
+    generator: types.ModuleType, tmp_path: Path
+) -> None:
+    source = textwrap.dedent(
+        '''\
+        from typing import TypedDict
+
+
+        class Documented(TypedDict):
+            """Has a doc."""  # a comment after it stays
+
+            a: int
+            """The a."""
+
+
+        class Bare(TypedDict):
+            # A comment above the first key.
+            b: int
+        '''
+    )
+    tree = ast.parse(source)
+    documented = generator.class_definition(tree, "Documented")
+    bare = generator.class_definition(tree, "Bare")
+    first = documented.body[0]
+    edits = [
+        generator.Docstring(
+            "Documented",
+            tmp_path,
+            (first.lineno, first.col_offset),
+            (first.end_lineno, first.end_col_offset),
+            '"""Has a doc."""',
+            rewrite(generator, '"""Has a doc."""', ["Keys:", "    a: The a."]),
+        ),
+        generator.Docstring(
+            "Bare",
+            tmp_path,
+            (bare.body[0].lineno, 4),
+            (bare.body[0].lineno, 4),
+            None,
+            rewrite(generator, '""""""', ["Keys:", "    b: The b."]),
+        ),
+    ]
+    result = generator.apply(source, edits)
+    assert result == textwrap.dedent(
+        '''\
+        from typing import TypedDict
+
+
+        class Documented(TypedDict):
+            """Has a doc.
+
+            Keys:
+                a: The a.
+            """  # a comment after it stays
+
+            a: int
+            """The a."""
+
+
+        class Bare(TypedDict):
+            # A comment above the first key.
+            """
+            Keys:
+                b: The b.
+            """
+
+            b: int
+        '''
+    )
+    namespace: dict[str, object] = {}
+    exec(compile(result, "<generated>", "exec"), namespace)
+    assert inspect.getdoc(namespace["Bare"]) == "Keys:\n    b: The b."
+    assert inspect.getdoc(namespace["Documented"]) == "Has a doc.\n\nKeys:\n    a: The a."
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--config", str(ROOT / "pyproject.toml"), "-"],
+        input=result,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert formatted.stdout == result
