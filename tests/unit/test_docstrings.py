@@ -1,11 +1,13 @@
-"""The key listing for each TypedDict's class docstring: how it is rendered, how
-``documentation()`` finds where it starts, and how ``scripts/generate_docstrings.py`` writes it."""
+"""The key listing in each TypedDict's class docstring: current, shown by ``help()``, kept out of
+the docs that list the keys themselves, and written by ``scripts/generate_docstrings.py``."""
 
 import ast
 import importlib
 import importlib.util
 import inspect
 import pkgutil
+import pydoc
+import re
 import subprocess
 import sys
 import textwrap
@@ -18,11 +20,43 @@ from typing_extensions import is_typeddict
 
 import sagellm_protocol
 from sagellm_protocol import Request
-from sagellm_protocol._tree.analyse import KEYS_HEADING, analyze, split_keys_section
+from sagellm_protocol._tree.analyse import KEYS_HEADING, analyze, documentation, split_keys_section
 from sagellm_protocol._tree.listing import key_listing
 from sagellm_protocol._tree.nodes import TypedDictNode
+from sagellm_protocol.openai import ChatMessage
 
 ROOT = Path(__file__).resolve().parents[2]
+REGENERATE = "python scripts/generate_docstrings.py"
+
+REQUEST_DESCRIPTION = "An inference request. Carries a prompt or chat messages, never both."
+REQUEST_HELP = """\
+An inference request. Carries a prompt or chat messages, never both.
+
+Keys:
+    request_id: Unique request identifier.
+    trace_id: Distributed tracing identifier.
+    model (optional): Model name; empty for the engine's default.
+    prompt (optional): Input text (alternative to ``messages``).
+    messages (optional): Chat messages (alternative to ``prompt``); the engine renders them to a
+        prompt.
+    max_tokens: Maximum number of tokens to generate (> 0).
+    stream (optional): Whether to stream the output as events.
+    sampling_params (optional): Full sampling parameters; wins over ``temperature``/``top_p``
+        when given.
+    temperature (optional): Sampling temperature in [0, 2].
+    top_p (optional): Nucleus sampling threshold in (0, 1].
+    kv_budget_tokens (optional): KV cache budget (tokens), > 0 when given.
+    metadata (optional): Opaque metadata passed through to the engine/adapter.
+    phase (optional): Execution phase, for prefill/decode separation.
+    rank (optional): This node's rank (distributed), < ``world_size``.
+    world_size (optional): Total number of nodes (distributed).
+    group_id (optional): Communication group (distributed).
+    tp_rank (optional): Tensor-parallel rank, < ``tp_size``.
+    pp_rank (optional): Pipeline-parallel rank, < ``pp_size``.
+    tp_size (optional): Tensor-parallel group size.
+    pp_size (optional): Pipeline-parallel group size.
+"""
+"""What ``help(Request)`` shows between its class line and the method resolution order."""
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +78,11 @@ def generator() -> Iterator[types.ModuleType]:
         sys.path[:] = path
 
 
+def test_every_class_docstring_has_the_current_listing(generator: types.ModuleType) -> None:
+    stale = [docstring.name for docstring in generator.docstrings() if docstring.stale]
+    assert stale == [], f"stale key listings in the class docstrings of {stale}; run {REGENERATE}"
+
+
 def test_the_generator_covers_every_typed_dict_of_the_package(
     generator: types.ModuleType,
 ) -> None:
@@ -62,6 +101,49 @@ def test_the_generator_covers_every_typed_dict_of_the_package(
     assert sorted(cls.__qualname__ for cls in defined - covered) == ["_SamplingExtensions"]
     modules = {cls.__module__.removeprefix("sagellm_protocol.") for cls in covered}
     assert {"core", "openai", "backend", "sampling", "kv.types", "kv.hooks"} <= modules
+
+
+def test_help_lists_every_key_of_request_with_its_one_line_doc() -> None:
+    text = pydoc.render_doc(Request, renderer=pydoc.plaintext)
+    lines = text.splitlines()
+    start = lines.index("class Request(builtins.dict)") + 1
+    end = lines.index(" |  Method resolution order:")
+    shown = [line.removeprefix(" |  ").rstrip() for line in lines[start:end]]
+    assert shown == [*REQUEST_HELP.splitlines(), ""]
+    # Each key's line, then its wrapped continuation lines, indented one step further.
+    entries = re.findall(r"^    (\w+)( \(optional\))?: ", REQUEST_HELP, re.MULTILINE)
+    assert [key for key, _ in entries] == list(Request.__annotations__)
+    assert [key for key, optional in entries if not optional] == sorted(
+        Request.__required_keys__, key=list(Request.__annotations__).index
+    )
+
+
+def test_each_runtime_docstring_is_the_description_then_the_listing(
+    generator: types.ModuleType,
+) -> None:
+    """What ``help()`` cleans from ``__doc__`` ends with exactly the rendered listing."""
+    nodes = dict(generator.typed_dicts())
+    for docstring in generator.docstrings():
+        node = nodes[docstring.name]
+        description, _ = documentation(node)
+        listing = "\n".join(key_listing(node, docstring.start[1]))
+        expected = f"{description}\n\n{listing}" if description else listing
+        assert inspect.getdoc(node.cls) == expected, docstring.name
+
+
+def test_documentation_leaves_the_listing_out() -> None:
+    doc, key_docs = documentation(analyze(Request))
+    assert doc == REQUEST_DESCRIPTION
+    assert key_docs["request_id"] == "Unique request identifier."
+    chat_doc, _ = documentation(analyze(ChatMessage))
+    assert chat_doc.startswith("One chat message, of any role,")
+    assert chat_doc.endswith("``function``\ncontent is a string or ``null``.")
+
+
+def test_no_type_description_repeats_its_keys(generator: types.ModuleType) -> None:
+    for name, node in generator.typed_dicts():
+        doc, _ = documentation(node)
+        assert KEYS_HEADING not in doc.splitlines(), name
 
 
 def test_split_keys_section() -> None:
