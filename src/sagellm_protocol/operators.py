@@ -86,7 +86,17 @@ class OperatorType(StrEnum):
 
 
 class OperatorConstraint(TypedDict, closed=True):
-    """Hardware and workload conditions; every unset field means "any"."""
+    """Hardware and workload conditions; every unset field means "any".
+
+    Keys:
+        device_type (optional): Device type, e.g. ``"cuda"``, ``"cpu"``, ``"npu"``.
+        dtype (optional): Data type.
+        min_compute_capability (optional): Minimum compute capability, e.g. ``"8.0"`` for CUDA.
+        kernel_kind (optional): Kernel category.
+        min_batch_size (optional): Smallest batch size (>= 1), <= ``max_batch_size``.
+        max_batch_size (optional): Largest batch size (>= 1).
+        custom_constraints (optional): Backend-specific conditions.
+    """
 
     device_type: NotRequired[str | None]
     """Device type, e.g. ``"cuda"``, ``"cpu"``, ``"npu"``."""
@@ -127,7 +137,16 @@ def _batch_range(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
 
 
 class LogicalOperator(TypedDict, closed=True):
-    """An operator of the model graph, independent of any kernel."""
+    """An operator of the model graph, independent of any kernel.
+
+    Keys:
+        op_type: Operator type.
+        name: Operator name in the graph.
+        input_shapes: Shape of each input tensor (JSON arrays; tuples in the original).
+        output_shape: Shape of the output tensor (a JSON array; a tuple in the original).
+        params (optional): Operator parameters (dimensions …).
+        metadata (optional): Extension metadata.
+    """
 
     op_type: OperatorTypeName | OperatorType
     """Operator type."""
@@ -147,7 +166,18 @@ register_defaults(LogicalOperator, {"params": {}, "metadata": {}})
 
 
 class PhysicalOperator(TypedDict, closed=True):
-    """A kernel implementation on one backend and device."""
+    """A kernel implementation on one backend and device.
+
+    Keys:
+        kernel_name: Kernel implementation name.
+        backend: Backend provider, e.g. ``"cuda"``, ``"ascend"``, ``"cpu"``.
+        device: Target device, e.g. ``"cuda:0"`` or ``"cpu"``.
+        dtype: Data type the kernel computes in.
+        kernel_kind: Kernel category.
+        priority (optional): Selection priority; higher is preferred.
+        constraints (optional): Conditions the kernel needs.
+        metadata (optional): Backend-specific metadata.
+    """
 
     kernel_name: str
     """Kernel implementation name."""
@@ -171,7 +201,18 @@ register_defaults(PhysicalOperator, {"priority": 0, "constraints": None, "metada
 
 
 class OperatorMapping(TypedDict, closed=True):
-    """A logical operator type mapped to a physical kernel."""
+    """A logical operator type mapped to a physical kernel.
+
+    Keys:
+        logical_op_type: Logical operator type mapped.
+        physical_kernel: Kernel implementation name.
+        backend: Backend provider.
+        device: Target device.
+        dtype: Data type.
+        constraints (optional): Conditions under which the mapping applies.
+        priority (optional): Selection priority; higher is preferred.
+        metadata (optional): Extension metadata.
+    """
 
     logical_op_type: OperatorTypeName | OperatorType
     """Logical operator type mapped."""
@@ -211,7 +252,15 @@ class OperatorRegistryEntry:
 
 
 class OperatorRegistryQuery(TypedDict, closed=True):
-    """What a caller needs a kernel for; every unset field means "any"."""
+    """What a caller needs a kernel for; every unset field means "any".
+
+    Keys:
+        op_type: Logical operator type.
+        device (optional): Target device.
+        dtype (optional): Data type.
+        backend (optional): Backend provider.
+        constraints (optional): The caller's conditions, matched against each kernel's constraints.
+    """
 
     op_type: OperatorTypeName | OperatorType
     """Logical operator type."""
@@ -232,7 +281,16 @@ register_defaults(
 
 
 class OperatorRegistrySnapshot(TypedDict, closed=True):
-    """The state of an operator registry at one moment."""
+    """The state of an operator registry at one moment.
+
+    Keys:
+        total_operators: Number of registered kernels.
+        operators_by_type (optional): Registered kernels per logical operator type.
+        operators_by_backend (optional): Registered kernels per backend.
+        registered_operators (optional): Every registered kernel.
+        active_mappings (optional): Every logical-to-physical mapping in effect.
+        metadata (optional): Registry metadata.
+    """
 
     total_operators: int
     """Number of registered kernels."""

@@ -14,7 +14,7 @@ import sys
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Literal, NewType, Union, get_args, get_origin
+from typing import Any, Final, Literal, NewType, Union, get_args, get_origin
 
 import annotated_types as at
 from typing_extensions import (
@@ -49,7 +49,14 @@ from .nodes import (
     children,
 )
 
-__all__ = ["analyze", "documentation", "is_payload_type", "reaches_recursive"]
+__all__ = [
+    "KEYS_HEADING",
+    "analyze",
+    "documentation",
+    "is_payload_type",
+    "reaches_recursive",
+    "split_keys_section",
+]
 
 _NODES: dict[object, Node] = {}
 """Nodes by the (hashable) type form they were analysed from."""
@@ -450,16 +457,40 @@ def _reachable(start: tuple[Node, ...]) -> list[Node]:
     return out
 
 
+KEYS_HEADING: Final = "Keys:"
+"""The line that starts the generated key listing at the end of a TypedDict's class docstring.
+
+``scripts/generate_docstrings.py`` writes the listing (see ``_tree.listing``) so that ``help()``
+and IDE hovers show every key; :func:`documentation` leaves it out.
+"""
+
+
+def split_keys_section(text: str) -> tuple[str, str]:
+    """``text`` before the generated key listing (trailing whitespace removed), and the listing.
+
+    The listing starts at the last line that is :data:`KEYS_HEADING` (indentation aside) and
+    is either the first line or follows a blank one; without such a line it is ``""``. ``text``
+    may be a cleaned docstring or the source between a docstring's quotes.
+    """
+    lines = text.split("\n")
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].strip() == KEYS_HEADING and (index == 0 or not lines[index - 1].strip()):
+            return "\n".join(lines[:index]).rstrip(), "\n".join(lines[index:])
+    return text.rstrip(), ""
+
+
 def documentation(node: TypedDictNode) -> tuple[str, Mapping[str, str]]:
     """``node``'s class docstring (``""`` if none) and the docstring of each documented key.
 
-    A key's docstring is the string literal right after its annotation in the class body, or
-    in the body of the TypedDict base that declares it. Read from the source once per node.
+    The class docstring is returned without its generated key listing (see
+    :func:`split_keys_section`): the listing repeats the keys' docstrings. A key's docstring is
+    the string literal right after its annotation in the class body, or in the body of the
+    TypedDict base that declares it. Read from the source once per node.
     """
     if node.key_docs is None:
         with LOCK:
             if node.key_docs is None:
-                node.doc = inspect.cleandoc(node.cls.__doc__ or "")
+                node.doc = split_keys_section(inspect.cleandoc(node.cls.__doc__ or ""))[0]
                 docs: dict[str, str] = {}
                 for cls in reversed(_typed_dict_lineage(node.cls)):
                     docs.update(_class_key_docs(cls.__module__, cls.__qualname__))
