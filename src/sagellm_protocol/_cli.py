@@ -17,6 +17,7 @@ from typing import IO, Any, NamedTuple
 
 from ._schema import DIALECT, json_schema, schema_parts
 from ._tree.analyse import analyze, documentation
+from ._tree.listing import one_line
 from ._tree.nodes import TypedDictNode, UnionNode
 from .validation import (
     Issue,
@@ -516,7 +517,7 @@ def one_line_description(name: str) -> str:
     """The first paragraph of a type's docstring on one line; a union names its members."""
     node = analyze(type_by_name(name))
     if isinstance(node, TypedDictNode):
-        return " ".join(documentation(node)[0].split("\n\n")[0].split())
+        return one_line(documentation(node)[0])
     assert isinstance(node, UnionNode)
     members = " | ".join(getattr(option, "name", "?") for option in node.options)
     return f"one of {members}" + (f", by {node.tag!r}" if node.tag else "")

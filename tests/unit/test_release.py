@@ -22,9 +22,10 @@ import sagellm_protocol
 
 ROOT = Path(__file__).parent.parent.parent
 VERSION = sagellm_protocol.__version__
-SHIPPED_TREES = ("tests", "examples")
+SHIPPED_TREES = ("tests", "examples", "scripts")
 """Directories whose every file the sdist must hold: the tests read them (data, typing checks,
-examples); what other drift tests read (contracts/, docs/, stubs/) is grafted by MANIFEST.in."""
+examples, the generators the drift tests run); what other drift tests read (contracts/, docs/,
+stubs/) is grafted by MANIFEST.in."""
 SHIPPED_FILES = ("LICENSE", "README.md", "CHANGELOG.md", "mypy.ini", "pyproject.toml")
 
 pytestmark = pytest.mark.static
