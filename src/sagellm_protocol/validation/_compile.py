@@ -60,7 +60,9 @@ def _all_finite(items: Collection[float]) -> bool:
     """Whether a list of exact ints and floats holds no NaN or ±inf, item by item.
 
     The generated code tries the list's sum first, which settles most lists; this decides the
-    few whose sum is not finite (finite items can add up to inf).
+    few whose sum is not finite (finite items can add up to inf). A sum that overflows (an int
+    beyond float's range) raises in the generated code, which leaves the list to the precise
+    pass.
     """
     return all(type(item) is int or math.isfinite(item) for item in items)
 
@@ -256,8 +258,12 @@ class Generator:
         lines = [f"{pad}if type({var}) is not dict:", f"{pad}    return False"]
         # The dict holds no undeclared key when its size is the number of declared keys it
         # holds: counting them as they are read is cheaper than a subset test over every key.
-        count = self.name("_n")
-        lines.append(f"{pad}{count} = {sum(field.required for field in node.fields)}")
+        required = sum(field.required for field in node.fields)
+        if required == len(node.fields):  # nothing to count: the size is known
+            count = str(required)
+        else:
+            count = self.name("_n")
+            lines.append(f"{pad}{count} = {required}")
         required_locals: dict[str, str] = {}
         for field in node.fields:
             item = self.name("_v")
