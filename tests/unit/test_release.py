@@ -11,6 +11,7 @@ builds them once, in the 3.11 run.
 import importlib.metadata
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import venv
 import zipfile
@@ -22,6 +23,7 @@ import sagellm_protocol
 
 ROOT = Path(__file__).parent.parent.parent
 VERSION = sagellm_protocol.__version__
+PYTHON = f"{sys.version_info.major}{sys.version_info.minor}"
 SHIPPED_TREES = ("tests", "examples", "scripts")
 """Directories whose every file the sdist must hold: the tests read them (data, typing checks,
 examples, the generators the drift tests run); what other drift tests read (contracts/, docs/,
@@ -43,9 +45,9 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("dist")
     done = _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", out, ROOT)
     assert done.returncode == 0, done.stderr
-    return out / f"sagellm_protocol-{VERSION}.tar.gz", out / (
-        f"sagellm_protocol-{VERSION}-py3-none-any.whl"
-    )
+    # The C list checks make it a wheel for this interpreter and platform.
+    (wheel,) = out.glob(f"sagellm_protocol-{VERSION}-cp{PYTHON}-cp{PYTHON}-*.whl")
+    return out / f"sagellm_protocol-{VERSION}.tar.gz", wheel
 
 
 def test_version_is_the_distributions() -> None:
@@ -83,6 +85,24 @@ def test_the_sdist_holds_what_its_tests_read(archives: tuple[Path, Path]) -> Non
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
 
+def test_the_c_list_checks_ship_as_source_and_as_a_built_module(
+    archives: tuple[Path, Path],
+) -> None:
+    sdist, wheel = archives
+    with tarfile.open(sdist) as archive:
+        names = set(archive.getnames())
+    source = f"sagellm_protocol-{VERSION}/src/sagellm_protocol/validation/_scalar_lists"
+    assert {f"{source}.c", f"{source}.pyi"} <= names
+    assert not [name for name in names if name.endswith(".so")]
+    with zipfile.ZipFile(wheel) as archive:
+        built = [name for name in archive.namelist() if "_scalar_lists" in name]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    assert sorted(built) == [
+        f"sagellm_protocol/validation/_scalar_lists{suffix}",
+        "sagellm_protocol/validation/_scalar_lists.pyi",
+    ]
+
+
 def test_the_wheel_alone_runs_the_main_job(archives: tuple[Path, Path], tmp_path: Path) -> None:
     """A fresh environment with the wheel and its runtime dependencies only, run on the sdist's
     own examples: the same report, and exit 1, as the development install gives."""
@@ -103,3 +123,9 @@ def test_the_wheel_alone_runs_the_main_job(archives: tuple[Path, Path], tmp_path
         bin_dir / "python", "-c", "import sagellm_protocol; print(sagellm_protocol.__file__)"
     )
     assert Path(where.stdout.strip()).is_relative_to(tmp_path / "env")
+    native = _run(
+        bin_dir / "python",
+        "-c",
+        "from sagellm_protocol.validation._compile import NATIVE_LISTS; print(NATIVE_LISTS)",
+    )
+    assert native.stdout.startswith("<module 'sagellm_protocol.validation._scalar_lists' from ")

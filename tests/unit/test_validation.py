@@ -39,7 +39,7 @@ from sagellm_protocol.validation import (
     validate,
     validate_by_name,
 )
-from sagellm_protocol.validation._compile import source_of
+from sagellm_protocol.validation._compile import NATIVE_LISTS, source_of
 
 
 class Tree(TypedDict, closed=True):
@@ -515,8 +515,12 @@ def test_generated_source_uses_specialised_checks() -> None:
     )
     assert optional in source
     assert "        if len(v) != _n1:\n            return False\n" in source
-    assert "_count_of(map(type, _v5), int) == len(_v5)" in source
-    assert "(_isfinite(_sum(_v" in source
+    if NATIVE_LISTS is None:
+        assert "_count_of(map(type, _v5), int) == len(_v5)" in source
+        assert "(_isfinite(_sum(_v" in source
+    else:
+        assert "_all_of_type(_v5, int)" in source
+        assert "_all_finite_numbers(_v" in source
     # The inlined invariant reads the required key's local instead of subscripting again.
     assert "if not ((_v8 == 'error') is (v.get('error') is not None)):" in source
 

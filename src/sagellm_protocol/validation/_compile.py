@@ -10,9 +10,11 @@ import ast
 import builtins
 import inspect
 import math
+import os
 import re
 from collections.abc import Callable, Collection
 from operator import countOf
+from types import ModuleType
 from typing import Final, cast
 
 from .._registry import Invariant
@@ -36,6 +38,21 @@ __all__ = ["Generator", "fast_checker", "source_of"]
 
 _MAX_INLINE_DEPTH: Final = 8
 """Nested TypedDicts inlined into their parent's code up to this depth; deeper ones are calls."""
+
+
+def _native_lists() -> ModuleType | None:
+    """The C list checks (``_scalar_lists.c``), or ``None``: not built, or turned off."""
+    if os.environ.get("SAGELLM_PROTOCOL_PURE_PYTHON", "0") not in ("", "0"):
+        return None
+    try:
+        from . import _scalar_lists
+    except ImportError:
+        return None
+    return _scalar_lists
+
+
+NATIVE_LISTS: Final = _native_lists()
+"""The optional C extension the checkers use for lists of scalars and dict keys, if any."""
 
 
 def fast_checker(node: Node) -> Callable[[object], bool]:
@@ -145,15 +162,10 @@ def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
 
-def _exact_str_keys(x: str) -> str:
-    """Code: every key of the dict ``x`` is exactly a ``str``."""
-    return f"_count_of(map(type, {x}), str) == len({x})"
-
-
 class Generator:
     """Writes the source of one checker (and the functions it calls) and compiles it."""
 
-    def __init__(self) -> None:
+    def __init__(self, native_lists: ModuleType | None = NATIVE_LISTS) -> None:
         # countOf counts as the types stream by, without building a list of them.
         self.namespace: dict[str, object] = {
             "_all_finite": _all_finite,
@@ -161,10 +173,24 @@ class Generator:
             "_isfinite": math.isfinite,
             "_sum": sum,
         }
+        self.native = native_lists is not None
+        if native_lists is not None:
+            self.namespace["_all_of_type"] = native_lists.all_of_type
+            self.namespace["_all_finite_numbers"] = native_lists.all_finite_numbers
         self.functions: list[str] = []
         self.typed_dicts: dict[TypedDictNode, str] = {}
         self.constants: dict[object, str] = {}
         self.counter = 0
+
+    def all_of_type(self, items: str, cls: str, container: str) -> str:
+        """Code: the type of every item of ``items`` (keys, for a dict) is exactly ``cls``."""
+        if self.native:
+            return f"_all_of_type({items}, {cls})"
+        return f"_count_of(map(type, {items}), {cls}) == len({container})"
+
+    def exact_str_keys(self, x: str) -> str:
+        """Code: every key of the dict ``x`` is exactly a ``str``."""
+        return self.all_of_type(x, "str", x)
 
     def name(self, prefix: str) -> str:
         self.counter += 1
@@ -225,7 +251,7 @@ class Generator:
                 shape = f"type({var}) is {kind}"
                 iterate = var
             else:
-                shape = f"type({var}) is dict and {_exact_str_keys(var)}"
+                shape = f"type({var}) is dict and {self.exact_str_keys(var)}"
                 iterate = f"{var}.values()"
             shape += _length(var, node.min_len, node.max_len)
             item = node.item if isinstance(node, ListNode) else node.value
@@ -283,7 +309,7 @@ class Generator:
             lines.append(f"{pad}    return False")
         else:
             # Undeclared keys (vendor extensions) are rare: check them only then.
-            lines += [f"{pad}    if not {_exact_str_keys(var)}:", f"{pad}        return False"]
+            lines += [f"{pad}    if not {self.exact_str_keys(var)}:", f"{pad}        return False"]
             if not isinstance(node.extra, AnyNode):
                 extra = self.predicate(node.extra)
                 declared = self.const(node.declared, "_keys")
@@ -387,7 +413,7 @@ class Generator:
             return f"(type({x}) is {kind}{length}{self.items(node.item, x, x)})"
         if isinstance(node, DictNode):
             return (
-                f"(type({x}) is dict and {_exact_str_keys(x)}"
+                f"(type({x}) is dict and {self.exact_str_keys(x)}"
                 f"{_length(x, node.min_len, node.max_len)}"
                 f"{self.items(node.value, f'{x}.values()', x)})"
             )
@@ -458,7 +484,9 @@ class Generator:
         size = f"len({container})"
         if isinstance(item, NumberNode) and item.multiple_of is None:
             types = self.name("_t")
-            if item.is_float:
+            if item.is_float and self.native:
+                text = f" and _all_finite_numbers({items})"
+            elif item.is_float:
                 text = (
                     f" and (_count_of(map(type, {items}), float) == {size}"
                     f" or ({types} := [*map(type, {items})]).count(float)"
@@ -466,13 +494,13 @@ class Generator:
                     f" and (_isfinite(_sum({items})) or _all_finite({items}))"
                 )
             else:
-                text = f" and _count_of(map(type, {items}), int) == {size}"
+                text = f" and {self.all_of_type(items, 'int', container)}"
             for op, bound in item.bounds:
                 pick = "min" if op in (">", ">=") else "max"
                 text += f" and (not {container} or {pick}({items}) {op} {_literal(bound)})"
             return text
         if isinstance(item, StrNode) and not item.formats and not _has_length(item):
-            return f" and _count_of(map(type, {items}), str) == {size}"
+            return f" and {self.all_of_type(items, 'str', container)}"
         if isinstance(item, ChoiceNode) and item.only_strings:
             types = self.name("_t")
             counts = " + ".join(
@@ -480,7 +508,7 @@ class Generator:
                 + [f"{types}.count({self.const(cls, '_enum')})" for cls in item.enum_classes]
             )
             return (
-                f" and (_count_of(map(type, {items}), str) == {size} or {counts} == {size})"
+                f" and ({self.all_of_type(items, 'str', container)} or {counts} == {size})"
                 f" and {self.const(item.strs, '_strs')}.issuperset({items})"
             )
         return f" and all(map({self.predicate(item)}, {items}))"

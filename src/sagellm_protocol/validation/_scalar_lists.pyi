@@ -1,0 +1,9 @@
+"""Exact-type checks over lists of scalars, for the compiled checkers (``_scalar_lists.c``)."""
+
+from collections.abc import Iterable
+
+def all_of_type(items: Iterable[object], cls: type, /) -> bool:
+    """Whether the type of every item (every key, for a dict) is exactly ``cls``."""
+
+def all_finite_numbers(items: Iterable[object], /) -> bool:
+    """Whether every item is an exact int or an exact float that is neither NaN nor infinite."""
