@@ -4,6 +4,7 @@ Not a test. Run: ``python benchmarks/validate.py [--rounds N]``. In one process,
 take turns on each payload (round-robin, best of the rounds), so machine noise hits all alike.
 Prints microseconds per call and each peer's time divided by ours (> 1: we are faster), then the
 cost of rejecting an invalid payload (3 issues, every one collected) against accepting a valid one.
+``SAGELLM_PROTOCOL_PURE_PYTHON=1`` times the pure-Python list checks instead of the C extension.
 """
 
 import argparse
@@ -22,6 +23,7 @@ from sagellm_protocol.core import Request, Response, StreamEventDelta
 from sagellm_protocol.kv.operations import KVCacheMigrateResponse
 from sagellm_protocol.openai import ChatCompletionRequest
 from sagellm_protocol.validation import ValidationError, validate
+from sagellm_protocol.validation._compile import NATIVE_LISTS
 
 Payload = tuple[str, Any, dict[str, Any], Callable[[dict[str, Any]], None]]
 
@@ -283,6 +285,7 @@ def main() -> None:
         rows.append((label, runners, best, issues))
 
     names = ["ours", "pydantic", "msgspec", "typeguard"]
+    print(f"list checks: {'C extension' if NATIVE_LISTS else 'pure Python'}")
     print(
         f"{'payload':40s}" + "".join(f"{n + ' µs':>13s}" for n in names) + "   ratios (peer / ours)"
     )
