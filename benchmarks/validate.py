@@ -23,7 +23,7 @@ from sagellm_protocol.core import Request, Response, StreamEventDelta
 from sagellm_protocol.kv.operations import KVCacheMigrateResponse
 from sagellm_protocol.openai import ChatCompletionRequest
 from sagellm_protocol.validation import ValidationError, validate
-from sagellm_protocol.validation._compile import NATIVE_LISTS
+from sagellm_protocol.validation._compile import native_lists
 
 Payload = tuple[str, Any, dict[str, Any], Callable[[dict[str, Any]], None]]
 
@@ -285,7 +285,7 @@ def main() -> None:
         rows.append((label, runners, best, issues))
 
     names = ["ours", "pydantic", "msgspec", "typeguard"]
-    print(f"list checks: {'C extension' if NATIVE_LISTS else 'pure Python'}")
+    print(f"list checks: {'C extension' if native_lists() else 'pure Python'}")
     print(
         f"{'payload':40s}" + "".join(f"{n + ' µs':>13s}" for n in names) + "   ratios (peer / ours)"
     )

@@ -126,6 +126,6 @@ def test_the_wheel_alone_runs_the_main_job(archives: tuple[Path, Path], tmp_path
     native = _run(
         bin_dir / "python",
         "-c",
-        "from sagellm_protocol.validation._compile import NATIVE_LISTS; print(NATIVE_LISTS)",
+        "from sagellm_protocol.validation._compile import native_lists; print(native_lists())",
     )
     assert native.stdout.startswith("<module 'sagellm_protocol.validation._scalar_lists' from ")

@@ -19,8 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sagellm_protocol._tree.analyse import analyze
-from sagellm_protocol.validation._compile import NATIVE_LISTS, Generator
+from sagellm_protocol.validation._compile import Generator, native_lists
 
+NATIVE_LISTS = native_lists()
 PURE = os.environ.get("SAGELLM_PROTOCOL_PURE_PYTHON", "0") not in ("", "0")
 
 needs_native = pytest.mark.skipif(
@@ -122,7 +123,7 @@ FORMS: list[tuple[object, Any]] = [
 
 def _checker(form: object, native: bool) -> Callable[[object], bool]:
     """A checker of ``form`` from a generator in the given mode, leaving the node's cache be."""
-    generator = Generator(NATIVE_LISTS if native else None)
+    generator = Generator(pure=not native)
     code = generator.expr(analyze(form), "x")
     lines = ["def _check(x):", "    try:", f"        return {code}", "    except Exception:"]
     check = generator.define("_check", [*lines, "        return False"], "test")
@@ -144,7 +145,7 @@ def test_the_c_and_the_pure_python_checks_agree(form: object, values: Any) -> No
 @needs_native
 def test_each_mode_writes_its_own_list_checks() -> None:
     def code(form: object, native: bool) -> str:
-        return Generator(NATIVE_LISTS if native else None).expr(analyze(form), "x")
+        return Generator(pure=not native).expr(analyze(form), "x")
 
     assert code(list[int], native=True) == "(type(x) is list and _all_of_type(x, int))"
     assert code(list[int], native=False) == (
@@ -165,9 +166,9 @@ def test_pure_python_mode_turns_the_c_checks_off() -> None:
         "from sagellm_protocol import validate, ValidationError\n"
         "from sagellm_protocol.core import Response\n"
         "from sagellm_protocol._tree.analyse import analyze\n"
-        "from sagellm_protocol.validation._compile import NATIVE_LISTS, source_of\n"
+        "from sagellm_protocol.validation._compile import native_lists, source_of\n"
         "source = source_of(analyze(Response))\n"
-        "print(NATIVE_LISTS, '_all_of_type' in source, '_count_of(map(type' in source)\n"
+        "print(native_lists(), '_all_of_type' in source, '_count_of(map(type' in source)\n"
     )
     environment = {**os.environ, "SAGELLM_PROTOCOL_PURE_PYTHON": "1"}
     done = subprocess.run(

@@ -39,7 +39,7 @@ from sagellm_protocol.validation import (
     validate,
     validate_by_name,
 )
-from sagellm_protocol.validation._compile import NATIVE_LISTS, fast_checker, source_of
+from sagellm_protocol.validation._compile import fast_checker, native_lists, source_of
 
 
 class Tree(TypedDict, closed=True):
@@ -518,7 +518,7 @@ def test_generated_source_uses_specialised_checks() -> None:
     )
     assert optional in source
     assert "        if _left1:\n            return False\n" in source
-    if NATIVE_LISTS is None:
+    if native_lists() is None:
         assert "_count_of(map(type, _v5), int) == len(_v5)" in source
         assert "(_isfinite(_sum(_v" in source
     else:

@@ -8,6 +8,7 @@ generated code means "not confirmed". The checker and its source are kept on the
 
 import ast
 import builtins
+import functools
 import inspect
 import math
 import os
@@ -45,8 +46,12 @@ _OPTIONAL_KEYS_PER_GROUP: Final = 4
 is accounted for: a guard costs about a third of an absent key's ``in`` test."""
 
 
-def _native_lists() -> ModuleType | None:
-    """The C list checks (``_scalar_lists.c``), or ``None``: not built, or turned off."""
+@functools.cache
+def native_lists() -> ModuleType | None:
+    """The C list checks (``_scalar_lists.c``), or ``None``: not built, or turned off.
+
+    Loaded with the first checker compiled, not when the package is imported.
+    """
     if os.environ.get("SAGELLM_PROTOCOL_PURE_PYTHON", "0") not in ("", "0"):
         return None
     try:
@@ -54,10 +59,6 @@ def _native_lists() -> ModuleType | None:
     except ImportError:
         return None
     return _scalar_lists
-
-
-NATIVE_LISTS: Final = _native_lists()
-"""The optional C extension the checkers use for lists of scalars and dict keys, if any."""
 
 
 def fast_checker(node: Node) -> Callable[[object], bool]:
@@ -170,7 +171,8 @@ def _is_docstring(node: ast.stmt) -> bool:
 class Generator:
     """Writes the source of one checker (and the functions it calls) and compiles it."""
 
-    def __init__(self, native_lists: ModuleType | None = NATIVE_LISTS) -> None:
+    def __init__(self, *, pure: bool = False) -> None:
+        """``pure``: write pure-Python list checks even where the C ones are built."""
         # countOf counts as the types stream by, without building a list of them.
         self.namespace: dict[str, object] = {
             "_all_finite": _all_finite,
@@ -178,10 +180,11 @@ class Generator:
             "_isfinite": math.isfinite,
             "_sum": sum,
         }
-        self.native = native_lists is not None
-        if native_lists is not None:
-            self.namespace["_all_of_type"] = native_lists.all_of_type
-            self.namespace["_all_finite_numbers"] = native_lists.all_finite_numbers
+        native = None if pure else native_lists()
+        self.native = native is not None
+        if native is not None:
+            self.namespace["_all_of_type"] = native.all_of_type
+            self.namespace["_all_finite_numbers"] = native.all_finite_numbers
         self.functions: list[str] = []
         self.typed_dicts: dict[TypedDictNode, str] = {}
         self.constants: dict[object, str] = {}
