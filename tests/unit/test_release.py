@@ -28,7 +28,7 @@ SHIPPED_TREES = ("tests", "examples", "scripts")
 """Directories whose every file the sdist must hold: the tests read them (data, typing checks,
 examples, the generators the drift tests run); what other drift tests read (contracts/, docs/,
 stubs/) is grafted by MANIFEST.in."""
-SHIPPED_FILES = ("LICENSE", "README.md", "CHANGELOG.md", "mypy.ini", "pyproject.toml")
+SHIPPED_FILES = ("LICENSE", "README.md", "CHANGELOG.md", "mypy.ini", "pyproject.toml", "setup.py")
 
 pytestmark = pytest.mark.static
 
