@@ -109,8 +109,7 @@ class SamplingParams(TypedDict, closed=True):
     """Leave special tokens (``<pad>``, ``<eos>`` …) out of the output text."""
 
 
-register_defaults(
-    SamplingParams,
+_DEFAULTS: Final[Mapping[str, object]] = MappingProxyType(
     {
         "strategy": "greedy",
         "temperature": 1.0,
@@ -129,8 +128,11 @@ register_defaults(
         "n_speculative_tokens": 5,
         "seed": None,
         "skip_special_tokens": True,
-    },
+    }
 )
+"""The spec's default of every :class:`SamplingParams` key, in declaration order."""
+
+register_defaults(SamplingParams, _DEFAULTS)
 
 SamplingPresetName: TypeAlias = Literal["deterministic", "balanced", "creative", "precise"]
 """Wire values of :class:`SamplingPreset`."""
@@ -150,7 +152,9 @@ def default_sampling_params() -> SamplingParams:
     return cast(SamplingParams, defaults(SamplingParams))
 
 
-DEFAULT_SAMPLING_PARAMS: Final[Mapping[str, object]] = MappingProxyType(default_sampling_params())
+# Not ``default_sampling_params()``: that would analyse SamplingParams at import (about 1 ms);
+# every key has a scalar default, so the registered values are the whole result (tested).
+DEFAULT_SAMPLING_PARAMS: Final[Mapping[str, object]] = MappingProxyType(dict(_DEFAULTS))
 """Every :class:`SamplingParams` key at its default, as a read-only view.
 
 A shared module-level dict could be changed by any caller for every other caller; the

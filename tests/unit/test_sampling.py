@@ -98,6 +98,11 @@ def test_default_sampling_params_is_a_new_full_dict_each_call() -> None:
     assert default_sampling_params() is not default_sampling_params()
 
 
+def test_default_constant_is_what_defaults_gives() -> None:
+    """The constant is built from the registered values, without analysing the type."""
+    assert list(DEFAULT_SAMPLING_PARAMS.items()) == list(default_sampling_params().items())
+
+
 def test_default_constant_is_read_only() -> None:
     assert type(DEFAULT_SAMPLING_PARAMS) is MappingProxyType
     assert dict(DEFAULT_SAMPLING_PARAMS) == DEFAULTS
