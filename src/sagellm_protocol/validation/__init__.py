@@ -8,15 +8,16 @@ are rejected, strings are never coerced, str enum members pass where their value
 types reject unknown keys, keys are strings, and registered cross-field invariants hold.
 """
 
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Final
 
 from ._api import checker, collect_issues, is_valid, validate
 from ._issues import CODES, Issue, ValidationError, format_path, short_repr
-from ._names import type_by_name, type_names, validate_by_name
-from ._streams import StreamChecker, stream_checker, validate_stream
 
 if TYPE_CHECKING:
     from ._json import validate_json
+    from ._names import type_by_name, type_names, validate_by_name
+    from ._streams import StreamChecker, stream_checker, validate_stream
 
 __all__ = [
     "CODES",
@@ -38,11 +39,28 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    # validate_json brings the json module (and msgspec when installed): load it on first use,
-    # so validate() alone costs no more to import.
-    if name == "validate_json":
-        from ._json import validate_json
+_LAZY: Final = {
+    "StreamChecker": "_streams",
+    "stream_checker": "_streams",
+    "type_by_name": "_names",
+    "type_names": "_names",
+    "validate_by_name": "_names",
+    "validate_json": "_json",
+    "validate_stream": "_streams",
+}
+"""Names loaded on first use, so that ``validate()`` alone costs no more to import:
+validate_json brings the json module (and msgspec when installed), and fewer programs check
+whole streams or look types up by name."""
 
-        return validate_json
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> object:
+    home = _LAZY.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
