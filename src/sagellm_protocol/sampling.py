@@ -109,7 +109,7 @@ class SamplingParams(TypedDict, closed=True):
     """Leave special tokens (``<pad>``, ``<eos>`` …) out of the output text."""
 
 
-_DEFAULTS: Final[Mapping[str, object]] = MappingProxyType(
+DEFAULT_SAMPLING_PARAMS: Final[Mapping[str, object]] = MappingProxyType(
     {
         "strategy": "greedy",
         "temperature": 1.0,
@@ -130,9 +130,15 @@ _DEFAULTS: Final[Mapping[str, object]] = MappingProxyType(
         "skip_special_tokens": True,
     }
 )
-"""The spec's default of every :class:`SamplingParams` key, in declaration order."""
+"""Every :class:`SamplingParams` key at its default (the spec's), in declaration order, as a
+read-only view; the registered defaults are these.
 
-register_defaults(SamplingParams, _DEFAULTS)
+A shared module-level dict could be changed by any caller for every other caller; the
+view raises ``TypeError`` on assignment instead. It is a ``Mapping``, not a ``dict``:
+call :func:`default_sampling_params` for a ``SamplingParams`` value to change or send.
+"""
+
+register_defaults(SamplingParams, DEFAULT_SAMPLING_PARAMS)
 
 SamplingPresetName: TypeAlias = Literal["deterministic", "balanced", "creative", "precise"]
 """Wire values of :class:`SamplingPreset`."""
@@ -151,16 +157,6 @@ def default_sampling_params() -> SamplingParams:
     """A new dict holding every :class:`SamplingParams` key at its default; yours to modify."""
     return cast(SamplingParams, defaults(SamplingParams))
 
-
-# Not ``default_sampling_params()``: that would analyse SamplingParams at import (about 1 ms);
-# every key has a scalar default, so the registered values are the whole result (tested).
-DEFAULT_SAMPLING_PARAMS: Final[Mapping[str, object]] = MappingProxyType(dict(_DEFAULTS))
-"""Every :class:`SamplingParams` key at its default, as a read-only view.
-
-A shared module-level dict could be changed by any caller for every other caller; the
-view raises ``TypeError`` on assignment instead. It is a ``Mapping``, not a ``dict``:
-call :func:`default_sampling_params` for a ``SamplingParams`` value to change or send.
-"""
 
 _PRESET_OVERRIDES: Final[Mapping[SamplingPreset, SamplingParams]] = MappingProxyType(
     {

@@ -103,6 +103,14 @@ class SamplingParams(TypedDict, closed=True):
     skip_special_tokens: NotRequired[bool]
     """Leave special tokens (``<pad>``, ``<eos>`` …) out of the output text."""
 
+DEFAULT_SAMPLING_PARAMS: Final[Mapping[str, object]] = ...
+"""Every :class:`SamplingParams` key at its default (the spec's), in declaration order, as a
+read-only view; the registered defaults are these.
+
+A shared module-level dict could be changed by any caller for every other caller; the
+view raises ``TypeError`` on assignment instead. It is a ``Mapping``, not a ``dict``:
+call :func:`default_sampling_params` for a ``SamplingParams`` value to change or send.
+"""
 SamplingPresetName: TypeAlias = Literal["deterministic", "balanced", "creative", "precise"]
 """Wire values of :class:`SamplingPreset`."""
 
@@ -116,14 +124,6 @@ class SamplingPreset(StrEnum):
 
 def default_sampling_params() -> SamplingParams:
     """A new dict holding every :class:`SamplingParams` key at its default; yours to modify."""
-
-DEFAULT_SAMPLING_PARAMS: Final[Mapping[str, object]] = ...
-"""Every :class:`SamplingParams` key at its default, as a read-only view.
-
-A shared module-level dict could be changed by any caller for every other caller; the
-view raises ``TypeError`` on assignment instead. It is a ``Mapping``, not a ``dict``:
-call :func:`default_sampling_params` for a ``SamplingParams`` value to change or send.
-"""
 
 def sampling_preset_params(preset: SamplingPresetName | SamplingPreset) -> SamplingParams:
     """A new dict of every :class:`SamplingParams` key for ``preset``.

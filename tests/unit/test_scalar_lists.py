@@ -19,10 +19,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sagellm_protocol._tree.analyse import analyze
-from sagellm_protocol.validation._compile import Generator, native_lists
+from sagellm_protocol.validation._compile import (
+    PURE_PYTHON_ENV,
+    Generator,
+    native_lists,
+    pure_python_requested,
+)
 
 NATIVE_LISTS = native_lists()
-PURE = os.environ.get("SAGELLM_PROTOCOL_PURE_PYTHON", "0") not in ("", "0")
 
 needs_native = pytest.mark.skipif(
     NATIVE_LISTS is None, reason="SAGELLM_PROTOCOL_PURE_PYTHON is set: the C checks are off"
@@ -55,7 +59,7 @@ NaN and ±inf from finite floats, ints beyond float's range."""
 
 def test_the_c_checks_are_built_unless_turned_off() -> None:
     """A silent build failure would leave every other test on the pure-Python checks only."""
-    if PURE:
+    if pure_python_requested():
         assert NATIVE_LISTS is None
     else:
         assert NATIVE_LISTS is not None, (
@@ -170,7 +174,7 @@ def test_pure_python_mode_turns_the_c_checks_off() -> None:
         "source = source_of(analyze(Response))\n"
         "print(native_lists(), '_all_of_type' in source, '_count_of(map(type' in source)\n"
     )
-    environment = {**os.environ, "SAGELLM_PROTOCOL_PURE_PYTHON": "1"}
+    environment = {**os.environ, PURE_PYTHON_ENV: "1"}
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, env=environment
     )

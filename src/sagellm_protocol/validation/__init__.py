@@ -53,6 +53,8 @@ validate_json brings the json module (and msgspec when installed), and fewer pro
 whole streams or look types up by name."""
 
 
+# As the package's own __getattr__ does; a module shared by the two would be one more import
+# for ``import sagellm_protocol``, which loads nothing but the package itself.
 def __getattr__(name: str) -> object:
     home = _LAZY.get(name)
     if home is None:

@@ -46,13 +46,22 @@ _OPTIONAL_KEYS_PER_GROUP: Final = 4
 is accounted for: a guard costs about a third of an absent key's ``in`` test."""
 
 
+PURE_PYTHON_ENV: Final = "SAGELLM_PROTOCOL_PURE_PYTHON"
+"""Set (to anything but ``0``), the checkers use pure-Python list checks, not the C ones."""
+
+
+def pure_python_requested() -> bool:
+    """Whether :data:`PURE_PYTHON_ENV` turns the C list checks off."""
+    return os.environ.get(PURE_PYTHON_ENV, "0") not in ("", "0")
+
+
 @functools.cache
 def native_lists() -> ModuleType | None:
     """The C list checks (``_scalar_lists.c``), or ``None``: not built, or turned off.
 
     Loaded with the first checker compiled, not when the package is imported.
     """
-    if os.environ.get("SAGELLM_PROTOCOL_PURE_PYTHON", "0") not in ("", "0"):
+    if pure_python_requested():
         return None
     try:
         from . import _scalar_lists
@@ -303,7 +312,7 @@ class Generator:
             lines.append(f"{pad}{left} = len({var}) - {required}")
             undeclared = left
         required_locals: dict[str, str] = {}
-        grouped = 0  # optional keys so far under the current ``if _left:``
+        grouped = 0  # optional keys since the last required one (or the start)
         for field in node.fields:
             item = self.name("_v")
             if field.required:
@@ -313,9 +322,7 @@ class Generator:
                 lines.append(f"{pad}{item} = {var}[{field.name!r}]")
                 lines += self.statements(field.node, item, indent, inlining)
                 continue
-            if grouped == _OPTIONAL_KEYS_PER_GROUP:
-                grouped = 0
-            if grouped == 0:
+            if grouped % _OPTIONAL_KEYS_PER_GROUP == 0:
                 lines.append(f"{pad}if {left}:")
             grouped += 1
             # ``in`` then a subscript beats ``get`` with a sentinel: optional keys are more
