@@ -8,6 +8,7 @@ path to ``src`` stays out; mypy and pyright ask that interpreter for ``sys.path`
 """
 
 import ast
+import configparser
 import filecmp
 import importlib.util
 import json
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import sysconfig
 import textwrap
+import tomllib
 import types
 import venv
 from collections.abc import Iterator
@@ -49,6 +51,15 @@ def test_committed_stubs_match_the_generator(tmp_path: Path) -> None:
     assert differing == [], f"stale stubs {differing}; run {REGENERATE}"
 
 
+def test_the_stub_distribution_is_released_with_the_runtime() -> None:
+    import sagellm_protocol
+
+    with (ROOT / "stubs" / "pyproject.toml").open("rb") as file:
+        project = tomllib.load(file)["project"]
+    assert project["name"] == "isagellm-protocol-stubs"
+    assert project["version"] == sagellm_protocol.__version__, f"run {REGENERATE}"
+
+
 class StubEnvironment:
     """A Python whose import path has the stubs and the test tools but not the package."""
 
@@ -73,21 +84,21 @@ def stubs_alone(tmp_path_factory: pytest.TempPathFactory) -> StubEnvironment:
     return StubEnvironment(tmp_path_factory.mktemp("stubs-alone"))
 
 
-def write_mypy_config(directory: Path) -> Path:
-    """The project's mypy settings for the typing tests, without ``mypy_path = src``."""
+def write_mypy_config(directory: Path, python_version: str | None = None) -> Path:
+    """The project's mypy settings (``mypy.ini``) without ``mypy_path`` and ``files``.
+
+    ``python_version`` overrides the project's: stubtest compares the stubs with the running
+    interpreter, so it reads them as that version does (``__replace__`` exists from 3.13 on).
+    """
+    settings = configparser.ConfigParser()
+    settings.read(ROOT / "mypy.ini", encoding="utf-8")
+    for option in ("mypy_path", "files"):
+        settings.remove_option("mypy", option)
+    if python_version is not None:
+        settings.set("mypy", "python_version", python_version)
     config = directory / "mypy.ini"
-    config.write_text(
-        textwrap.dedent(
-            """
-            [mypy]
-            strict = True
-            python_version = 3.10
-            warn_unused_ignores = True
-            enable_error_code = ignore-without-code, redundant-expr, truthy-bool
-            """
-        ),
-        encoding="utf-8",
-    )
+    with config.open("w", encoding="utf-8") as file:
+        settings.write(file)
     return config
 
 
@@ -135,7 +146,7 @@ def test_a_wrong_stub_fails_the_typing_tests(tmp_path: Path) -> None:
 
 def test_stubtest_agrees_with_the_runtime(tmp_path: Path) -> None:
     env = StubEnvironment(tmp_path / "env", with_runtime=True)
-    config = write_mypy_config(tmp_path)
+    config = write_mypy_config(tmp_path, python_version="{}.{}".format(*sys.version_info))
     result = env.run(
         "-m",
         "mypy.stubtest",

@@ -4,6 +4,7 @@ Tensor shapes, tuples in the original, travel as JSON arrays and are typed ``lis
 a validated ``json.loads`` result is the value itself.
 """
 
+import builtins
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol, TypeAlias, runtime_checkable
@@ -351,7 +352,9 @@ class OperatorRegistry(Protocol):
         """The registry's current state."""
         ...
 
-    # Last on purpose: after this ``def``, ``list`` in the class body names the method.
-    def list(self, query: OperatorRegistryQuery | None = None) -> list[OperatorRegistryEntry]:
+    # builtins.list: evaluated lazily (PEP 649), a bare ``list`` here names this method.
+    def list(
+        self, query: OperatorRegistryQuery | None = None
+    ) -> builtins.list[OperatorRegistryEntry]:
         """Every kernel matching ``query`` (all kernels when ``None``), preferred first."""
         ...

@@ -5,6 +5,7 @@ Tensor shapes, tuples in the original, travel as JSON arrays and are typed ``lis
 a validated ``json.loads`` result is the value itself.
 """
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol, TypeAlias, runtime_checkable
@@ -283,5 +284,7 @@ class OperatorRegistry(Protocol):
         """The preferred kernel matching ``query``, or ``None`` when none matches."""
     def snapshot(self) -> OperatorRegistrySnapshot:
         """The registry's current state."""
-    def list(self, query: OperatorRegistryQuery | None = None) -> list[OperatorRegistryEntry]:
+    def list(
+        self, query: OperatorRegistryQuery | None = None
+    ) -> builtins.list[OperatorRegistryEntry]:
         """Every kernel matching ``query`` (all kernels when ``None``), preferred first."""

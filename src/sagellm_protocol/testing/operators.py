@@ -1,5 +1,6 @@
 """An in-memory :class:`~sagellm_protocol.operators.OperatorRegistry`."""
 
+import builtins
 import copy
 from collections import Counter
 
@@ -92,8 +93,10 @@ class InMemoryOperatorRegistry:
             "metadata": {},
         }
 
-    # Last on purpose: after this ``def``, ``list`` in the class body names the method.
-    def list(self, query: OperatorRegistryQuery | None = None) -> list[OperatorRegistryEntry]:
+    # builtins.list: evaluated lazily (PEP 649), a bare ``list`` here names this method.
+    def list(
+        self, query: OperatorRegistryQuery | None = None
+    ) -> builtins.list[OperatorRegistryEntry]:
         """Matching kernels (all without a query), highest priority first."""
         matches = [
             (mapping, entry)

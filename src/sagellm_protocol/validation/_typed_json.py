@@ -160,7 +160,7 @@ def _choice(node: ChoiceNode) -> Mirror:
     if node.bools or node.enum_members or not (node.strs or node.ints):
         return _residual(node)
     values = (*sorted(node.strs), *sorted(node.ints))
-    literal: Any = Literal.__getitem__(values)
+    literal: Any = cast(Any, Literal)[values]
     return Mirror(Union[literal, None] if node.none else literal, None, exact=True)  # noqa: UP007
 
 
@@ -243,7 +243,8 @@ def _union(node: UnionNode, msgspec: Any) -> Mirror:
         members = tuple(part.type for part in made)
         check = None
         exact = all(part.exact for part in made)
-    union: Any = Union.__getitem__((*members, None) if node.nullable else members)
+    # Subscripted, not Union.__getitem__(...): that is unbound on 3.14, where Union is a class.
+    union: Any = cast(Any, Union)[(*members, None) if node.nullable else members]
     try:
         msgspec.json.Decoder(union)
     except TypeError:  # a union msgspec cannot tell apart (two Structs, str and a Literal …)
