@@ -1,21 +1,24 @@
 """The optional C list checks (``validation/_scalar_lists.c``) and the pure-Python checks they
 replace: both give the same answer on every list, and the compiler uses whichever is in force.
 
-CI runs the whole suite once more with ``SAGELLM_PROTOCOL_PURE_PYTHON=1`` (under Python 3.10),
+CI runs the whole suite once more with ``SAGELLM_PROTOCOL_PURE_PYTHON=1`` (under Python 3.13),
 so every other test covers the pure-Python checks as well.
 """
 
 import enum
+import importlib.abc
+import importlib.util
 import math
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
 
 import pytest
 from annotated_types import Ge
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sagellm_protocol._tree.analyse import analyze
@@ -33,7 +36,7 @@ needs_native = pytest.mark.skipif(
 )
 
 
-class Colour(str, enum.Enum):
+class Colour(str, enum.Enum):  # noqa: UP042 -- the pre-3.11 idiom, still common
     RED = "red"
 
 
@@ -55,6 +58,30 @@ SCALARS = st.one_of(
 )
 """Items an exact-type check must tell apart: bools from ints, subclasses from their bases,
 NaN and ±inf from finite floats, ints beyond float's range."""
+
+LARGEST_FLOAT_INT = 2**1024 - 2**970 - 1
+"""The largest int that ``float()`` converts without overflow (larger ones round to 2**1024)."""
+HUGE_INT_LISTS = [
+    [LARGEST_FLOAT_INT, -LARGEST_FLOAT_INT],
+    [LARGEST_FLOAT_INT + 1],
+    [-(2**1024)],
+    [10**400, -(10**400)],  # their sum, 0, is finite: no sum may stand for the items
+    [1.5, 10**400],
+    [1e308, 1e308],  # finite items whose sum is not
+]
+
+
+def float_holds(item: object) -> bool:
+    """An exact float that is finite, or an exact int ``float()`` converts without overflow."""
+    if type(item) is float:
+        return math.isfinite(item)
+    if type(item) is not int:
+        return False
+    try:
+        float(item)
+    except OverflowError:
+        return False
+    return True
 
 
 def test_the_c_checks_are_built_unless_turned_off() -> None:
@@ -83,16 +110,28 @@ def test_all_of_type_is_exact_type_identity(items: list[object], cls: type) -> N
     assert NATIVE_LISTS.all_of_type(values, cls) is expected
 
 
+def _with_huge_int_examples(test: Callable[..., None]) -> Callable[..., None]:
+    for items in HUGE_INT_LISTS:
+        test = example(items)(test)
+    return test
+
+
 @needs_native
+@_with_huge_int_examples
 @given(st.lists(SCALARS, max_size=8))
-def test_all_finite_numbers_takes_exact_ints_and_finite_exact_floats(items: list[object]) -> None:
+def test_all_finite_numbers_takes_what_a_float_holds(items: list[object]) -> None:
     assert NATIVE_LISTS is not None
-    expected = all(
-        type(item) is int or (type(item) is float and math.isfinite(item))  # type: ignore[arg-type]
-        for item in items
-    )
+    expected = all(map(float_holds, items))
     assert NATIVE_LISTS.all_finite_numbers(items) is expected
+    assert NATIVE_LISTS.all_finite_numbers(tuple(items)) is expected
     assert NATIVE_LISTS.all_finite_numbers(iter(items)) is expected
+
+
+def test_the_pure_float_list_check_takes_what_a_float_holds() -> None:
+    """Pinned on the lists a sum misjudges, whatever the C module does (it may be off)."""
+    check = _checker(list[float], native=False)
+    for items in HUGE_INT_LISTS:
+        assert check(items) is all(map(float_holds, items)), items
 
 
 @needs_native
@@ -144,6 +183,8 @@ def test_the_c_and_the_pure_python_checks_agree(form: object, values: Any) -> No
         assert native(value) is pure(value)
 
     agree()
+    for items in HUGE_INT_LISTS:
+        assert native(items) is pure(items), items
 
 
 @needs_native
@@ -180,3 +221,51 @@ def test_pure_python_mode_turns_the_c_checks_off() -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == "None False True\n"
+
+
+class _FailingLoader(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds the C module and fails to load it, as ``fail`` does."""
+
+    def __init__(self, fail: Callable[[], None]) -> None:
+        self.fail = fail
+
+    def find_spec(self, name: str, path: object, target: object = None) -> Any:
+        if name == "sagellm_protocol.validation._scalar_lists":
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec: object) -> None:
+        return None
+
+    def exec_module(self, module: object) -> None:
+        self.fail()
+
+
+def _gil_warning() -> None:
+    # What a free-threaded interpreter says of an extension that does not declare Py_mod_gil.
+    warnings.warn("The global interpreter lock (GIL) has been enabled", RuntimeWarning, 2)
+
+
+def _broken_build() -> None:
+    raise OSError("undefined symbol: PyList_GetItemRef")
+
+
+@pytest.mark.parametrize("fail", [_gil_warning, _broken_build], ids=["gil-warning", "broken"])
+def test_a_c_module_that_fails_to_load_leaves_the_pure_checks(
+    fail: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sagellm_protocol.validation as package
+
+    name = "sagellm_protocol.validation._scalar_lists"
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.delattr(package, "_scalar_lists", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_FailingLoader(fail), *sys.meta_path])
+    monkeypatch.delenv(PURE_PYTHON_ENV, raising=False)
+    native_lists.cache_clear()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # as this project's pytest settings and -W error do
+            assert native_lists() is None
+        assert Generator().native is False
+    finally:
+        native_lists.cache_clear()

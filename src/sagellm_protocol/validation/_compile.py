@@ -65,7 +65,10 @@ def native_lists() -> ModuleType | None:
         return None
     try:
         from . import _scalar_lists
-    except ImportError:
+    # Not built (ImportError), built for another interpreter, or a warning made an error (a
+    # free-threaded interpreter warns when an extension would switch the GIL back on): the
+    # pure-Python checks give the same answers.
+    except Exception:
         return None
     return _scalar_lists
 
@@ -89,14 +92,17 @@ def source_of(node: Node) -> str:
 
 
 def _all_finite(items: Collection[float]) -> bool:
-    """Whether a list of exact ints and floats holds no NaN or ±inf, item by item.
+    """Whether every item of a list of exact ints and floats is a finite float or an int that a
+    float holds (``float(item)`` would not overflow), item by item: the C ``all_finite_numbers``.
 
-    The generated code tries the list's sum first, which settles most lists; this decides the
-    few whose sum is not finite (finite items can add up to inf). A sum that overflows (an int
-    beyond float's range) raises in the generated code, which leaves the list to the precise
-    pass.
+    The generated code tries a float list's sum first, which settles most lists; this decides
+    the few whose sum is not finite (finite items can add up to inf), and every list with ints,
+    whose sum can be finite though an item is beyond float's range (``10**400 - 10**400``).
     """
-    return all(type(item) is int or math.isfinite(item) for item in items)
+    try:
+        return all(map(math.isfinite, items))
+    except OverflowError:  # an int beyond float's range
+        return False
 
 
 class _FormatMemo:
@@ -517,9 +523,9 @@ class Generator:
             elif item.is_float:
                 text = (
                     f" and (_count_of(map(type, {items}), float) == {size}"
-                    f" or ({types} := [*map(type, {items})]).count(float)"
-                    f" + {types}.count(int) == {size})"
                     f" and (_isfinite(_sum({items})) or _all_finite({items}))"
+                    f" or ({types} := [*map(type, {items})]).count(float)"
+                    f" + {types}.count(int) == {size} and _all_finite({items}))"
                 )
             else:
                 text = f" and {self.all_of_type(items, 'int', container)}"

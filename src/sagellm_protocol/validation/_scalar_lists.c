@@ -2,15 +2,48 @@
  *
  * A list of 128 token ids costs the pure-Python checker about 18 ns an item
  * (countOf(map(type, items), int)); this loop costs about 2. The checks answer the same
- * questions as the pure-Python expressions they replace, and the compiler falls back to those
- * when this module is not built or SAGELLM_PROTOCOL_PURE_PYTHON is set.
+ * questions as the pure-Python expressions they replace (a property test holds them to it), and
+ * the compiler falls back to those when this module is not built, cannot be loaded, or
+ * SAGELLM_PROTOCOL_PURE_PYTHON is set.
  *
- * No Python code runs inside the loops (only type and value tests), so a list cannot change
- * under them.
+ * Two builds, chosen by setup.py:
+ *
+ * - Interpreters with a GIL: the limited API of 3.11 (Py_LIMITED_API), one abi3 module for
+ *   3.11 and every later version. No Python code runs inside the loops (only type and value
+ *   tests, and PyLong_AsDouble on exact ints), so while this thread holds the GIL no other
+ *   thread can change the container under them.
+ * - Free-threaded interpreters (Py_GIL_DISABLED): the limited API does not cover them before
+ *   abi3t, so the module is built for that one version. Another thread may resize a list or a
+ *   dict while the loop reads it, so the loops over lists and dicts run inside the container's
+ *   critical section (its per-object lock), which the free-threaded list and dict methods take
+ *   too; tuples are immutable. The module declares Py_MOD_GIL_NOT_USED, so loading it does not
+ *   switch the GIL back on.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+
+#if defined(Py_LIMITED_API)
+/* Bounds-checked calls: the item macros read the object layout, which abi3 does not fix. */
+#  define LIST_ITEM(list, i) PyList_GetItem((list), (i))
+#  define TUPLE_ITEM(tuple, i) PyTuple_GetItem((tuple), (i))
+#  define LIST_SIZE(list) PyList_Size(list)
+#  define TUPLE_SIZE(tuple) PyTuple_Size(tuple)
+#else
+#  define LIST_ITEM(list, i) PyList_GET_ITEM((list), (i))
+#  define TUPLE_ITEM(tuple, i) PyTuple_GET_ITEM((tuple), (i))
+#  define LIST_SIZE(list) PyList_GET_SIZE(list)
+#  define TUPLE_SIZE(tuple) PyTuple_GET_SIZE(tuple)
+#endif
+
+#if !defined(Py_LIMITED_API) && PY_VERSION_HEX >= 0x030D0000
+/* No-ops where there is a GIL; the object's lock on a free-threaded interpreter. */
+#  define BEGIN_LOCKED(object) Py_BEGIN_CRITICAL_SECTION(object)
+#  define END_LOCKED() Py_END_CRITICAL_SECTION()
+#else
+#  define BEGIN_LOCKED(object) {
+#  define END_LOCKED() }
+#endif
 
 typedef int (*item_test)(PyObject *item, PyObject *cls);
 
@@ -20,45 +53,61 @@ is_exactly(PyObject *item, PyObject *cls)
     return Py_IS_TYPE(item, (PyTypeObject *)cls);
 }
 
+/* An exact float that is neither NaN nor infinite, or an exact int a double holds (float(item)
+ * would not overflow: |item| below 2**1024, after rounding), as math.isfinite(item) says. */
 static int
 is_finite_number(PyObject *item, PyObject *unused)
 {
     (void)unused;
     if (PyFloat_CheckExact(item)) {
-        return isfinite(PyFloat_AS_DOUBLE(item));
+        return isfinite(PyFloat_AsDouble(item));
     }
-    return PyLong_CheckExact(item);
+    if (!PyLong_CheckExact(item)) {
+        return 0;
+    }
+    if (PyLong_AsDouble(item) == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear(); /* OverflowError: beyond any double */
+        return 0;
+    }
+    return 1;
 }
 
 /* 1 if test holds for every item of the iterable, 0 if not, -1 with an exception set. */
 static int
 every_item(PyObject *items, PyObject *cls, item_test test)
 {
-    if (PyList_CheckExact(items) || PyTuple_CheckExact(items)) {
-        PyObject **item = PySequence_Fast_ITEMS(items);
-        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(items); i++) {
-            if (!test(item[i], cls)) {
-                return 0;
-            }
+    int result = 1;
+    if (PyList_CheckExact(items)) {
+        BEGIN_LOCKED(items)
+        Py_ssize_t size = LIST_SIZE(items);
+        for (Py_ssize_t i = 0; result && i < size; i++) {
+            result = test(LIST_ITEM(items, i), cls);
         }
-        return 1;
+        END_LOCKED()
+        return result;
+    }
+    if (PyTuple_CheckExact(items)) {
+        Py_ssize_t size = TUPLE_SIZE(items);
+        for (Py_ssize_t i = 0; result && i < size; i++) {
+            result = test(TUPLE_ITEM(items, i), cls);
+        }
+        return result;
     }
     if (PyDict_CheckExact(items)) {
+        BEGIN_LOCKED(items)
         Py_ssize_t position = 0;
         PyObject *key;
-        while (PyDict_Next(items, &position, &key, NULL)) {
-            if (!test(key, cls)) {
-                return 0;
-            }
+        while (result && PyDict_Next(items, &position, &key, NULL)) {
+            result = test(key, cls);
         }
-        return 1;
+        END_LOCKED()
+        return result;
     }
     PyObject *iterator = PyObject_GetIter(items);
     if (iterator == NULL) {
         return -1;
     }
     PyObject *item;
-    int result = 1;
     while (result && (item = PyIter_Next(iterator)) != NULL) {
         result = test(item, cls);
         Py_DECREF(item);
@@ -100,7 +149,8 @@ PyDoc_STRVAR(all_of_type_doc,
 
 PyDoc_STRVAR(all_finite_numbers_doc,
 "all_finite_numbers(items, /)\n--\n\n"
-"Whether every item is an exact int or an exact float that is neither NaN nor infinite.");
+"Whether every item is an exact float that is neither NaN nor infinite, or an exact int that\n"
+"a float holds (float(item) does not overflow).");
 
 static PyMethodDef methods[] = {
     {"all_of_type", (PyCFunction)(void (*)(void))all_of_type, METH_FASTCALL, all_of_type_doc},
@@ -109,8 +159,13 @@ static PyMethodDef methods[] = {
 };
 
 static PyModuleDef_Slot slots[] = {
+/* Each slot is declared by the headers only where the targeted API has it: neither in the
+ * 3.11 limited API, both in a 3.13+ free-threaded build. */
 #ifdef Py_mod_multiple_interpreters
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#ifdef Py_mod_gil
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif
     {0, NULL},
 };
