@@ -12,7 +12,7 @@ name all the same.
 
 import typing as _typing
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
 """This distribution's version (PEP 440), read by the build; the protocol's is PROTOCOL_VERSION."""
 
 if _typing.TYPE_CHECKING:

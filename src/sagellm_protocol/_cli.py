@@ -694,7 +694,7 @@ def _parser() -> argparse.ArgumentParser:
         "package to this one: import paths, constructor calls to make(), attribute access on "
         "protocol values to subscripts (found by mypy), pydantic methods; report with file, "
         "line and rule code what needs a hand edit. Needs the extra: "
-        "pip install 'sagellm-protocol[migrate]'.",
+        "pip install 'isagellm-protocol[migrate]'.",
         epilog="Exit status: 0 done or nothing to do, 1 with --check when anything needs "
         "migrating, 2 usage error.",
     )
@@ -759,7 +759,7 @@ def _migrate(args: argparse.Namespace) -> int:
         from ._migrate import migrate
     except ImportError as error:
         raise UsageError(
-            f"migrate needs {error.name}: pip install 'sagellm-protocol[migrate]'"
+            f"migrate needs {error.name}: pip install 'isagellm-protocol[migrate]'"
         ) from None
     status: int = migrate(args.paths, args.mode)
     return status

@@ -7,7 +7,7 @@ are not ints), invariants hold, vendor keys of open types are kept, and the very
 the validated value. Its JSON Schema is :func:`~sagellm_protocol.json_schema`'s, with each nested
 type a definition of the document pydantic builds (``#/components/schemas/…`` in FastAPI's
 OpenAPI). Issues become pydantic line errors with our paths, codes (as the error ``type``) and
-messages. Requires pydantic 2 (``pip install sagellm-protocol[pydantic]``); the rest of the
+messages. Requires pydantic 2 (``pip install isagellm-protocol[pydantic]``); the rest of the
 package never imports it.
 """
 

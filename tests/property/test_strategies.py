@@ -38,7 +38,7 @@ def test_the_hook_is_declared_under_hypothesis_entry_point() -> None:
     hooks = [
         entry.value
         for entry in importlib.metadata.entry_points(group="hypothesis")
-        if entry.dist is not None and entry.dist.name == "sagellm-protocol"
+        if entry.dist is not None and entry.dist.name == "isagellm-protocol"
     ]
     assert hooks == ["sagellm_protocol._hypothesis:_hypothesis_setup_hook"]
 

@@ -23,7 +23,12 @@ import sagellm_protocol
 
 ROOT = Path(__file__).parent.parent.parent
 VERSION = sagellm_protocol.__version__
-PYTHON = f"{sys.version_info.major}{sys.version_info.minor}"
+DISTRIBUTION = "isagellm-protocol"
+ARCHIVE_NAME = f"isagellm_protocol-{VERSION}"
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+WHEEL_TAG = "cp{0}{1}-cp{0}{1}t".format(*sys.version_info) if FREE_THREADED else "cp311-abi3"
+"""One wheel for 3.11 and later (the C module uses the limited API), but for free-threaded
+interpreters, which cannot load abi3 modules."""
 SHIPPED_TREES = ("tests", "examples", "scripts")
 """Directories whose every file the sdist must hold: the tests read them (data, typing checks,
 examples, the generators the drift tests run); what other drift tests read (contracts/, docs/,
@@ -45,13 +50,13 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("dist")
     done = _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", out, ROOT)
     assert done.returncode == 0, done.stderr
-    # The C list checks make it a wheel for this interpreter and platform.
-    (wheel,) = out.glob(f"sagellm_protocol-{VERSION}-cp{PYTHON}-cp{PYTHON}-*.whl")
-    return out / f"sagellm_protocol-{VERSION}.tar.gz", wheel
+    # The C list checks make it a wheel for a platform.
+    (wheel,) = out.glob(f"{ARCHIVE_NAME}-{WHEEL_TAG}-*.whl")
+    return out / f"{ARCHIVE_NAME}.tar.gz", wheel
 
 
 def test_version_is_the_distributions() -> None:
-    assert sagellm_protocol.__version__ == importlib.metadata.version("sagellm-protocol")
+    assert sagellm_protocol.__version__ == importlib.metadata.version(DISTRIBUTION)
     assert "__version__" not in sagellm_protocol.__all__
 
 
@@ -60,14 +65,27 @@ def test_the_licence_ships_in_both_archives(archives: tuple[Path, Path]) -> None
     licence = (ROOT / "LICENSE").read_bytes()
     assert licence.startswith(b"                              Apache License\n")
     with tarfile.open(sdist) as archive:
-        member = archive.extractfile(f"sagellm_protocol-{VERSION}/LICENSE")
+        member = archive.extractfile(f"{ARCHIVE_NAME}/LICENSE")
         assert member is not None
         assert member.read() == licence
     with zipfile.ZipFile(wheel) as archive:
-        assert archive.read(f"sagellm_protocol-{VERSION}.dist-info/licenses/LICENSE") == licence
-        metadata = archive.read(f"sagellm_protocol-{VERSION}.dist-info/METADATA").decode()
+        assert archive.read(f"{ARCHIVE_NAME}.dist-info/licenses/LICENSE") == licence
+        metadata = archive.read(f"{ARCHIVE_NAME}.dist-info/METADATA").decode()
     assert "License-Expression: Apache-2.0\n" in metadata
     assert "License-File: LICENSE\n" in metadata
+
+
+def test_the_wheel_is_one_for_every_python_of_its_platform(archives: tuple[Path, Path]) -> None:
+    _, wheel = archives
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(f"{ARCHIVE_NAME}.dist-info/METADATA").decode()
+        wheel_file = archive.read(f"{ARCHIVE_NAME}.dist-info/WHEEL").decode()
+    assert f"Name: {DISTRIBUTION}\n" in metadata
+    assert f"Version: {VERSION}\n" in metadata
+    assert "Requires-Python: >=3.11\n" in metadata
+    assert "Root-Is-Purelib: false\n" in wheel_file
+    platform = wheel.name.removesuffix(".whl").rsplit("-", 1)[1]
+    assert f"Tag: {WHEEL_TAG}-{platform}\n" in wheel_file
 
 
 def test_the_sdist_holds_what_its_tests_read(archives: tuple[Path, Path]) -> None:
@@ -91,12 +109,12 @@ def test_the_c_list_checks_ship_as_source_and_as_a_built_module(
     sdist, wheel = archives
     with tarfile.open(sdist) as archive:
         names = set(archive.getnames())
-    source = f"sagellm_protocol-{VERSION}/src/sagellm_protocol/validation/_scalar_lists"
+    source = f"{ARCHIVE_NAME}/src/sagellm_protocol/validation/_scalar_lists"
     assert {f"{source}.c", f"{source}.pyi"} <= names
     assert not [name for name in names if name.endswith(".so")]
     with zipfile.ZipFile(wheel) as archive:
         built = [name for name in archive.namelist() if "_scalar_lists" in name]
-    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") if FREE_THREADED else ".abi3.so"
     assert sorted(built) == [
         f"sagellm_protocol/validation/_scalar_lists{suffix}",
         "sagellm_protocol/validation/_scalar_lists.pyi",
@@ -113,7 +131,7 @@ def test_the_wheel_alone_runs_the_main_job(archives: tuple[Path, Path], tmp_path
     assert installed.returncode == 0, installed.stderr
     with tarfile.open(sdist) as archive:
         archive.extractall(tmp_path, filter="data")
-    unpacked = tmp_path / f"sagellm_protocol-{VERSION}"
+    unpacked = tmp_path / ARCHIVE_NAME
     fresh = _run(bin_dir / "sagellm-protocol", "validate", "--by-name", "examples/", cwd=unpacked)
     here = _run(sys.executable, "-m", "sagellm_protocol", "validate", "--by-name", "examples/")
     assert (fresh.returncode, fresh.stderr) == (1, "")

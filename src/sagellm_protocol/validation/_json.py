@@ -1,7 +1,7 @@
 """validate_json(): JSON text in, a validated protocol value out, with one policy for JSON.
 
 Two parsers give the same answers. With ``msgspec`` installed (``pip install
-sagellm-protocol[fast]``) its untyped decoder parses first; whatever it refuses is parsed again
+isagellm-protocol[fast]``) its untyped decoder parses first; whatever it refuses is parsed again
 by the standard library's ``json``, which then decides, and says why. msgspec accepts nothing
 the policy below refuses and builds the values ``json`` builds (exact integers of any size
 included, which rules out orjson: it reads integers beyond 64 bits as floats), so the accepted
