@@ -21,6 +21,7 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from sagellm_protocol.core import Request
 from sagellm_protocol.engine import Engine
 from sagellm_protocol.fastapi import add_openai_exception_handlers, openai_error_response
 from sagellm_protocol.gateway import (
@@ -68,6 +69,27 @@ class Gateway:
         }
         return openai_error_response(404, {"error": error})
 
+    async def generate(
+        self,
+        body: Mapping[str, Any],
+        to_request: Callable[..., Request],
+        to_chunks: Callable[..., AsyncIterable[Mapping[str, Any]]],
+        to_answer: Callable[..., Mapping[str, Any]],
+    ) -> Any:
+        """The answer to a generation body: ``to_request`` converts it for the engine, then
+        ``to_chunks`` turns the engine's stream into the client's chunks (``stream: true``) or
+        ``to_answer`` its response into the client's answer."""
+        if (missing := self.unknown_model(body["model"])) is not None:
+            return missing
+        request = to_request(body, request_id=self.new_id(), trace_id=self.new_id())
+        if request["stream"]:
+            chunks = to_chunks(
+                self.engine.stream(request), model=self.model, include_usage=include_usage(body)
+            )
+            return sse(chunks)
+        response = await self.engine.execute(request)
+        return JSONResponse(to_answer(response, model=self.model))
+
 
 def sse(chunks: AsyncIterable[Mapping[str, Any]]) -> StreamingResponse:
     """A server-sent-event response that sends each chunk as soon as it is made."""
@@ -110,20 +132,9 @@ def chat_routes(gateway: Gateway) -> APIRouter:
 
     @router.post("/v1/chat/completions", responses=documented(ChatCompletionResponse))
     async def chat_completions(body: ValidatedClosed[ChatCompletionRequest]) -> Any:
-        if (missing := gateway.unknown_model(body["model"])) is not None:
-            return missing
-        request = chat_request_to_request(
-            body, request_id=gateway.new_id(), trace_id=gateway.new_id()
+        return await gateway.generate(
+            body, chat_request_to_request, astream_to_chat_chunks, response_to_chat_completion
         )
-        if request["stream"]:
-            events = gateway.engine.stream(request)
-            return sse(
-                astream_to_chat_chunks(
-                    events, model=gateway.model, include_usage=include_usage(body)
-                )
-            )
-        response = await gateway.engine.execute(request)
-        return JSONResponse(response_to_chat_completion(response, model=gateway.model))
 
     return router
 
@@ -133,20 +144,12 @@ def completion_routes(gateway: Gateway) -> APIRouter:
 
     @router.post("/v1/completions", responses=documented(CompletionResponse))
     async def completions(body: ValidatedClosed[CompletionRequest]) -> Any:
-        if (missing := gateway.unknown_model(body["model"])) is not None:
-            return missing
-        request = completion_request_to_request(
-            body, request_id=gateway.new_id(), trace_id=gateway.new_id()
+        return await gateway.generate(
+            body,
+            completion_request_to_request,
+            astream_to_completion_chunks,
+            response_to_completion,
         )
-        if request["stream"]:
-            events = gateway.engine.stream(request)
-            return sse(
-                astream_to_completion_chunks(
-                    events, model=gateway.model, include_usage=include_usage(body)
-                )
-            )
-        response = await gateway.engine.execute(request)
-        return JSONResponse(response_to_completion(response, model=gateway.model))
 
     return router
 
