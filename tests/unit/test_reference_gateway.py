@@ -112,9 +112,13 @@ def test_completion(sdk: Counted) -> None:
     assert (answer.choices[0].text, answer.choices[0].finish_reason) == ("a b ", "length")
 
 
-def test_declared_vendor_keys_pass_the_strict_server(sdk: Counted) -> None:
+def test_openai_arguments_and_declared_vendor_keys_pass_the_strict_server(sdk: Counted) -> None:
     answer = sdk.client.chat.completions.create(
-        model=MODEL, messages=_user(), extra_body={"top_k": 40, "repetition_penalty": 1.1}
+        model=MODEL,
+        messages=_user(),
+        safety_identifier="hashed-user",
+        prompt_cache_key="k",
+        extra_body={"top_k": 40, "repetition_penalty": 1.1},
     )
     assert answer.choices[0].message.content == "hello world"
 
