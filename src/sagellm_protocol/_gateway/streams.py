@@ -153,9 +153,7 @@ def chunks(events: Iterable[StreamEvent], chunker: _Chunker[C]) -> Iterator[C]:
             yield from chunker.feed(event)
         chunker.close()
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+        _close(iterator)
 
 
 async def achunks(events: AsyncIterable[StreamEvent], chunker: _Chunker[C]) -> AsyncIterator[C]:
@@ -167,9 +165,21 @@ async def achunks(events: AsyncIterable[StreamEvent], chunker: _Chunker[C]) -> A
                 yield chunk
         chunker.close()
     finally:
-        close = getattr(iterator, "aclose", None)
-        if close is not None:
-            await close()
+        await _aclose(iterator)
+
+
+def _close(iterator: Iterator[Any]) -> None:
+    """Close ``iterator`` if it can be (a generator): what it holds is released now."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+async def _aclose(iterator: AsyncIterator[Any]) -> None:
+    """Close ``iterator`` if it can be (an async generator, an engine's stream)."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def _event(chunk: Mapping[str, Any]) -> bytes:
@@ -204,19 +214,26 @@ def encode_sse(chunks: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     the protocol, logged on ``sagellm_protocol.gateway``) a ``server_error`` body: the SDK
     raises ``APIError`` with its message instead of reading a cut stream.
     """
+    iterator = iter(chunks)
     try:
-        for chunk in chunks:
+        for chunk in iterator:
             yield _event(chunk)
     except (ConversionError, ValidationError) as error:
         yield _failure(error)
+    finally:
+        _close(iterator)
     yield _DONE
 
 
 async def aencode_sse(chunks: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
-    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``."""
+    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``.
+    Closing the lines (a client gone) closes ``chunks``, and through them the engine's stream."""
+    iterator = aiter(chunks)
     try:
-        async for chunk in chunks:
+        async for chunk in iterator:
             yield _event(chunk)
     except (ConversionError, ValidationError) as error:
         yield _failure(error)
+    finally:
+        await _aclose(iterator)
     yield _DONE

@@ -67,4 +67,5 @@ def encode_sse(chunks: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     """
 
 async def aencode_sse(chunks: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
-    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``."""
+    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``.
+    Closing the lines (a client gone) closes ``chunks``, and through them the engine's stream."""
