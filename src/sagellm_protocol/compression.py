@@ -363,7 +363,7 @@ class CompressionMetrics(TypedDict, closed=True):
 
     quant_scheme: NotRequired[QuantizationSchemeName | QuantizationScheme]
     """Quantization scheme in effect."""
-    compress_ratio: NotRequired[Annotated[float, Ge(1.0)]]
+    compress_ratio: NotRequired[Annotated[float, Ge(1)]]
     """Memory compression ratio (original / compressed, >= 1); 1.0 means uncompressed."""
     quant_error_pct: NotRequired[NonNegativeFloat]
     """Quantization error relative to an FP32 baseline (percent, >= 0)."""
