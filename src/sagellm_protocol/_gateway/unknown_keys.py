@@ -16,7 +16,6 @@ from ..validation import Issue, is_valid
 
 __all__ = ["unknown_keys"]
 
-_UNIONS: Final = (Union, types.UnionType)
 Path = tuple[str | int, ...]
 _WRAPPERS: Final = frozenset({"Required", "NotRequired", "ReadOnly"})
 
@@ -66,7 +65,7 @@ def _walk(tp: Any, value: object, path: Path, found: list[Issue]) -> None:
             _fields(tp, value, path, found)
         return
     origin, args = get_origin(tp), get_args(tp)
-    if origin in _UNIONS:
+    if origin is Union or origin is types.UnionType:  # one class from 3.14 on
         # The member the value is valid for (the first, as validation tries them).
         options = [option for option in args if option is not type(None)]
         member = next(

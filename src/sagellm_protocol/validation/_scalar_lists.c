@@ -159,12 +159,13 @@ static PyMethodDef methods[] = {
 };
 
 static PyModuleDef_Slot slots[] = {
-/* Each slot is declared by the headers only where the targeted API has it: neither in the
- * 3.11 limited API, both in a 3.13+ free-threaded build. */
-#ifdef Py_mod_multiple_interpreters
+/* Tested by their values, which the headers declare only where the targeted API has the slot:
+ * neither for the 3.11 limited API (whose newer headers declare the slot names all the same),
+ * both for a 3.13+ free-threaded build. */
+#ifdef Py_MOD_PER_INTERPRETER_GIL_SUPPORTED
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
-#ifdef Py_mod_gil
+#ifdef Py_MOD_GIL_NOT_USED
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif
     {0, NULL},
