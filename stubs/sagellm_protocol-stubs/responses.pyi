@@ -641,12 +641,12 @@ class ResponsesInputTokensDetails(TypedDict):
 
     Keys:
         cached_tokens: Input tokens served from the prompt cache.
-        cache_write_tokens (optional): Input tokens written to the prompt cache.
+        cache_write_tokens: Input tokens written to the prompt cache.
     """
 
     cached_tokens: NonNegativeInt
     """Input tokens served from the prompt cache."""
-    cache_write_tokens: NotRequired[NonNegativeInt]
+    cache_write_tokens: NonNegativeInt
     """Input tokens written to the prompt cache."""
 
 @_open
@@ -1022,7 +1022,7 @@ class ResponsesOutputTextDeltaEvent(TypedDict):
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
         delta: The new text.
-        logprobs (optional): Log probabilities of the new tokens (empty unless asked for).
+        logprobs: Log probabilities of the new tokens (empty unless asked for).
     """
 
     type: Literal["response.output_text.delta"]
@@ -1037,7 +1037,7 @@ class ResponsesOutputTextDeltaEvent(TypedDict):
     """The part's position in the item's content."""
     delta: str
     """The new text."""
-    logprobs: NotRequired[list[dict[str, Any]]]
+    logprobs: list[dict[str, Any]]
     """Log probabilities of the new tokens (empty unless asked for)."""
 
 @_open
@@ -1051,7 +1051,7 @@ class ResponsesOutputTextDoneEvent(TypedDict):
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
         text: The whole text: the part's deltas joined.
-        logprobs (optional): Log probabilities of the text's tokens (empty unless asked for).
+        logprobs: Log probabilities of the text's tokens (empty unless asked for).
     """
 
     type: Literal["response.output_text.done"]
@@ -1066,7 +1066,7 @@ class ResponsesOutputTextDoneEvent(TypedDict):
     """The part's position in the item's content."""
     text: str
     """The whole text: the part's deltas joined."""
-    logprobs: NotRequired[list[dict[str, Any]]]
+    logprobs: list[dict[str, Any]]
     """Log probabilities of the text's tokens (empty unless asked for)."""
 
 @_open
