@@ -6,8 +6,15 @@ are not ints), invariants hold, vendor keys of open types are kept, and the very
 the validated value. Its JSON Schema is :func:`~sagellm_protocol.json_schema`'s, with each nested
 type a definition of the document pydantic builds (``#/components/schemas/…`` in FastAPI's
 OpenAPI). Issues become pydantic line errors with our paths, codes (as the error ``type``) and
-messages. Requires pydantic 2 (``pip install sagellm-protocol[pydantic]``); the rest of the
-package never imports it.
+messages; each error's ``input`` is a short repr (``short_repr``), never the value itself, so
+a 200 KB prompt is not echoed and a NaN cannot break the JSON of FastAPI's error answer.
+
+``ValidatedClosed[T]`` is ``Validated[T]`` that also rejects the keys no open type of ``T``
+declares (OpenAI's or a declared extension's), with "did you mean": the opt-in strictness of
+:func:`~sagellm_protocol.gateway.unknown_keys`.
+
+Requires pydantic 2 (``pip install sagellm-protocol[pydantic]``); the rest of the package
+never imports it. :mod:`sagellm_protocol.fastapi` turns the errors into OpenAI's shape.
 """
 
 from dataclasses import dataclass
@@ -18,11 +25,12 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import InitErrorDetails, PydanticCustomError, core_schema
 from pydantic_core import ValidationError as PydanticValidationError
 
+from ._gateway.unknown_keys import unknown_keys
 from ._schema import schema_parts
 from ._tree.analyse import analyze
-from .validation import ValidationError, validate
+from .validation import Issue, ValidationError, short_repr, validate
 
-__all__ = ["Validated"]
+__all__ = ["Validated", "ValidatedClosed"]
 
 T = TypeVar("T")
 
@@ -32,6 +40,8 @@ class _ProtocolType:
     """The ``Annotated`` marker: pydantic validates and documents ``tp`` through us."""
 
     tp: Any
+    closed: bool = False
+    """Whether keys the open types do not declare are rejected (``ValidatedClosed``)."""
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
@@ -41,17 +51,12 @@ class _ProtocolType:
 
     def _validate(self, value: object) -> object:
         try:
-            return validate(self.tp, value)
+            validate(self.tp, value)
         except ValidationError as error:
-            details = [
-                InitErrorDetails(
-                    type=PydanticCustomError(issue.code, "{message}", {"message": issue.message}),
-                    loc=issue.path,
-                    input=_at(value, issue.path),
-                )
-                for issue in error.issues
-            ]
-            raise PydanticValidationError.from_exception_data("protocol value", details) from None
+            raise _pydantic_error(value, error.issues) from None
+        if self.closed and (unknown := unknown_keys(self.tp, value)):
+            raise _pydantic_error(value, unknown)
+        return value
 
     def __get_pydantic_json_schema__(
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
@@ -74,6 +79,18 @@ class _ProtocolType:
         return document
 
 
+def _pydantic_error(value: object, issues: list[Issue]) -> PydanticValidationError:
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(issue.code, "{message}", {"message": issue.message}),
+            loc=issue.path,
+            input=short_repr(_at(value, issue.path)),
+        )
+        for issue in issues
+    ]
+    return PydanticValidationError.from_exception_data("protocol value", details)
+
+
 def _at(value: object, path: tuple[str | int, ...]) -> object:
     """The part of ``value`` at ``path``, or the deepest part on the way (a missing key's dict)."""
     for key in path:
@@ -90,6 +107,8 @@ def _at(value: object, path: tuple[str | int, ...]) -> object:
 if TYPE_CHECKING:
     Validated: TypeAlias = Annotated[T, _ProtocolType]
     """``Validated[T]`` is ``T`` to type checkers."""
+    ValidatedClosed: TypeAlias = Annotated[T, _ProtocolType]
+    """``ValidatedClosed[T]`` is ``T`` to type checkers."""
 else:
 
     class Validated:
@@ -99,3 +118,11 @@ else:
 
         def __class_getitem__(cls, tp: Any) -> Any:
             return Annotated[tp, _ProtocolType(tp)]
+
+    class ValidatedClosed:
+        """``ValidatedClosed[T]``: ``Validated[T]`` rejecting keys ``T``'s open types lack."""
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, tp: Any) -> Any:
+            return Annotated[tp, _ProtocolType(tp, closed=True)]

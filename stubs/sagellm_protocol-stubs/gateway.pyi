@@ -7,45 +7,62 @@ The gateway speaks OpenAI's format to clients and Protocol v0.1 to the engine:
   a :class:`~sagellm_protocol.Request`;
 - :func:`response_to_chat_completion` / :func:`response_to_completion`: the engine's
   :class:`~sagellm_protocol.Response` to the client's answer;
-- :func:`stream_to_chat_chunks` / :func:`stream_to_completion_chunks`: the engine's stream
-  events to OpenAI chunks, and :func:`encode_sse` to server-sent-event lines;
+- :func:`stream_to_chat_chunks` / :func:`stream_to_completion_chunks` and their async
+  twins :func:`astream_to_chat_chunks` / :func:`astream_to_completion_chunks`: the engine's
+  stream events to OpenAI chunks, as they arrive; :func:`encode_sse` / :func:`aencode_sse`
+  to server-sent-event lines;
 - :func:`error_to_openai`: a protocol :class:`~sagellm_protocol.Error` to an HTTP status and
-  error body; :func:`openai_to_error` the reverse, for an upstream OpenAI-compatible server.
+  error body; :func:`issues_to_openai` the same for validation issues; :func:`openai_to_error`
+  the reverse, for an upstream OpenAI-compatible server;
+- :func:`unknown_keys`: the opt-in strictness (``reject_unknown_keys=True``) naming keys that
+  neither OpenAI nor a declared extension knows, with "did you mean".
 
 Invalid input raises :class:`~sagellm_protocol.ValidationError`, as ``validate()`` does. Valid
 input that Protocol v0.1 cannot carry raises :class:`ConversionError`, whose ``.error`` is the
 protocol ``Error`` to answer with (``error_to_openai(exc.error)``). Nothing is dropped silently:
 each request field is mapped, carried verbatim under ``Request.metadata["openai"]``
-(:data:`OPENAI_METADATA_KEY`), or rejected naming the field. README.md lists every field.
+(:data:`OPENAI_METADATA_KEY`), or rejected naming the field. docs/gateway.md has the tables.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Final
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Final
 
-from .core import Error, Request, Response, StreamEvent
+from ._gateway.common import ConversionError as ConversionError
+from ._gateway.errors import error_to_openai as error_to_openai
+from ._gateway.errors import error_type as error_type
+from ._gateway.errors import issues_to_openai as issues_to_openai
+from ._gateway.errors import openai_to_error as openai_to_error
+from ._gateway.streams import aencode_sse as aencode_sse
+from ._gateway.streams import encode_sse as encode_sse
+from ._gateway.unknown_keys import unknown_keys as unknown_keys
+from .core import Request, Response, StreamEvent
 from .openai import (
     ChatCompletionRequest,
     ChatCompletionResponse,
     ChatCompletionStreamResponse,
     CompletionRequest,
     CompletionResponse,
-    OpenAIErrorBody,
-    OpenAIErrorResponse,
 )
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "OPENAI_METADATA_KEY",
     "ConversionError",
+    "aencode_sse",
+    "astream_to_chat_chunks",
+    "astream_to_completion_chunks",
     "chat_request_to_request",
     "completion_request_to_request",
     "encode_sse",
     "error_to_openai",
+    "error_type",
+    "issues_to_openai",
     "openai_to_error",
     "response_to_chat_completion",
     "response_to_completion",
     "stream_to_chat_chunks",
     "stream_to_completion_chunks",
+    "unknown_keys",
 ]
 OPENAI_METADATA_KEY: Final = "openai"
 """The ``Request.metadata`` key holding, verbatim, the request fields with no other home."""
@@ -54,16 +71,13 @@ DEFAULT_MAX_TOKENS: Final = 16
 ``max_tokens``: OpenAI's documented default for ``/v1/completions``. Pass your engine's own
 limit as ``default_max_tokens``."""
 
-class ConversionError(ValueError):
-    """Valid input that Protocol v0.1 cannot carry; :attr:`error` is the answer to give."""
-
-    error: Error
-    """The protocol error: ``invalid_argument`` or ``not_implemented`` (a request field),
-    or the engine's own error (a failed response or stream)."""
-    def __init__(self, error: Error) -> None: ...
-
 def chat_request_to_request(
-    body: ChatCompletionRequest, *, request_id: str, trace_id: str, default_max_tokens: int = ...
+    body: ChatCompletionRequest,
+    *,
+    request_id: str,
+    trace_id: str,
+    default_max_tokens: int = ...,
+    reject_unknown_keys: bool = False,
 ) -> Request:
     """The engine ``Request`` for a ``/v1/chat/completions`` body.
 
@@ -75,6 +89,11 @@ def chat_request_to_request(
     argument. Every other field (``user``, ``session_id``, ``tools``, ``response_format`` …,
     vendor keys too) is carried verbatim under ``metadata["openai"]``.
 
+    Unknown keys are carried by default: the types are open, and clients send vendor keys
+    this package does not declare. With ``reject_unknown_keys`` the body is held to the keys
+    OpenAI and the declared extensions know (:func:`unknown_keys`, "did you mean" included),
+    as OpenAI itself rejects an unrecognised argument.
+
     Raises ``ValidationError`` for a body that is not a valid ``ChatCompletionRequest``, and
     ``ConversionError`` for one the engine cannot answer as asked: ``n`` > 1, ``logprobs``,
     audio output (``not_implemented``), ``top_p`` 0, ``repetition_penalty`` < 1 or a token
@@ -82,13 +101,19 @@ def chat_request_to_request(
     """
 
 def completion_request_to_request(
-    body: CompletionRequest, *, request_id: str, trace_id: str, default_max_tokens: int = ...
+    body: CompletionRequest,
+    *,
+    request_id: str,
+    trace_id: str,
+    default_max_tokens: int = ...,
+    reject_unknown_keys: bool = False,
 ) -> Request:
     """The engine ``Request`` for a ``/v1/completions`` body.
 
     ``prompt`` becomes ``prompt`` (a one-string list is that string; ``null`` is the empty
     prompt); sampling fields, ``max_tokens`` and ``trace_id`` as for
-    :func:`chat_request_to_request`; every other field goes under ``metadata["openai"]``.
+    :func:`chat_request_to_request`; every other field goes under ``metadata["openai"]``
+    (or, with ``reject_unknown_keys``, an unknown key is rejected).
 
     Raises ``ValidationError`` for an invalid body and ``ConversionError`` for a batch of
     prompts, token-id prompts, ``n`` or ``best_of`` > 1, ``echo``, ``logprobs`` or a
@@ -132,10 +157,23 @@ def stream_to_chat_chunks(
     ``usage: null`` and a last chunk with no choices carries the usage (when the engine
     reported ``prompt_tokens``, on the start or the end event).
 
-    Lazy: events are read as chunks are asked for. Raises ``ValidationError`` for an invalid
-    or misordered event and ``ConversionError`` with the engine's ``Error`` for a failed end
-    (the gateway then sends ``error_to_openai(exc.error)[1]`` as a last data line).
+    Lazy: events are read as chunks are asked for, and each is first checked by the stream
+    rules registered for ``StreamEvent`` (``stream_checker``, what ``validate_stream``
+    runs). Raises ``ValidationError`` at the first event they reject (or at the end, for a
+    stream without its end event) and ``ConversionError`` with the engine's ``Error`` for a
+    failed end (:func:`encode_sse` sends either as a last data line). Closing the chunks
+    closes ``events``.
     """
+
+def astream_to_chat_chunks(
+    events: AsyncIterable[StreamEvent],
+    *,
+    model: str,
+    include_usage: bool = False,
+    created: int | None = None,
+) -> AsyncIterator[ChatCompletionStreamResponse]:
+    """:func:`stream_to_chat_chunks` for an async stream (``Engine.stream()``): each chunk is
+    yielded as its event arrives, so the first token is not held back for the last."""
 
 def stream_to_completion_chunks(
     events: Iterable[StreamEvent],
@@ -152,27 +190,12 @@ def stream_to_completion_chunks(
     no choices and the usage. Legacy chunks carry no ``usage`` key otherwise.
     """
 
-def encode_sse(chunks: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
-    """Server-sent-event lines for ``chunks``: ``data: <json>\\n\\n`` each (compact UTF-8
-    JSON), then ``data: [DONE]\\n\\n``."""
-
-def error_to_openai(error: Error) -> tuple[int, OpenAIErrorResponse]:
-    """The HTTP status and OpenAI error body for a protocol ``Error``.
-
-    ``invalid_argument`` 400, ``resource_exhausted`` 429, ``not_implemented`` 501,
-    ``unavailable`` 503, ``deadline_exceeded`` 504 (and related codes alike), any other 500.
-    The body's ``code`` is the protocol code (so :func:`openai_to_error` gets it back),
-    ``type`` OpenAI's category for the status, ``param`` the field a message starts with
-    (``"n: expected 1 …"``). Raises ``ValidationError`` for an invalid ``Error``.
-    """
-
-def openai_to_error(status: int, body: OpenAIErrorBody) -> Error:
-    """The protocol ``Error`` for an upstream OpenAI-compatible server's error answer.
-
-    Reads OpenAI's body and both vLLM shapes (an int ``code``; the flat ``object: "error"``
-    body). The code is the body's ``code`` when it names a protocol code (a sageLLM
-    upstream), else the status's: 400/404/409/413/422 ``invalid_argument``, 408/504
-    ``deadline_exceeded``, 429 ``resource_exhausted``, 501 ``not_implemented``, anything else
-    ``unavailable``. ``retryable`` is true for 408, 429, 500, 502, 503 and 504. Raises
-    ``ValidationError`` for a body that is none of these shapes.
-    """
+def astream_to_completion_chunks(
+    events: AsyncIterable[StreamEvent],
+    *,
+    model: str,
+    include_usage: bool = False,
+    created: int | None = None,
+) -> AsyncIterator[CompletionResponse]:
+    """:func:`stream_to_completion_chunks` for an async stream, a chunk per event as it
+    arrives."""

@@ -7,8 +7,15 @@ are not ints), invariants hold, vendor keys of open types are kept, and the very
 the validated value. Its JSON Schema is :func:`~sagellm_protocol.json_schema`'s, with each nested
 type a definition of the document pydantic builds (``#/components/schemas/…`` in FastAPI's
 OpenAPI). Issues become pydantic line errors with our paths, codes (as the error ``type``) and
-messages. Requires pydantic 2 (``pip install sagellm-protocol[pydantic]``); the rest of the
-package never imports it.
+messages; each error's ``input`` is a short repr (``short_repr``), never the value itself, so
+a 200 KB prompt is not echoed and a NaN cannot break the JSON of FastAPI's error answer.
+
+``ValidatedClosed[T]`` is ``Validated[T]`` that also rejects the keys no open type of ``T``
+declares (OpenAI's or a declared extension's), with "did you mean": the opt-in strictness of
+:func:`~sagellm_protocol.gateway.unknown_keys`.
+
+Requires pydantic 2 (``pip install sagellm-protocol[pydantic]``); the rest of the package
+never imports it. :mod:`sagellm_protocol.fastapi` turns the errors into OpenAI's shape.
 """
 
 from dataclasses import dataclass
@@ -18,7 +25,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-__all__ = ["Validated"]
+__all__ = ["Validated", "ValidatedClosed"]
 T = TypeVar("T")
 
 @dataclass(frozen=True)
@@ -26,6 +33,8 @@ class _ProtocolType:
     """The ``Annotated`` marker: pydantic validates and documents ``tp`` through us."""
 
     tp: Any
+    closed: bool = ...
+    """Whether keys the open types do not declare are rejected (``ValidatedClosed``)."""
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema: ...
@@ -35,3 +44,5 @@ class _ProtocolType:
 
 Validated: TypeAlias = Annotated[T, _ProtocolType]
 """``Validated[T]`` is ``T`` to type checkers."""
+ValidatedClosed: TypeAlias = Annotated[T, _ProtocolType]
+"""``ValidatedClosed[T]`` is ``T`` to type checkers."""

@@ -5,6 +5,8 @@ a conversion that cannot carry its input raises ConversionError with a valid pro
 naming a field of the input; round trips keep what both sides carry.
 """
 
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +31,8 @@ from sagellm_protocol import (
     stream_to_completion_chunks,
     validate,
 )
-from sagellm_protocol.core import StreamEventDelta, StreamEventEnd, StreamEventStart
+from sagellm_protocol.core import StreamEvent, StreamEventDelta, StreamEventEnd, StreamEventStart
+from sagellm_protocol.gateway import astream_to_chat_chunks, astream_to_completion_chunks
 from sagellm_protocol.openai import (
     ChatCompletionRequest,
     ChatCompletionResponse,
@@ -39,6 +42,7 @@ from sagellm_protocol.openai import (
     OpenAIErrorResponse,
 )
 from sagellm_protocol.testing.strategies import from_type
+from sagellm_protocol.validation import ValidationError, validate_stream
 
 SETTINGS = settings(
     max_examples=100,
@@ -113,6 +117,7 @@ def _streams(draw: st.DrawFn) -> list[Any]:
     ]
     end = {**draw(from_type(StreamEventEnd)), **same}
     end["content"] = "".join(delta["content"] for delta in deltas)
+    end["output_tokens"] = [token for delta in deltas for token in delta["content_tokens"]]
     return [start, *deltas, end]
 
 
@@ -152,3 +157,78 @@ def test_errors_round_trip_through_openai_bodies(error: Any) -> None:
     assert validate(Error, back) is back
     assert back["code"] == str(error["code"])
     assert back["message"] == error["message"]
+
+
+_IDENTITY = ("request_id", "trace_id", "engine_id")
+
+
+@st.composite
+def _maybe_broken_streams(draw: st.DrawFn) -> list[Any]:
+    """Valid streams (without a failed end), then some edits that may break the stream rules:
+    an event dropped, repeated or moved, an identity changed, the end's text changed."""
+    events = [dict(event) for event in draw(_streams())]
+    events[-1].update(finish_reason="stop", error=None)
+    for _ in range(draw(st.integers(0, 3))):
+        if not events:
+            break
+        at = draw(st.integers(0, len(events) - 1))
+        edit = draw(st.sampled_from(["drop", "repeat", "move", "identity", "text"]))
+        if edit == "drop":
+            del events[at]
+        elif edit == "repeat":
+            events.insert(at, events[at])
+        elif edit == "move":
+            events.insert(draw(st.integers(0, len(events) - 1)), events.pop(at))
+        elif edit == "identity":
+            events[at] = {**events[at], draw(st.sampled_from(_IDENTITY)): "other"}
+        elif events[at]["event"] != "start":
+            events[at] = {**events[at], "content": events[at]["content"] + "x"}
+    return events
+
+
+def _outcome(convert: Callable[..., Iterable[Any]], events: list[Any]) -> list[Any] | None:
+    """The converter's issues, or ``None`` when it converted the whole stream."""
+    try:
+        with suppress_type_checks():
+            list(convert(events, model="m"))
+    except ValidationError as error:
+        return error.issues
+    return None
+
+
+@SETTINGS
+@given(_maybe_broken_streams())
+def test_converters_and_validate_stream_agree(events: list[Any]) -> None:
+    try:
+        validate_stream(StreamEvent, events)
+        expected = None
+    except ValidationError as error:
+        # A converter stops at the first event the rules reject: that event's issues.
+        first = error.issues[0].path[0]
+        expected = [issue for issue in error.issues if issue.path[0] == first]
+    assert _outcome(stream_to_chat_chunks, events) == expected
+    assert _outcome(stream_to_completion_chunks, events) == expected
+
+
+async def _arrive(events: list[Any]) -> AsyncIterator[Any]:
+    for event in events:
+        await asyncio.sleep(0)
+        yield event
+
+
+async def _drain(chunks: AsyncIterator[Any]) -> list[Any]:
+    return [chunk async for chunk in chunks]
+
+
+@SETTINGS
+@given(_streams(), st.booleans())
+def test_async_converters_give_the_sync_chunks(events: list[Any], include_usage: bool) -> None:
+    events[-1] = {**events[-1], "finish_reason": "stop", "error": None}
+    pairs = [
+        (stream_to_chat_chunks, astream_to_chat_chunks),
+        (stream_to_completion_chunks, astream_to_completion_chunks),
+    ]
+    for sync, asynchronous in pairs:
+        options: Any = {"model": "m", "include_usage": include_usage, "created": 1}
+        expected = list(sync(events, **options))
+        assert asyncio.run(_drain(asynchronous(_arrive(events), **options))) == expected

@@ -1,6 +1,8 @@
 """gateway: OpenAI bodies to Requests, Responses and streams to OpenAI answers, errors both ways."""
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +29,24 @@ from sagellm_protocol import (
     stream_to_completion_chunks,
     validate,
 )
-from sagellm_protocol.gateway import DEFAULT_MAX_TOKENS, OPENAI_METADATA_KEY
+from sagellm_protocol.core import StreamEvent
+from sagellm_protocol.gateway import (
+    DEFAULT_MAX_TOKENS,
+    OPENAI_METADATA_KEY,
+    aencode_sse,
+    astream_to_chat_chunks,
+    astream_to_completion_chunks,
+    issues_to_openai,
+    unknown_keys,
+)
 from sagellm_protocol.openai import (
+    ChatCompletionRequest,
     ChatCompletionResponse,
     ChatCompletionStreamResponse,
     CompletionResponse,
     OpenAIErrorResponse,
 )
+from sagellm_protocol.validation import Issue, format_path, validate_stream
 
 WIRE = Path(__file__).parent.parent / "data" / "openai-wire"
 # typeguard (the suite's runtime checker) treats every TypedDict as closed, so bodies with vendor
@@ -390,8 +403,8 @@ def test_invalid_response_raises_validation_error() -> None:
 START: Any = {"event": "start", "request_id": "r", "trace_id": "t", "engine_id": "e"}
 
 
-def _delta(text: str) -> Any:
-    return {**START, "event": "delta", "content": text, "content_tokens": [1]}
+def _delta(text: str, token: int = 1) -> Any:
+    return {**START, "event": "delta", "content": text, "content_tokens": [token]}
 
 
 def _end(**fields: Any) -> Any:
@@ -407,7 +420,7 @@ def _end(**fields: Any) -> Any:
     }
 
 
-EVENTS: Any = [START, _delta("Hel"), _delta("lo"), _end()]
+EVENTS: Any = [START, _delta("Hel", 1), _delta("lo", 2), _end()]
 
 
 def test_stream_to_chat_chunks() -> None:
@@ -481,7 +494,8 @@ def test_stream_to_completion_chunks() -> None:
 
 def test_failed_stream_surfaces_its_error() -> None:
     error: Any = {"code": "deadline_exceeded", "message": "too slow"}
-    events = [START, _delta("x"), _end(finish_reason="error", error=error)]
+    failed = _end(content="x", output_tokens=[1], finish_reason="error", error=error)
+    events = [START, _delta("x"), failed]
     chunks = stream_to_chat_chunks(events, model="m")
     assert next(chunks)["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     assert next(chunks)["choices"][0]["delta"] == {"content": "x"}
@@ -493,18 +507,21 @@ def test_failed_stream_surfaces_its_error() -> None:
 @pytest.mark.parametrize(
     ("events", "expected"),
     [
-        ([_delta("x")], "[0].event: expected a 'start' event first, got 'delta'"),
-        ([START, START], "[1].event: expected one 'start' event, got a second"),
-        ([START, _end(), _delta("x")], "[2].event: expected no event after 'end', got 'delta'"),
-        ([START, _delta("x")], "[2].event: expected an 'end' event, got the end of the stream"),
+        ([_delta("x")], "[0].event: expected 'start' first, got 'delta'"),
+        ([START, START], "[1].event: expected one 'start', got another after [0]"),
+        (
+            [START, _end(content="", output_tokens=[]), _delta("x")],
+            "[2]: expected nothing after the end at [1], got 'delta'",
+        ),
+        ([START, _delta("x")], "[2]: expected an 'end' event after [1], got the stream's end"),
         (
             [START, {**_delta("x"), "request_id": "other"}],
-            "[1].request_id: expected the stream's request_id 'r', got 'other'",
+            "[1].request_id: expected 'r' as in [0], got 'other'",
         ),
         ([START, {**_delta("x"), "content": 1}], "[1].content: expected a str, got 1"),
     ],
 )
-def test_misordered_streams_raise_validation_error(events: Any, expected: str) -> None:
+def test_misordered_streams_raise_the_registered_rules_issue(events: Any, expected: str) -> None:
     for convert in (stream_to_chat_chunks, stream_to_completion_chunks):
         with pytest.raises(ValidationError) as caught, suppress_type_checks():
             list(convert(events, model="m"))
@@ -523,7 +540,8 @@ def test_misordered_streams_raise_validation_error(events: Any, expected: str) -
         ("unavailable", 503, "server_error"),
         ("deadline_exceeded", 504, "server_error"),
         ("comm_timeout", 504, "server_error"),
-        ("not_implemented", 501, "server_error"),
+        ("not_implemented", 400, "invalid_request_error"),
+        ("compression_not_supported", 501, "server_error"),
         ("kv_transfer_failed", 500, "server_error"),
     ],
 )
@@ -571,3 +589,182 @@ def test_openai_to_error_status_table() -> None:
         assert openai_to_error(status, body)["code"] == code
     with pytest.raises(ValidationError), suppress_type_checks():
         openai_to_error(500, {"error": "server error"})  # type: ignore[typeddict-item]
+
+
+# --- One stream contract, async streams, failures on the wire -------------------------------
+
+
+def test_the_converters_stop_where_validate_stream_reports_first() -> None:
+    # The issue's stream: deltas change trace_id and engine_id, the end's text doesn't join.
+    events = [
+        START,
+        {**_delta("a", 1), "trace_id": "t2"},
+        {**_delta("b", 2), "engine_id": "e2"},
+        _end(content="zz", output_tokens=[1, 2]),
+    ]
+    with pytest.raises(ValidationError) as everything:
+        validate_stream(StreamEvent, events)
+    assert [str(issue) for issue in everything.value.issues] == [
+        "[1].trace_id: expected 't' as in [0], got 't2'",
+        "[2].engine_id: expected 'e' as in [0], got 'e2'",
+        "[3].content: expected the deltas' text joined (2 characters), got 2 characters, "
+        "differing from character 0",
+    ]
+    chunks: list[Any] = []
+    with pytest.raises(ValidationError) as caught:
+        chunks.extend(stream_to_chat_chunks(events, model="m"))
+    assert caught.value.issues == everything.value.issues[:1]
+    assert len(chunks) == 1  # the role chunk of the start; nothing of the broken delta
+
+
+async def _arrive(events: list[Any], log: list[str]) -> AsyncIterator[Any]:
+    try:
+        for index, event in enumerate(events):
+            log.append(f"event {index}")
+            yield event
+    finally:
+        log.append("closed")
+
+
+def test_async_chunks_leave_as_their_events_arrive_and_close_the_source() -> None:
+    log: list[str] = []
+
+    async def run() -> None:
+        chunks = astream_to_completion_chunks(_arrive(EVENTS, log), model="m", created=1)
+        async for line in aencode_sse(chunks):
+            log.append("done" if line == b"data: [DONE]\n\n" else "sent")
+
+    asyncio.run(run())
+    assert log == [
+        "event 0", "event 1", "sent", "event 2", "sent", "event 3", "sent", "closed", "done",
+    ]  # fmt: skip
+
+
+def test_a_client_gone_closes_the_engine_stream() -> None:
+    log: list[str] = []
+
+    async def run() -> None:
+        chunks = astream_to_chat_chunks(_arrive(EVENTS, log), model="m")
+        await anext(chunks)  # the role chunk; then the client disconnects
+        await chunks.aclose()  # type: ignore[attr-defined]  # an async generator
+
+    asyncio.run(run())
+    assert log == ["event 0", "closed"]
+
+
+def test_a_failed_stream_ends_with_an_openai_error_line() -> None:
+    error: Any = {"code": "resource_exhausted", "message": "kv: out of blocks", "retryable": True}
+    failed = [START, _end(content="", output_tokens=[], finish_reason="error", error=error)]
+    lines = list(encode_sse(stream_to_chat_chunks(failed, model="m", created=1)))
+    assert [json.loads(line[6:]) for line in lines[1:-1]] == [error_to_openai(error)[1]]
+    assert lines[-1] == b"data: [DONE]\n\n"
+
+
+def test_a_broken_engine_stream_ends_with_a_server_error_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def run() -> list[bytes]:
+        broken = _arrive([START, {**_delta("x"), "request_id": "other"}], [])
+        return [line async for line in aencode_sse(astream_to_chat_chunks(broken, model="m"))]
+
+    lines = asyncio.run(run())
+    assert json.loads(lines[1][6:]) == {
+        "error": {
+            "message": "the engine's stream broke Protocol v0.1: "
+            "[1].request_id: expected 'r' as in [0], got 'other'",
+            "type": "server_error",
+            "param": None,
+            "code": "invalid_stream",
+        }
+    }
+    assert lines[2] == b"data: [DONE]\n\n"
+    assert [record.levelname for record in caplog.records] == ["ERROR"]
+
+
+# --- Validation issues as OpenAI errors -------------------------------------------------------
+
+
+def test_issues_become_one_openai_error_naming_each_path() -> None:
+    body: Any = {"model": "m", "messages": [{"role": "robot", "content": "x"}], "n": float("nan")}
+    with pytest.raises(ValidationError) as caught, suppress_type_checks():
+        chat_request_to_request(body, request_id="r", trace_id="t")
+    status, answer = issues_to_openai(caught.value.issues)
+    assert status == 400
+    assert answer["error"]["message"] == (
+        "2 issues: messages[0].role: expected one of 'system', 'user', 'assistant', 'function', "
+        "'tool', 'developer', got 'robot'; n: expected an int in [1, 128] or None, got nan"
+    )
+    assert answer["error"]["param"] == "messages[0].role"
+    assert answer["error"]["type"] == "invalid_request_error"
+    assert answer["error"]["code"] == "invalid_argument"
+    json.dumps(answer, allow_nan=False)  # nothing in it that JSON cannot carry
+
+
+def test_a_flood_of_issues_is_cut_to_twenty() -> None:
+    issues = [
+        Issue(("messages", i, "role"), "missing", "required key is missing") for i in range(25)
+    ]
+    message = issues_to_openai(issues)[1]["error"]["message"]
+    assert message.startswith("25 issues: messages[0].role: required key is missing; ")
+    assert message.endswith("; and 5 more issues")
+    assert message.count("required key is missing") == 20
+
+
+# --- Unknown keys (opt-in) --------------------------------------------------------------------
+
+TYPOS: Any = {
+    "model": "m",
+    "messages": [{"role": "user", "content": "hi", "nam": "ann"}],
+    "max_token": 500,
+    "temprature": 0.1,
+    "top_k": 40,
+    "stream_options": {"include_usage": True},
+}
+
+
+def test_unknown_keys_say_what_was_meant_and_declared_vendor_keys_pass() -> None:
+    assert [str(issue) for issue in unknown_keys(ChatCompletionRequest, TYPOS)] == [
+        "messages[0].nam: unknown key (not a ChatMessage key, OpenAI's or a declared "
+        "extension; did you mean 'name'?)",
+        "max_token: unknown key (not a ChatCompletionRequest key, OpenAI's or a declared "
+        "extension; did you mean 'max_tokens'?)",
+        "temprature: unknown key (not a ChatCompletionRequest key, OpenAI's or a declared "
+        "extension; did you mean 'temperature'?)",
+    ]
+    assert unknown_keys(ChatCompletionRequest, {**TYPOS, "messages": [], "zzz": 1})[-1] == Issue(
+        ("zzz",),
+        "extra",
+        "unknown key (not a ChatCompletionRequest key, OpenAI's or a declared extension)",
+    )
+
+
+def test_unknown_keys_look_into_union_members_but_not_into_free_json() -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"anything": 1}}}
+    body: Any = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "tools": [tool]}
+    assert unknown_keys(ChatCompletionRequest, body) == []
+    body["tools"] = [{**tool, "function": {**tool["function"], "strct": True}}]
+    assert [format_path(issue.path) for issue in unknown_keys(ChatCompletionRequest, body)] == [
+        "tools[0].function.strct"
+    ]
+
+
+def test_conversions_carry_unknown_keys_unless_told_to_reject_them() -> None:
+    with suppress_type_checks():
+        request = chat_request_to_request(TYPOS, request_id="r", trace_id="t")
+        assert request["metadata"]["openai"]["max_token"] == 500  # type: ignore[index]
+        with pytest.raises(ValidationError) as caught:
+            chat_request_to_request(TYPOS, request_id="r", trace_id="t", reject_unknown_keys=True)
+        assert [issue.path for issue in caught.value.issues] == [
+            ("messages", 0, "nam"),
+            ("max_token",),
+            ("temprature",),
+        ]
+        prompt: Any = {"model": "m", "prompt": "hi", "top_k": 40, "sufix": "!"}
+        with pytest.raises(ValidationError) as caught:
+            completion_request_to_request(
+                prompt, request_id="r", trace_id="t", reject_unknown_keys=True
+            )
+        assert str(caught.value) == (
+            "sufix: unknown key (not a CompletionRequest key, OpenAI's or a declared "
+            "extension; did you mean 'suffix'?)"
+        )

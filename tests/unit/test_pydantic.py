@@ -27,14 +27,14 @@ def test_the_same_object_comes_back_strictly_checked() -> None:
             "type": "type",
             "loc": ("max_tokens",),
             "msg": "expected an int > 0, got True",
-            "input": True,
+            "input": "True",
             "ctx": {"message": "expected an int > 0, got True"},
         },
         {
             "type": "type",
             "loc": ("stream",),
             "msg": "expected a bool, got 1",
-            "input": 1,
+            "input": "1",
             "ctx": {"message": "expected a bool, got 1"},
         },
     ]
@@ -47,8 +47,8 @@ def test_in_a_model_field_the_error_is_located_below_it() -> None:
     with pytest.raises(PydanticError) as caught:
         Envelope(body={"request_id": "r", "max_tokens": 4})
     assert [(e["type"], e["loc"], e["msg"], e["input"]) for e in caught.value.errors()] == [
-        ("missing", ("body", "trace_id"), "required key is missing", {"request_id": "r",
-                                                                       "max_tokens": 4}),
+        ("missing", ("body", "trace_id"), "required key is missing",
+         "{'request_id': 'r', 'max_tokens': 4}"),
     ]  # fmt: skip
 
 
@@ -99,26 +99,26 @@ def test_fastapi_passes_valid_bodies_unchanged_vendor_keys_kept(
     [
         (
             {**REQUEST, "max_tokens": "4"},
-            [("type", ["body", "max_tokens"], "expected an int > 0, got '4'", "4")],
+            [("type", ["body", "max_tokens"], "expected an int > 0, got '4'", "'4'")],
         ),
         (
             {**REQUEST, "max_tokens": True},
-            [("type", ["body", "max_tokens"], "expected an int > 0, got True", True)],
+            [("type", ["body", "max_tokens"], "expected an int > 0, got True", "True")],
         ),
         (
             {**REQUEST, "prefill_tokens": 1},
-            [("extra", ["body", "prefill_tokens"], "unknown key (Request is closed)", 1)],
+            [("extra", ["body", "prefill_tokens"], "unknown key (Request is closed)", "1")],
         ),
         (
             {**REQUEST, "rank": 3, "world_size": 2},
-            [("invariant", ["body", "rank"], "expected rank < world_size (2), got 3", 3)],
+            [("invariant", ["body", "rank"], "expected rank < world_size (2), got 3", "3")],
         ),
     ],
 )
 def test_fastapi_rejects_with_our_paths_and_messages(
     client_and_received: tuple[TestClient, list[object]],
     body: dict[str, Any],
-    detail: list[tuple[str, list[str], str, object]],
+    detail: list[tuple[str, list[str], str, str]],
 ) -> None:
     client, received = client_and_received
     response = client.post("/engine", json=body)

@@ -1,0 +1,1 @@
+"""The gateway's machinery behind :mod:`sagellm_protocol.gateway`: errors, streams, unknown keys."""
