@@ -404,6 +404,8 @@ if _typing.TYPE_CHECKING:
         ResponsesUsage,
     )
     from .responses_gateway import (
+        aencode_responses_sse,
+        astream_to_responses_events,
         encode_responses_sse,
         response_to_responses,
         responses_request_to_request,
@@ -876,6 +878,8 @@ else:
             "ResponsesUsage",
         ),
         "responses_gateway": (
+            "aencode_responses_sse",
+            "astream_to_responses_events",
             "encode_responses_sse",
             "response_to_responses",
             "responses_request_to_request",
@@ -1307,7 +1311,9 @@ __all__ = [
     "UnitInterval",
     "VLLMFlatErrorResponse",
     "ValidationError",
+    "aencode_responses_sse",
     "assert_conforms",
+    "astream_to_responses_events",
     "chat_request_to_request",
     "checked",
     "checked_package",

@@ -16,15 +16,17 @@ or rejected. docs/responses.md lists every field.
 
 import copy
 import json
-import time
-from collections.abc import Iterable, Iterator, Mapping
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Final, Literal
 
+from ._gateway.common import finish_reason, now
+from ._gateway.streams import achunks, chunks
 from .core import Error, ErrorCode, Request, Response, StreamEvent
 from .gateway import (
     DEFAULT_MAX_TOKENS,
     OPENAI_METADATA_KEY,
-    _finish_reason,
+    _checked,
     _reject,
     _sampling_params,
 )
@@ -39,9 +41,11 @@ from .responses import (
     ResponsesStreamEvent,
     ResponsesUsage,
 )
-from .validation import stream_checker, validate
+from .validation import ValidationError, stream_checker, validate
 
 __all__ = [
+    "aencode_responses_sse",
+    "astream_to_responses_events",
     "encode_responses_sse",
     "response_to_responses",
     "responses_request_to_request",
@@ -90,6 +94,7 @@ def responses_request_to_request(
     request_id: str,
     trace_id: str,
     default_max_tokens: int = DEFAULT_MAX_TOKENS,
+    reject_unknown_keys: bool = False,
 ) -> Request:
     """The engine ``Request`` for a ``/v1/responses`` body.
 
@@ -104,7 +109,9 @@ def responses_request_to_request(
     ``stop`` and ``skip_special_tokens`` become ``sampling_params``; ``max_output_tokens``
     (else ``default_max_tokens``) ``max_tokens``; the body's ``trace_id`` wins over the
     argument. Every other field (``tools``, ``text``, ``reasoning``, ``metadata`` …, vendor
-    keys too) is carried verbatim under ``metadata["openai"]``.
+    keys too) is carried verbatim under ``metadata["openai"]``. With ``reject_unknown_keys``
+    the body is held to the keys OpenAI and the declared extensions know, as in
+    :func:`~sagellm_protocol.gateway.chat_request_to_request`.
 
     Raises ``ValidationError`` for a body that is not a valid ``ResponsesRequest``, and
     ``ConversionError`` for one the engine cannot answer as asked (``not_implemented``):
@@ -113,7 +120,7 @@ def responses_request_to_request(
     reasoning, images or files by id or URL the engine cannot read; and for ``top_p`` 0,
     ``repetition_penalty`` < 1 or ``max_output_tokens`` 0 (``invalid_argument``).
     """
-    validate(ResponsesRequest, body)
+    _checked(ResponsesRequest, body, reject_unknown_keys)
     for key, (allowed, expected, reason) in _REJECTED.items():
         value = body.get(key)
         if value is not None and value not in allowed:
@@ -308,11 +315,6 @@ _ERROR_CODES: Final[Mapping[str, str]] = {
 """OpenAI's ``ResponsesError.code`` of a protocol error code; any other is ``server_error``."""
 
 
-def _now() -> int:
-    """Now in whole Unix seconds, as OpenAI's ``created_at`` carries it."""
-    return int(time.time())
-
-
 def _response_object(
     body: Mapping[str, Any], request_id: str, trace_id: str, created_at: float
 ) -> ResponsesResponse:
@@ -383,7 +385,7 @@ def _finish(
         answer["incomplete_details"] = {"reason": "max_output_tokens"}
     else:
         answer["status"] = "completed"
-        answer["completed_at"] = _now()
+        answer["completed_at"] = now()
     answer["usage"] = usage
 
 
@@ -405,12 +407,12 @@ def response_to_responses(
     """
     validate(Response, response)
     validate(ResponsesRequest, request)
-    finish = _finish_reason(response["finish_reason"], response.get("error"))
+    finish = finish_reason(response["finish_reason"], response.get("error"))
     answer = _response_object(
         request,
         response["request_id"],
         response["trace_id"],
-        _now() if created_at is None else created_at,
+        now() if created_at is None else created_at,
     )
     answer["output"] = [
         _message_item(response["request_id"], _item_status(finish), response["output_text"])
@@ -428,8 +430,94 @@ def _failure(error: Error) -> ResponsesError:
     return {"code": _ERROR_CODES.get(code, "server_error"), "message": error["message"]}
 
 
+class _ResponsesEvents:
+    """The Responses events of one engine stream, event by event (see
+    :func:`stream_to_responses_events`); :meth:`close` at the stream's end."""
+
+    def __init__(self, request: ResponsesRequest, created_at: int | None) -> None:
+        validate(ResponsesRequest, request)
+        self._checker = stream_checker(StreamEvent)
+        self._request = request
+        self._created_at = now() if created_at is None else created_at
+        self._sequence = 0
+        self._answer: ResponsesResponse | None = None
+        self._item_id = ""
+        self._prompt_tokens: int | None = None
+
+    def _numbered(self, event: dict[str, Any]) -> ResponsesStreamEvent:
+        event["sequence_number"] = self._sequence
+        self._sequence += 1
+        return event  # type: ignore[return-value]  # built to the type's shape
+
+    def _text_event(self, kind: str, **keys: Any) -> ResponsesStreamEvent:
+        place = {"item_id": self._item_id, "output_index": 0, "content_index": 0}
+        return self._numbered({"type": kind, **place, **keys})
+
+    def feed(self, event: StreamEvent) -> list[ResponsesStreamEvent]:
+        """The Responses events for ``event``; ``ValidationError`` if the stream rules of
+        ``StreamEvent`` reject it."""
+        self._checker.feed(event)
+        if event["event"] == "start":
+            return self._started(event["request_id"], event["trace_id"], event.get("prompt_tokens"))
+        if event["event"] == "delta":
+            delta = event["content"]
+            return [self._text_event("response.output_text.delta", delta=delta, logprobs=[])]
+        answer = self._answer
+        assert answer is not None  # the checker saw the start first
+        error = event.get("error")
+        if error is not None:
+            answer["status"] = "failed"
+            answer["error"] = _failure(error)
+            return [self._numbered({"type": "response.failed", "response": answer})]
+        finish = finish_reason(event["finish_reason"], None)
+        text = event["content"]
+        item = _message_item(event["request_id"], _item_status(finish), text)
+        end_prompt = event.get("prompt_tokens")
+        answer["output"] = [item]
+        _finish(
+            answer,
+            finish,
+            _usage(
+                self._prompt_tokens if end_prompt is None else end_prompt,
+                len(event["output_tokens"]),
+            ),
+        )
+        terminal = "response.incomplete" if finish == "length" else "response.completed"
+        return [
+            self._text_event("response.output_text.done", text=text, logprobs=[]),
+            self._text_event("response.content_part.done", part=item["content"][0]),
+            self._numbered({"type": "response.output_item.done", "output_index": 0, "item": item}),
+            self._numbered({"type": terminal, "response": answer}),
+        ]
+
+    def _started(
+        self, request_id: str, trace_id: str, prompt_tokens: int | None
+    ) -> list[ResponsesStreamEvent]:
+        self._item_id = f"msg_{request_id}"
+        self._prompt_tokens = prompt_tokens
+        answer = self._answer = _response_object(
+            self._request, request_id, trace_id, self._created_at
+        )
+        return [
+            self._numbered({"type": "response.created", "response": copy.deepcopy(answer)}),
+            self._numbered({"type": "response.in_progress", "response": copy.deepcopy(answer)}),
+            self._numbered(
+                {
+                    "type": "response.output_item.added",
+                    "output_index": 0,
+                    "item": _message_item(request_id, "in_progress", None),
+                }
+            ),
+            self._text_event("response.content_part.added", part=_text_part("")),
+        ]
+
+    def close(self) -> None:
+        """``ValidationError`` if the stream stopped before its end event."""
+        self._checker.close()
+
+
 def stream_to_responses_events(
-    events: Iterable[StreamEvent], *, request: ResponsesRequest, created_at: float | None = None
+    events: Iterable[StreamEvent], *, request: ResponsesRequest, created_at: int | None = None
 ) -> Iterator[ResponsesStreamEvent]:
     """The ``/v1/responses`` stream for the engine's stream events answering ``request``.
 
@@ -444,106 +532,64 @@ def stream_to_responses_events(
     ``response.failed`` with the response's ``error`` (code ``server_error``,
     ``rate_limit_exceeded`` or ``invalid_prompt``) instead. ``sequence_number`` counts from 0.
 
-    Lazy: events are read as Responses events are asked for. Raises ``ValidationError`` for
-    an event that breaks the registered stream rules of ``StreamEvent``.
+    Lazy: events are read as Responses events are asked for, each first checked by the
+    stream rules registered for ``StreamEvent``. Raises ``ValidationError`` at the first event
+    they reject (or at the end, for a stream without its end event); closing the output
+    closes ``events``.
     """
-    validate(ResponsesRequest, request)
-    checker = stream_checker(StreamEvent)
-    moment = _now() if created_at is None else created_at
-    sequence = 0
-    answer: ResponsesResponse | None = None
-    item_id = ""
-    prompt_tokens: int | None = None
+    return chunks(events, _ResponsesEvents(request, created_at))
 
-    def numbered(event: dict[str, Any]) -> ResponsesStreamEvent:
-        nonlocal sequence
-        event["sequence_number"] = sequence
-        sequence += 1
-        return event  # type: ignore[return-value]  # built to the type's shape
 
-    def place(**keys: Any) -> dict[str, Any]:
-        return {"item_id": item_id, "output_index": 0, **keys}
+def astream_to_responses_events(
+    events: AsyncIterable[StreamEvent], *, request: ResponsesRequest, created_at: int | None = None
+) -> AsyncIterator[ResponsesStreamEvent]:
+    """:func:`stream_to_responses_events` for an async stream (``Engine.stream()``): the
+    events for each engine event leave as it arrives."""
+    return achunks(events, _ResponsesEvents(request, created_at))
 
-    for event in events:
-        checker.feed(event)
-        if event["event"] == "start":
-            request_id = event["request_id"]
-            item_id = f"msg_{request_id}"
-            prompt_tokens = event.get("prompt_tokens")
-            answer = _response_object(request, request_id, event["trace_id"], moment)
-            yield numbered({"type": "response.created", "response": copy.deepcopy(answer)})
-            yield numbered({"type": "response.in_progress", "response": copy.deepcopy(answer)})
-            yield numbered(
-                {
-                    "type": "response.output_item.added",
-                    "output_index": 0,
-                    "item": _message_item(request_id, "in_progress", None),
-                }
-            )
-            yield numbered(
-                {
-                    "type": "response.content_part.added",
-                    **place(content_index=0),
-                    "part": _text_part(""),
-                }
-            )
-        elif event["event"] == "delta":
-            yield numbered(
-                {
-                    "type": "response.output_text.delta",
-                    **place(content_index=0),
-                    "delta": event["content"],
-                    "logprobs": [],
-                }
-            )
-        else:
-            assert answer is not None  # the checker saw the start first
-            error = event.get("error")
-            if error is not None:
-                answer["status"] = "failed"
-                answer["error"] = _failure(error)
-                yield numbered({"type": "response.failed", "response": answer})
-                continue
-            finish = _finish_reason(event["finish_reason"], None)
-            text = event["content"]
-            item = _message_item(event["request_id"], _item_status(finish), text)
-            yield numbered(
-                {
-                    "type": "response.output_text.done",
-                    **place(content_index=0),
-                    "text": text,
-                    "logprobs": [],
-                }
-            )
-            yield numbered(
-                {
-                    "type": "response.content_part.done",
-                    **place(content_index=0),
-                    "part": item["content"][0],
-                }
-            )
-            yield numbered({"type": "response.output_item.done", "output_index": 0, "item": item})
-            end_prompt = event.get("prompt_tokens")
-            usage = _usage(
-                end_prompt if end_prompt is not None else prompt_tokens, len(event["output_tokens"])
-            )
-            answer["output"] = [item]
-            _finish(answer, finish, usage)
-            terminal = "response.incomplete" if finish == "length" else "response.completed"
-            yield numbered({"type": terminal, "response": answer})
-    checker.close()
+
+_log: Final = logging.getLogger("sagellm_protocol.gateway")
+
+
+def _sse(event: Mapping[str, Any]) -> bytes:
+    text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    kind = str(event["type"]).encode("utf-8")
+    return b"event: " + kind + b"\ndata: " + text.encode("utf-8") + b"\n\n"
+
+
+def _broken(error: ValidationError, sequence_number: int) -> bytes:
+    """The ``error`` event ending a stream the engine broke (logged for the operator)."""
+    _log.error("the engine's stream broke Protocol v0.1: %s", error)
+    message = f"the engine's stream broke Protocol v0.1: {error}"
+    failure = {"type": "error", "sequence_number": sequence_number, "code": "invalid_stream"}
+    return _sse({**failure, "message": message, "param": None})
 
 
 def encode_responses_sse(events: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     """Server-sent-event lines for Responses ``events``: ``event: <type>`` and
     ``data: <json>`` (compact UTF-8 JSON) each. A Responses stream ends with its terminal
-    event, not ``[DONE]``."""
-    for event in events:
-        text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        yield (
-            b"event: "
-            + str(event["type"]).encode("utf-8")
-            + b"\ndata: "
-            + text.encode("utf-8")
-            + b"\n\n"
-        )
+    event, not ``[DONE]``.
+
+    A ``ValidationError`` from ``events`` (an engine stream breaking the protocol, logged on
+    ``sagellm_protocol.gateway``) becomes a last ``error`` event (code ``invalid_stream``),
+    which the official SDK reads as the stream's end instead of a cut connection.
+    """
+    sequence = 0
+    try:
+        for event in events:
+            sequence = int(event["sequence_number"]) + 1
+            yield _sse(event)
+    except ValidationError as error:
+        yield _broken(error, sequence)
+
+
+async def aencode_responses_sse(events: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
+    """As :func:`encode_responses_sse`, for async events: the body of a FastAPI
+    ``StreamingResponse``."""
+    sequence = 0
+    try:
+        async for event in events:
+            sequence = int(event["sequence_number"]) + 1
+            yield _sse(event)
+    except ValidationError as error:
+        yield _broken(error, sequence)

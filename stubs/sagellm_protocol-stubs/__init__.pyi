@@ -365,6 +365,8 @@ from .responses import ResponsesToolChoice as ResponsesToolChoice
 from .responses import ResponsesToolChoiceAllowed as ResponsesToolChoiceAllowed
 from .responses import ResponsesToolChoiceFunction as ResponsesToolChoiceFunction
 from .responses import ResponsesUsage as ResponsesUsage
+from .responses_gateway import aencode_responses_sse as aencode_responses_sse
+from .responses_gateway import astream_to_responses_events as astream_to_responses_events
 from .responses_gateway import encode_responses_sse as encode_responses_sse
 from .responses_gateway import response_to_responses as response_to_responses
 from .responses_gateway import responses_request_to_request as responses_request_to_request
@@ -766,7 +768,9 @@ __all__ = [
     "UnitInterval",
     "VLLMFlatErrorResponse",
     "ValidationError",
+    "aencode_responses_sse",
     "assert_conforms",
+    "astream_to_responses_events",
     "chat_request_to_request",
     "checked",
     "checked_package",

@@ -15,13 +15,15 @@ silently: each request field is mapped, carried verbatim under ``Request.metadat
 or rejected. docs/responses.md lists every field.
 """
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 from .core import Request, Response, StreamEvent
 from .responses import ResponsesRequest, ResponsesResponse, ResponsesStreamEvent
 
 __all__ = [
+    "aencode_responses_sse",
+    "astream_to_responses_events",
     "encode_responses_sse",
     "response_to_responses",
     "responses_request_to_request",
@@ -29,7 +31,12 @@ __all__ = [
 ]
 
 def responses_request_to_request(
-    body: ResponsesRequest, *, request_id: str, trace_id: str, default_max_tokens: int = ...
+    body: ResponsesRequest,
+    *,
+    request_id: str,
+    trace_id: str,
+    default_max_tokens: int = ...,
+    reject_unknown_keys: bool = False,
 ) -> Request:
     """The engine ``Request`` for a ``/v1/responses`` body.
 
@@ -44,7 +51,9 @@ def responses_request_to_request(
     ``stop`` and ``skip_special_tokens`` become ``sampling_params``; ``max_output_tokens``
     (else ``default_max_tokens``) ``max_tokens``; the body's ``trace_id`` wins over the
     argument. Every other field (``tools``, ``text``, ``reasoning``, ``metadata`` …, vendor
-    keys too) is carried verbatim under ``metadata["openai"]``.
+    keys too) is carried verbatim under ``metadata["openai"]``. With ``reject_unknown_keys``
+    the body is held to the keys OpenAI and the declared extensions know, as in
+    :func:`~sagellm_protocol.gateway.chat_request_to_request`.
 
     Raises ``ValidationError`` for a body that is not a valid ``ResponsesRequest``, and
     ``ConversionError`` for one the engine cannot answer as asked (``not_implemented``):
@@ -72,7 +81,7 @@ def response_to_responses(
     """
 
 def stream_to_responses_events(
-    events: Iterable[StreamEvent], *, request: ResponsesRequest, created_at: float | None = None
+    events: Iterable[StreamEvent], *, request: ResponsesRequest, created_at: int | None = None
 ) -> Iterator[ResponsesStreamEvent]:
     """The ``/v1/responses`` stream for the engine's stream events answering ``request``.
 
@@ -87,11 +96,28 @@ def stream_to_responses_events(
     ``response.failed`` with the response's ``error`` (code ``server_error``,
     ``rate_limit_exceeded`` or ``invalid_prompt``) instead. ``sequence_number`` counts from 0.
 
-    Lazy: events are read as Responses events are asked for. Raises ``ValidationError`` for
-    an event that breaks the registered stream rules of ``StreamEvent``.
+    Lazy: events are read as Responses events are asked for, each first checked by the
+    stream rules registered for ``StreamEvent``. Raises ``ValidationError`` at the first event
+    they reject (or at the end, for a stream without its end event); closing the output
+    closes ``events``.
     """
+
+def astream_to_responses_events(
+    events: AsyncIterable[StreamEvent], *, request: ResponsesRequest, created_at: int | None = None
+) -> AsyncIterator[ResponsesStreamEvent]:
+    """:func:`stream_to_responses_events` for an async stream (``Engine.stream()``): the
+    events for each engine event leave as it arrives."""
 
 def encode_responses_sse(events: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     """Server-sent-event lines for Responses ``events``: ``event: <type>`` and
     ``data: <json>`` (compact UTF-8 JSON) each. A Responses stream ends with its terminal
-    event, not ``[DONE]``."""
+    event, not ``[DONE]``.
+
+    A ``ValidationError`` from ``events`` (an engine stream breaking the protocol, logged on
+    ``sagellm_protocol.gateway``) becomes a last ``error`` event (code ``invalid_stream``),
+    which the official SDK reads as the stream's end instead of a cut connection.
+    """
+
+async def aencode_responses_sse(events: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
+    """As :func:`encode_responses_sse`, for async events: the body of a FastAPI
+    ``StreamingResponse``."""

@@ -26,6 +26,8 @@ from sagellm_protocol import (
     Request,
     ResponsesStreamEvent,
     ValidationError,
+    aencode_responses_sse,
+    astream_to_responses_events,
     encode_responses_sse,
     response_to_responses,
     responses_request_to_request,
@@ -644,3 +646,77 @@ def test_the_sdk_reads_every_streamed_event(name: str) -> None:
     joined = "".join(e.delta for e in events if e.type == "response.output_text.delta")
     assert joined == events[-1].response.output_text == ECHOED[name]
     assert len([e for e in events if e.type == "response.output_text.delta"]) >= 1
+
+
+# --- Async streams, broken engine streams, strictness -----------------------------------------
+
+
+def test_the_async_converter_yields_each_event_as_its_engine_event_arrives() -> None:
+    seen: list[str] = []
+
+    async def engine() -> Any:
+        for event in [START, _delta("Hel"), _delta("lo"), _end()]:
+            seen.append(event["event"])
+            yield event
+
+    async def run() -> list[tuple[list[str], Any]]:
+        stream = astream_to_responses_events(engine(), request=BODY)
+        return [(list(seen), event) async for event in stream]
+
+    arrivals = asyncio.run(run())
+    # Each engine event's Responses events leave before the engine is asked for the next.
+    assert [(read, event["type"]) for read, event in arrivals][3:6] == [
+        (["start"], "response.content_part.added"),
+        (["start", "delta"], "response.output_text.delta"),
+        (["start", "delta", "delta"], "response.output_text.delta"),
+    ]
+    events = [event for _, event in arrivals]
+    validate_stream(ResponsesStreamEvent, events)
+    assert events == list(
+        stream_to_responses_events(
+            [START, _delta("Hel"), _delta("lo"), _end()],
+            request=BODY,
+            created_at=events[0]["response"]["created_at"],
+        )
+    )
+
+
+def test_a_broken_engine_stream_ends_with_an_error_event_the_sdk_reads() -> None:
+    async def engine() -> Any:
+        for event in [START, _delta("Hel"), _end()]:  # the end's text is not the deltas'
+            yield event
+
+    async def run() -> list[bytes]:
+        stream = astream_to_responses_events(engine(), request=BODY)
+        return [line async for line in aencode_responses_sse(stream)]
+
+    lines = asyncio.run(run())
+    assert len(lines) == 6
+    kind, data = lines[-1].decode().split("\n")[:2]
+    assert kind == "event: error"
+    error = SDK_EVENT.validate_python(json.loads(data.removeprefix("data: ")))
+    assert error.type == "error"
+    assert error.sequence_number == 5
+    assert error.code == "invalid_stream"
+    assert error.message.startswith(
+        "the engine's stream broke Protocol v0.1: [2].content: expected the deltas' text joined"
+    )
+    sync = list(
+        encode_responses_sse(
+            stream_to_responses_events([START, _delta("Hel"), _end()], request=BODY)
+        )
+    )
+    assert sync == lines
+
+
+def test_unknown_keys_are_rejected_on_request() -> None:
+    body: Any = {"model": "m", "input": "hi", "max_output_token": 5, "top_k": 40}
+    with suppress_type_checks():
+        carried = responses_request_to_request(body, **IDS)
+    assert carried["metadata"] == {"openai": {"max_output_token": 5}}
+    with pytest.raises(ValidationError) as caught, suppress_type_checks():
+        responses_request_to_request(body, **IDS, reject_unknown_keys=True)
+    assert str(caught.value) == (
+        "max_output_token: unknown key (not a ResponsesRequest key, OpenAI's or a declared "
+        "extension; did you mean 'max_output_tokens'?)"
+    )
