@@ -931,102 +931,118 @@ def _status_explained(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
 
 
 @_open
-class ResponsesCreatedEvent(TypedDict):
+class _ResponsesEventBase(TypedDict):
+    """What every Responses stream event carries beside its ``type``."""
+
+    sequence_number: int
+    """The event's position in the stream."""
+
+
+@_open
+class _ResponsesItemEvent(_ResponsesEventBase):
+    """An event about one output item."""
+
+    item_id: str
+    """The item's id."""
+    output_index: NonNegativeInt
+    """The item's position in the response's ``output``."""
+
+
+@_open
+class _ResponsesPartEvent(_ResponsesItemEvent):
+    """An event about one content part of an output item."""
+
+    content_index: NonNegativeInt
+    """The part's position in the item's content."""
+
+
+@_open
+class ResponsesCreatedEvent(_ResponsesEventBase):
     """The response was created (the first event of a stream).
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         response: The response, as created.
     """
 
     type: Literal["response.created"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     response: ResponsesResponse
     """The response, as created."""
 
 
 @_open
-class ResponsesInProgressEvent(TypedDict):
+class ResponsesInProgressEvent(_ResponsesEventBase):
     """The response is being generated.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         response: The response, in progress.
     """
 
     type: Literal["response.in_progress"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     response: ResponsesResponse
     """The response, in progress."""
 
 
 @_open
-class ResponsesCompletedEvent(TypedDict):
+class ResponsesCompletedEvent(_ResponsesEventBase):
     """The response completed (terminal).
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         response: The complete response.
     """
 
     type: Literal["response.completed"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     response: ResponsesResponse
     """The complete response."""
 
 
 @_open
-class ResponsesFailedEvent(TypedDict):
+class ResponsesFailedEvent(_ResponsesEventBase):
     """The response failed (terminal).
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         response: The failed response, with its ``error``.
     """
 
     type: Literal["response.failed"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     response: ResponsesResponse
     """The failed response, with its ``error``."""
 
 
 @_open
-class ResponsesIncompleteEvent(TypedDict):
+class ResponsesIncompleteEvent(_ResponsesEventBase):
     """The response ended incomplete (terminal).
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         response: The incomplete response, with its ``incomplete_details``.
     """
 
     type: Literal["response.incomplete"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     response: ResponsesResponse
     """The incomplete response, with its ``incomplete_details``."""
 
 
 @_open
-class ResponsesErrorEvent(TypedDict):
+class ResponsesErrorEvent(_ResponsesEventBase):
     """An error ended the stream (terminal).
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         message: What went wrong.
         code (optional): The error's code.
         param (optional): The request parameter at fault.
@@ -1034,8 +1050,6 @@ class ResponsesErrorEvent(TypedDict):
 
     type: Literal["error"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     message: str
     """What went wrong."""
     code: NotRequired[str | None]
@@ -1045,20 +1059,18 @@ class ResponsesErrorEvent(TypedDict):
 
 
 @_open
-class ResponsesOutputItemAddedEvent(TypedDict):
+class ResponsesOutputItemAddedEvent(_ResponsesEventBase):
     """An output item began.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         output_index: The item's position in the response's ``output``.
         item: The item, as begun.
     """
 
     type: Literal["response.output_item.added"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     output_index: NonNegativeInt
     """The item's position in the response's ``output``."""
     item: ResponsesOutputItem
@@ -1066,20 +1078,18 @@ class ResponsesOutputItemAddedEvent(TypedDict):
 
 
 @_open
-class ResponsesOutputItemDoneEvent(TypedDict):
+class ResponsesOutputItemDoneEvent(_ResponsesEventBase):
     """An output item is finished.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
+        type: Event tag.
         output_index: The item's position in the response's ``output``.
         item: The finished item.
     """
 
     type: Literal["response.output_item.done"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
     output_index: NonNegativeInt
     """The item's position in the response's ``output``."""
     item: ResponsesOutputItem
@@ -1087,83 +1097,59 @@ class ResponsesOutputItemDoneEvent(TypedDict):
 
 
 @_open
-class ResponsesContentPartAddedEvent(TypedDict):
+class ResponsesContentPartAddedEvent(_ResponsesPartEvent):
     """A content part of an output item began.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         part: The part, as begun (empty text).
     """
 
     type: Literal["response.content_part.added"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     part: ResponsesOutputPart
     """The part, as begun (empty text)."""
 
 
 @_open
-class ResponsesContentPartDoneEvent(TypedDict):
+class ResponsesContentPartDoneEvent(_ResponsesPartEvent):
     """A content part of an output item is finished.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         part: The finished part.
     """
 
     type: Literal["response.content_part.done"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     part: ResponsesOutputPart
     """The finished part."""
 
 
 @_open
-class ResponsesOutputTextDeltaEvent(TypedDict):
+class ResponsesOutputTextDeltaEvent(_ResponsesPartEvent):
     """More text of an ``output_text`` part.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         delta: The new text.
         logprobs: Log probabilities of the new tokens (empty unless asked for).
     """
 
     type: Literal["response.output_text.delta"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     delta: str
     """The new text."""
     logprobs: list[dict[str, Any]]
@@ -1171,29 +1157,21 @@ class ResponsesOutputTextDeltaEvent(TypedDict):
 
 
 @_open
-class ResponsesOutputTextDoneEvent(TypedDict):
+class ResponsesOutputTextDoneEvent(_ResponsesPartEvent):
     """The whole text of an ``output_text`` part.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         text: The whole text: the part's deltas joined.
         logprobs: Log probabilities of the text's tokens (empty unless asked for).
     """
 
     type: Literal["response.output_text.done"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     text: str
     """The whole text: the part's deltas joined."""
     logprobs: list[dict[str, Any]]
@@ -1201,158 +1179,114 @@ class ResponsesOutputTextDoneEvent(TypedDict):
 
 
 @_open
-class ResponsesRefusalDeltaEvent(TypedDict):
+class ResponsesRefusalDeltaEvent(_ResponsesPartEvent):
     """More text of a ``refusal`` part.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         delta: The new refusal text.
     """
 
     type: Literal["response.refusal.delta"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     delta: str
     """The new refusal text."""
 
 
 @_open
-class ResponsesRefusalDoneEvent(TypedDict):
+class ResponsesRefusalDoneEvent(_ResponsesPartEvent):
     """The whole text of a ``refusal`` part.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         refusal: The whole refusal: the part's deltas joined.
     """
 
     type: Literal["response.refusal.done"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     refusal: str
     """The whole refusal: the part's deltas joined."""
 
 
 @_open
-class ResponsesReasoningTextDeltaEvent(TypedDict):
+class ResponsesReasoningTextDeltaEvent(_ResponsesPartEvent):
     """More text of a ``reasoning_text`` part.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         delta: The new reasoning text.
     """
 
     type: Literal["response.reasoning_text.delta"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     delta: str
     """The new reasoning text."""
 
 
 @_open
-class ResponsesReasoningTextDoneEvent(TypedDict):
+class ResponsesReasoningTextDoneEvent(_ResponsesPartEvent):
     """The whole text of a ``reasoning_text`` part.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
         content_index: The part's position in the item's content.
+        type: Event tag.
         text: The whole reasoning text: the part's deltas joined.
     """
 
     type: Literal["response.reasoning_text.done"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
-    content_index: NonNegativeInt
-    """The part's position in the item's content."""
     text: str
     """The whole reasoning text: the part's deltas joined."""
 
 
 @_open
-class ResponsesFunctionCallArgumentsDeltaEvent(TypedDict):
+class ResponsesFunctionCallArgumentsDeltaEvent(_ResponsesItemEvent):
     """More of a function call's arguments.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
+        type: Event tag.
         delta: The new arguments text.
     """
 
     type: Literal["response.function_call_arguments.delta"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
     delta: str
     """The new arguments text."""
 
 
 @_open
-class ResponsesFunctionCallArgumentsDoneEvent(TypedDict):
+class ResponsesFunctionCallArgumentsDoneEvent(_ResponsesItemEvent):
     """A function call's whole arguments.
 
     Keys:
-        type: Event tag.
         sequence_number: The event's position in the stream.
         item_id: The item's id.
         output_index: The item's position in the response's ``output``.
+        type: Event tag.
         arguments: The whole arguments: the call's deltas joined.
         name (optional): The function's name.
     """
 
     type: Literal["response.function_call_arguments.done"]
     """Event tag."""
-    sequence_number: int
-    """The event's position in the stream."""
-    item_id: str
-    """The item's id."""
-    output_index: NonNegativeInt
-    """The item's position in the response's ``output``."""
     arguments: str
     """The whole arguments: the call's deltas joined."""
     name: NotRequired[str]
