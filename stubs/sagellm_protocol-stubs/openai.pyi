@@ -25,6 +25,7 @@ from .constraints import (
     BestOf,
     ChoiceCount,
     CompletionLogprobCount,
+    JSONObject,
     LogitBias,
     NonNegativeInt,
     Penalty,
@@ -745,6 +746,17 @@ class ChatCompletionRequest(_SamplingExtensions):
         prediction (optional): Predicted output, to speed up a mostly known answer.
         reasoning_effort (optional): How much a reasoning model reasons.
         service_tier (optional): OpenAI's processing tier.
+        verbosity (optional): How long the model's answer is (OpenAI; default ``"medium"``).
+        safety_identifier (optional): A stable, hashed end-user identifier for OpenAI's abuse
+            detection (replaces ``user``).
+        prompt_cache_key (optional): OpenAI's prompt-cache grouping key (replaces ``user`` for
+            caching).
+        prompt_cache_options (optional): OpenAI's prompt-caching options (``mode``, ``ttl``),
+            carried as given.
+        prompt_cache_retention (optional): Deprecated for ``prompt_cache_options.ttl``: OpenAI's
+            prompt-cache retention.
+        web_search_options (optional): OpenAI's web search tool options, carried as given.
+        moderation (optional): OpenAI's moderation of the input and output, carried as given.
     """
 
     model: str
@@ -811,6 +823,20 @@ class ChatCompletionRequest(_SamplingExtensions):
     """How much a reasoning model reasons."""
     service_tier: NotRequired[ServiceTier | None]
     """OpenAI's processing tier."""
+    verbosity: NotRequired[Literal["low", "medium", "high"] | None]
+    """How long the model's answer is (OpenAI; default ``"medium"``)."""
+    safety_identifier: NotRequired[str | None]
+    """A stable, hashed end-user identifier for OpenAI's abuse detection (replaces ``user``)."""
+    prompt_cache_key: NotRequired[str | None]
+    """OpenAI's prompt-cache grouping key (replaces ``user`` for caching)."""
+    prompt_cache_options: NotRequired[JSONObject | None]
+    """OpenAI's prompt-caching options (``mode``, ``ttl``), carried as given."""
+    prompt_cache_retention: NotRequired[Literal["in_memory", "24h"] | None]
+    """Deprecated for ``prompt_cache_options.ttl``: OpenAI's prompt-cache retention."""
+    web_search_options: NotRequired[JSONObject | None]
+    """OpenAI's web search tool options, carried as given."""
+    moderation: NotRequired[JSONObject | None]
+    """OpenAI's moderation of the input and output, carried as given."""
 
 @_open
 class TopLogprob(TypedDict):

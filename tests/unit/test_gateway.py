@@ -43,6 +43,7 @@ from sagellm_protocol.openai import (
     ChatCompletionRequest,
     ChatCompletionResponse,
     ChatCompletionStreamResponse,
+    CompletionRequest,
     CompletionResponse,
     OpenAIErrorResponse,
 )
@@ -768,3 +769,20 @@ def test_conversions_carry_unknown_keys_unless_told_to_reject_them() -> None:
             "sufix: unknown key (not a CompletionRequest key, OpenAI's or a declared "
             "extension; did you mean 'suffix'?)"
         )
+
+
+@pytest.mark.parametrize(
+    ("kind", "tp"),
+    [("chat_request", ChatCompletionRequest), ("completion_request", CompletionRequest)],
+)
+def test_recorded_request_bodies_hold_only_declared_keys(kind: str, tp: Any) -> None:
+    # The SDK's all-parameters bodies included: strictness must not reject real OpenAI traffic.
+    unknown = {
+        path.stem: [format_path(issue.path) for issue in unknown_keys(tp, body)]
+        for path in _corpus(kind)
+        if is_valid(tp, body := json.loads(path.read_text(encoding="utf-8")))
+    }
+    assert len(unknown) == len(_corpus(kind))
+    # vLLM's docs example puts the SDK's `extra_body` argument itself in the JSON body.
+    expected = {"vllm__chat_request__6": ["extra_body"]} if kind == "chat_request" else {}
+    assert {name: keys for name, keys in unknown.items() if keys} == expected
