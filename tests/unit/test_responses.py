@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from sagellm_protocol import (
+    ChatCompletionAudioParam,
     ResponsesRequest,
     ResponsesResponse,
     ResponsesStreamEvent,
@@ -366,3 +367,12 @@ def test_an_input_item_is_checked_as_the_kind_it_plausibly_is(item: Any, expecte
     # Input items have no tag key every kind carries (a message may leave out its type), so
     # the issue comes from the kind whose literals and required keys the item has.
     assert _messages(ResponsesRequest, {"model": "m", "input": [item]}) == [expected]
+
+
+def test_a_union_with_a_plain_dict_option_is_not_narrowed() -> None:
+    # voice is str | FunctionCallOption | dict[str, Any]: {} is a valid dict, though no
+    # FunctionCallOption.
+    assert _messages(ChatCompletionAudioParam, {"format": "wav", "voice": {}}) == []
+    assert _messages(ChatCompletionAudioParam, {"format": "wav", "voice": 1}) == [
+        "voice: expected a str or a FunctionCallOption object or a dict[str, Any], got 1"
+    ]

@@ -429,7 +429,7 @@ class _Walk:
 
 
 def _plausible(options: list[Node], value: dict[Any, Any]) -> list[Node]:
-    """The options a dict most plausibly meant, for a union with no tag key.
+    """The options a dict most plausibly meant, for a union of TypedDicts with no tag key.
 
     Narrowed step by step, each step kept only if it leaves an option: the TypedDicts whose
     string literals the dict matches and whose required literal keys it has (a message
@@ -437,6 +437,8 @@ def _plausible(options: list[Node], value: dict[Any, Any]) -> list[Node]:
     present; then the ones with every required key.
     """
     typed = [option for option in options if isinstance(option, TypedDictNode)]
+    if len(typed) < len(options):  # a dict[...] option takes any dict: nothing to narrow
+        return options
 
     def literals_fit(node: TypedDictNode) -> bool:
         return all(
