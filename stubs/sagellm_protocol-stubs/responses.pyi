@@ -644,9 +644,9 @@ class ResponsesInputTokensDetails(TypedDict):
         cache_write_tokens: Input tokens written to the prompt cache.
     """
 
-    cached_tokens: NonNegativeInt
+    cached_tokens: int
     """Input tokens served from the prompt cache."""
-    cache_write_tokens: NonNegativeInt
+    cache_write_tokens: int
     """Input tokens written to the prompt cache."""
 
 @_open
@@ -657,7 +657,7 @@ class ResponsesOutputTokensDetails(TypedDict):
         reasoning_tokens: Tokens spent reasoning.
     """
 
-    reasoning_tokens: NonNegativeInt
+    reasoning_tokens: int
     """Tokens spent reasoning."""
 
 @_open
@@ -672,15 +672,15 @@ class ResponsesUsage(TypedDict):
         total_tokens: Input and output tokens.
     """
 
-    input_tokens: NonNegativeInt
+    input_tokens: int
     """Tokens of the input."""
     input_tokens_details: ResponsesInputTokensDetails
     """Breakdown of the input tokens."""
-    output_tokens: NonNegativeInt
+    output_tokens: int
     """Tokens generated, reasoning included."""
     output_tokens_details: ResponsesOutputTokensDetails
     """Breakdown of the output tokens."""
-    total_tokens: NonNegativeInt
+    total_tokens: int
     """Input and output tokens."""
 
 @_open
