@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -32,7 +33,11 @@ from sagellm_protocol import (
     validate,
 )
 from sagellm_protocol.core import StreamEvent, StreamEventDelta, StreamEventEnd, StreamEventStart
-from sagellm_protocol.gateway import astream_to_chat_chunks, astream_to_completion_chunks
+from sagellm_protocol.gateway import (
+    astream_to_chat_chunks,
+    astream_to_completion_chunks,
+    unknown_keys,
+)
 from sagellm_protocol.openai import (
     ChatCompletionRequest,
     ChatCompletionResponse,
@@ -232,3 +237,22 @@ def test_async_converters_give_the_sync_chunks(events: list[Any], include_usage:
         options: Any = {"model": "m", "include_usage": include_usage, "created": 1}
         expected = list(sync(events, **options))
         assert asyncio.run(_drain(asynchronous(_arrive(events), **options))) == expected
+
+
+_DECLARED_CHAT_KEYS = frozenset(
+    ChatCompletionRequest.__required_keys__ | ChatCompletionRequest.__optional_keys__
+)
+
+
+@SETTINGS
+@given(
+    from_type(ChatCompletionRequest),
+    st.text(min_size=1, max_size=12).filter(lambda key: key not in _DECLARED_CHAT_KEYS),
+)
+def test_unknown_keys_name_exactly_the_undeclared_ones(body: Any, extra: str) -> None:
+    assert unknown_keys(ChatCompletionRequest, body) == []  # generated from declared keys only
+    issues = unknown_keys(ChatCompletionRequest, {**body, extra: 1})
+    assert [(issue.path, issue.code) for issue in issues] == [((extra,), "extra")]
+    with suppress_type_checks(), pytest.raises(ValidationError) as caught:
+        chat_request_to_request({**body, extra: 1}, **IDS, reject_unknown_keys=True)
+    assert caught.value.issues == issues

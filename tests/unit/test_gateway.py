@@ -645,12 +645,13 @@ def test_a_client_gone_closes_the_engine_stream() -> None:
     log: list[str] = []
 
     async def run() -> None:
-        chunks = astream_to_chat_chunks(_arrive(EVENTS, log), model="m")
-        await anext(chunks)  # the role chunk; then the client disconnects
-        await chunks.aclose()  # type: ignore[attr-defined]  # an async generator
+        lines = aencode_sse(astream_to_chat_chunks(_arrive(EVENTS, log), model="m"))
+        await anext(lines)  # the role chunk; then the client disconnects
+        await lines.aclose()  # type: ignore[attr-defined]  # an async generator
+        log.append("gone")
 
     asyncio.run(run())
-    assert log == ["event 0", "closed"]
+    assert log == ["event 0", "closed", "gone"]  # closed at once, not when collected
 
 
 def test_a_failed_stream_ends_with_an_openai_error_line() -> None:

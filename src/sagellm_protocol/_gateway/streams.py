@@ -52,6 +52,8 @@ class _Chunker(Generic[C]):
 
     prefix: str = ""
     """The chunk id's prefix, before ``-<request_id>``."""
+    tag: str = ""
+    """The chunks' ``object``."""
 
     def __init__(self, *, model: str, include_usage: bool, created: int | None) -> None:
         self._checker = stream_checker(StreamEvent)
@@ -85,13 +87,20 @@ class _Chunker(Generic[C]):
         """``ValidationError`` if the stream stopped before its end event."""
         self._checker.close()
 
+    def chunk(self, choices: list[dict[str, Any]], **more: Any) -> C:
+        """A chunk of this stream (its id, object tag, ``created`` and model) with ``choices``."""
+        built: dict[str, Any] = {"id": self.chunk_id, "object": self.tag, "created": self.created}
+        built.update(model=self.model, choices=choices, **more)
+        return built  # type: ignore[return-value]  # built to C's shape
+
+    def usage_chunk(self, counted: ChatCompletionUsage) -> C:
+        """The last chunk of a stream with ``include_usage``: no choices, the usage."""
+        return self.chunk([], usage=counted)
+
     def started(self) -> list[C]:
         raise NotImplementedError
 
     def text(self, text: str, finish: str | None) -> C:
-        raise NotImplementedError
-
-    def usage_chunk(self, counted: ChatCompletionUsage) -> C:
         raise NotImplementedError
 
 
@@ -100,34 +109,17 @@ class ChatChunker(_Chunker[ChatCompletionStreamResponse]):
     ``include_usage``."""
 
     prefix = "chatcmpl"
+    tag = "chat.completion.chunk"
 
-    def _chunk(self, delta: dict[str, Any], finish: str | None) -> ChatCompletionStreamResponse:
-        out: dict[str, Any] = {
-            "id": self.chunk_id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-        }
-        if self.include_usage:
-            out["usage"] = None
-        return out  # type: ignore[return-value]  # built to the type's shape
+    def _delta(self, delta: dict[str, Any], finish: str | None) -> ChatCompletionStreamResponse:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        return self.chunk([choice], usage=None) if self.include_usage else self.chunk([choice])
 
     def started(self) -> list[ChatCompletionStreamResponse]:
-        return [self._chunk({"role": "assistant", "content": ""}, None)]
+        return [self._delta({"role": "assistant", "content": ""}, None)]
 
     def text(self, text: str, finish: str | None) -> ChatCompletionStreamResponse:
-        return self._chunk({"content": text} if finish is None else {}, finish)
-
-    def usage_chunk(self, counted: ChatCompletionUsage) -> ChatCompletionStreamResponse:
-        return {
-            "id": self.chunk_id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "choices": [],
-            "usage": counted,
-        }
+        return self._delta({"content": text} if finish is None else {}, finish)
 
 
 class CompletionChunker(_Chunker[CompletionResponse]):
@@ -135,28 +127,13 @@ class CompletionChunker(_Chunker[CompletionResponse]):
     on the usage chunk."""
 
     prefix = "cmpl"
+    tag = "text_completion"
 
     def started(self) -> list[CompletionResponse]:
         return []
 
     def text(self, text: str, finish: str | None) -> CompletionResponse:
-        return {
-            "id": self.chunk_id,
-            "object": "text_completion",
-            "created": self.created,
-            "model": self.model,
-            "choices": [{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}],  # type: ignore[typeddict-item]  # finish is stop, length or None
-        }
-
-    def usage_chunk(self, counted: ChatCompletionUsage) -> CompletionResponse:
-        return {
-            "id": self.chunk_id,
-            "object": "text_completion",
-            "created": self.created,
-            "model": self.model,
-            "choices": [],
-            "usage": counted,
-        }
+        return self.chunk([{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}])
 
 
 def chunks(events: Iterable[StreamEvent], chunker: EventConverter[T]) -> Iterator[T]:
@@ -168,9 +145,7 @@ def chunks(events: Iterable[StreamEvent], chunker: EventConverter[T]) -> Iterato
             yield from chunker.feed(event)
         chunker.close()
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+        _close(iterator)
 
 
 async def achunks(
@@ -184,9 +159,21 @@ async def achunks(
                 yield chunk
         chunker.close()
     finally:
-        close = getattr(iterator, "aclose", None)
-        if close is not None:
-            await close()
+        await _aclose(iterator)
+
+
+def _close(iterator: Iterator[Any]) -> None:
+    """Close ``iterator`` if it can be (a generator): what it holds is released now."""
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+async def _aclose(iterator: AsyncIterator[Any]) -> None:
+    """Close ``iterator`` if it can be (an async generator, an engine's stream)."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
 
 
 def _event(chunk: Mapping[str, Any]) -> bytes:
@@ -221,19 +208,26 @@ def encode_sse(chunks: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     the protocol, logged on ``sagellm_protocol.gateway``) a ``server_error`` body: the SDK
     raises ``APIError`` with its message instead of reading a cut stream.
     """
+    iterator = iter(chunks)
     try:
-        for chunk in chunks:
+        for chunk in iterator:
             yield _event(chunk)
     except (ConversionError, ValidationError) as error:
         yield _failure(error)
+    finally:
+        _close(iterator)
     yield _DONE
 
 
 async def aencode_sse(chunks: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
-    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``."""
+    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``.
+    Closing the lines (a client gone) closes ``chunks``, and through them the engine's stream."""
+    iterator = aiter(chunks)
     try:
-        async for chunk in chunks:
+        async for chunk in iterator:
             yield _event(chunk)
     except (ConversionError, ValidationError) as error:
         yield _failure(error)
+    finally:
+        await _aclose(iterator)
     yield _DONE

@@ -37,33 +37,38 @@ class _Chunker(Generic[C]):
 
     prefix: str = ...
     """The chunk id's prefix, before ``-<request_id>``."""
+    tag: str = ...
+    """The chunks' ``object``."""
     def __init__(self, *, model: str, include_usage: bool, created: int | None) -> None: ...
     def feed(self, event: StreamEvent) -> list[C]:
         """The chunks for ``event``; ``ValidationError`` if the stream rules reject it,
         ``ConversionError`` with the engine's error for a failed end."""
     def close(self) -> None:
         """``ValidationError`` if the stream stopped before its end event."""
+    def chunk(self, choices: list[dict[str, Any]], **more: Any) -> C:
+        """A chunk of this stream (its id, object tag, ``created`` and model) with ``choices``."""
+    def usage_chunk(self, counted: ChatCompletionUsage) -> C:
+        """The last chunk of a stream with ``include_usage``: no choices, the usage."""
     def started(self) -> list[C]: ...
     def text(self, text: str, finish: str | None) -> C: ...
-    def usage_chunk(self, counted: ChatCompletionUsage) -> C: ...
 
 class ChatChunker(_Chunker[ChatCompletionStreamResponse]):
     """``chat.completion.chunk``: a role chunk first; ``usage: null`` on every chunk with
     ``include_usage``."""
 
     prefix = "chatcmpl"
+    tag = "chat.completion.chunk"
     def started(self) -> list[ChatCompletionStreamResponse]: ...
     def text(self, text: str, finish: str | None) -> ChatCompletionStreamResponse: ...
-    def usage_chunk(self, counted: ChatCompletionUsage) -> ChatCompletionStreamResponse: ...
 
 class CompletionChunker(_Chunker[CompletionResponse]):
     """Legacy ``text_completion`` chunks: none for the start (no role), no ``usage`` key but
     on the usage chunk."""
 
     prefix = "cmpl"
+    tag = "text_completion"
     def started(self) -> list[CompletionResponse]: ...
     def text(self, text: str, finish: str | None) -> CompletionResponse: ...
-    def usage_chunk(self, counted: ChatCompletionUsage) -> CompletionResponse: ...
 
 def chunks(events: Iterable[StreamEvent], chunker: EventConverter[T]) -> Iterator[T]:
     """``chunker``'s chunks for ``events``, read lazily; the events' iterator is closed when
@@ -85,4 +90,5 @@ def encode_sse(chunks: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
     """
 
 async def aencode_sse(chunks: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
-    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``."""
+    """As :func:`encode_sse`, for async chunks: the body of a FastAPI ``StreamingResponse``.
+    Closing the lines (a client gone) closes ``chunks``, and through them the engine's stream."""
