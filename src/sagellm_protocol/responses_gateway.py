@@ -21,7 +21,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from typing import Any, Final, Literal
 
 from ._gateway.common import finish_reason, now
-from ._gateway.streams import achunks, chunks
+from ._gateway.streams import _aclose, _close, achunks, chunks
 from .core import Error, ErrorCode, Request, Response, StreamEvent
 from .gateway import (
     DEFAULT_MAX_TOKENS,
@@ -574,22 +574,29 @@ def encode_responses_sse(events: Iterable[Mapping[str, Any]]) -> Iterator[bytes]
     ``sagellm_protocol.gateway``) becomes a last ``error`` event (code ``invalid_stream``),
     which the official SDK reads as the stream's end instead of a cut connection.
     """
+    iterator = iter(events)
     sequence = 0
     try:
-        for event in events:
+        for event in iterator:
             sequence = int(event["sequence_number"]) + 1
             yield _sse(event)
     except ValidationError as error:
         yield _broken(error, sequence)
+    finally:
+        _close(iterator)
 
 
 async def aencode_responses_sse(events: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
     """As :func:`encode_responses_sse`, for async events: the body of a FastAPI
-    ``StreamingResponse``."""
+    ``StreamingResponse``. Closing the lines (a client gone) closes ``events``, and through
+    them the engine's stream."""
+    iterator = aiter(events)
     sequence = 0
     try:
-        async for event in events:
+        async for event in iterator:
             sequence = int(event["sequence_number"]) + 1
             yield _sse(event)
     except ValidationError as error:
         yield _broken(error, sequence)
+    finally:
+        await _aclose(iterator)

@@ -120,4 +120,5 @@ def encode_responses_sse(events: Iterable[Mapping[str, Any]]) -> Iterator[bytes]
 
 async def aencode_responses_sse(events: AsyncIterable[Mapping[str, Any]]) -> AsyncIterator[bytes]:
     """As :func:`encode_responses_sse`, for async events: the body of a FastAPI
-    ``StreamingResponse``."""
+    ``StreamingResponse``. Closing the lines (a client gone) closes ``events``, and through
+    them the engine's stream."""

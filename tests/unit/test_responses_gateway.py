@@ -720,3 +720,24 @@ def test_unknown_keys_are_rejected_on_request() -> None:
         "max_output_token: unknown key (not a ResponsesRequest key, OpenAI's or a declared "
         "extension; did you mean 'max_output_tokens'?)"
     )
+
+
+def test_a_client_gone_closes_the_engine_stream_at_once() -> None:
+    log: list[str] = []
+
+    async def engine() -> Any:
+        try:
+            for index, event in enumerate([START, _delta("Hel"), _delta("lo"), _end()]):
+                log.append(f"event {index}")
+                yield event
+        finally:
+            log.append("closed")
+
+    async def run() -> None:
+        lines = aencode_responses_sse(astream_to_responses_events(engine(), request=BODY))
+        await anext(lines)  # response.created; then the client disconnects
+        await lines.aclose()  # type: ignore[attr-defined]  # an async generator
+        log.append("gone")
+
+    asyncio.run(run())
+    assert log == ["event 0", "closed", "gone"]  # closed at once, not when collected
