@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openai.types.responses import Response as SDKResponse
 from openai.types.responses import ResponseStreamEvent as SDKStreamEvent
 from pydantic import TypeAdapter
+from test_gateway_properties import _streams as engine_streams
 from typeguard import suppress_type_checks
 
 from sagellm_protocol import (
@@ -29,7 +30,6 @@ from sagellm_protocol import (
     validate,
     validate_stream,
 )
-from sagellm_protocol.core import StreamEventDelta, StreamEventEnd, StreamEventStart
 from sagellm_protocol.testing.strategies import from_type
 
 SETTINGS = settings(
@@ -75,21 +75,8 @@ def test_responses_become_answers_the_sdk_parses(response: Any, created: int) ->
     assert SDKResponse.model_validate(answer).output_text == response["output_text"]
 
 
-@st.composite
-def _streams(draw: st.DrawFn) -> list[Any]:
-    start = draw(from_type(StreamEventStart))
-    same = {key: start[key] for key in ("request_id", "trace_id", "engine_id")}
-    deltas = [
-        {**delta, **same} for delta in draw(st.lists(from_type(StreamEventDelta), max_size=4))
-    ]
-    end = {**draw(from_type(StreamEventEnd)), **same}
-    end["content"] = "".join(delta["content"] for delta in deltas)
-    end["output_tokens"] = [token for delta in deltas for token in delta["content_tokens"]]
-    return [start, *deltas, end]
-
-
 @SETTINGS
-@given(_streams())
+@given(engine_streams())
 def test_streams_become_event_streams_the_sdk_parses(events: list[Any]) -> None:
     converted = list(stream_to_responses_events(events, request=BODY))
     validate_stream(ResponsesStreamEvent, converted)
