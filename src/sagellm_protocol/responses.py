@@ -1340,6 +1340,7 @@ for _event, _expected in (
     (ResponsesIncompleteEvent, "incomplete"),
 ):
     register_invariant(_event)(_status_matches(_expected))
+del _event, _expected
 
 
 # ---------------------------------------------------------------------------------------------
