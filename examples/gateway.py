@@ -3,12 +3,12 @@
     pip install -e '.[gateway]'
     python examples/gateway.py --host 127.0.0.1 --port 8000 [--model echo] [--token-delay-ms 40]
 
-It serves ``GET /v1/models``, ``POST /v1/chat/completions`` and ``POST /v1/completions``
-(streaming and not) for one model, answers every failure in OpenAI's error shape (a client's
-mistake is a 4xx the SDK raises at once, never a 5xx it retries), rejects unknown keys with
-"did you mean", and streams each token as the engine makes it. Only the package's public API
-is used; swap ``EchoEngine`` for any ``sagellm_protocol.engine.Engine``. docs/gateway.md walks
-through this file.
+It serves ``GET /v1/models``, ``POST /v1/chat/completions``, ``POST /v1/completions`` and
+``POST /v1/responses`` (streaming and not) for one model, answers every failure in OpenAI's
+error shape (a client's mistake is a 4xx the SDK raises at once, never a 5xx it retries),
+rejects unknown keys with "did you mean", and streams each token as the engine makes it. Only
+the package's public API is used; swap ``EchoEngine`` for any
+``sagellm_protocol.engine.Engine``. docs/gateway.md walks through this file.
 """
 
 import argparse
@@ -42,6 +42,13 @@ from sagellm_protocol.openai import (
     OpenAIError,
 )
 from sagellm_protocol.pydantic import Validated, ValidatedClosed
+from sagellm_protocol.responses import ResponsesRequest, ResponsesResponse
+from sagellm_protocol.responses_gateway import (
+    aencode_responses_sse,
+    astream_to_responses_events,
+    response_to_responses,
+    responses_request_to_request,
+)
 from sagellm_protocol.testing import EchoEngine
 
 
@@ -75,10 +82,12 @@ class Gateway:
         to_request: Callable[..., Request],
         to_chunks: Callable[..., AsyncIterable[Mapping[str, Any]]],
         to_answer: Callable[..., Mapping[str, Any]],
+        encode: Callable[[AsyncIterable[Mapping[str, Any]]], AsyncIterator[bytes]] = aencode_sse,
     ) -> Any:
         """The answer to a generation body: ``to_request`` converts it for the engine, then
-        ``to_chunks`` turns the engine's stream into the client's chunks (``stream: true``) or
-        ``to_answer`` its response into the client's answer."""
+        ``to_chunks`` turns the engine's stream into the client's chunks (``stream: true``,
+        sent as ``encode`` writes them) or ``to_answer`` its response into the client's
+        answer."""
         if (missing := self.unknown_model(body["model"])) is not None:
             return missing
         request = to_request(body, request_id=self.new_id(), trace_id=self.new_id())
@@ -86,15 +95,18 @@ class Gateway:
             chunks = to_chunks(
                 self.engine.stream(request), model=self.model, include_usage=include_usage(body)
             )
-            return sse(chunks)
+            return sse(chunks, encode)
         response = await self.engine.execute(request)
         return JSONResponse(to_answer(response, model=self.model))
 
 
-def sse(chunks: AsyncIterable[Mapping[str, Any]]) -> StreamingResponse:
+def sse(
+    chunks: AsyncIterable[Mapping[str, Any]],
+    encode: Callable[[AsyncIterable[Mapping[str, Any]]], AsyncIterator[bytes]],
+) -> StreamingResponse:
     """A server-sent-event response that sends each chunk as soon as it is made."""
     return StreamingResponse(
-        aencode_sse(chunks), media_type="text/event-stream", headers={"cache-control": "no-cache"}
+        encode(chunks), media_type="text/event-stream", headers={"cache-control": "no-cache"}
     )
 
 
@@ -109,8 +121,8 @@ def documented(answer: Any) -> dict[int | str, dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Routes: one function per API, each returning its router. A new API (the Responses API's
-# ``POST /v1/responses``) is one more function in ROUTES.
+# Routes: one function per API, each returning its router; a new API is one more function in
+# ROUTES.
 
 
 def model_routes(gateway: Gateway) -> APIRouter:
@@ -154,7 +166,31 @@ def completion_routes(gateway: Gateway) -> APIRouter:
     return router
 
 
-ROUTES: tuple[Callable[[Gateway], APIRouter], ...] = (model_routes, chat_routes, completion_routes)
+def responses_routes(gateway: Gateway) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/responses", responses=documented(ResponsesResponse))
+    async def responses(body: ValidatedClosed[ResponsesRequest]) -> Any:
+        # The Responses answer repeats the request's settings, so its converters take the body
+        # itself rather than the model and include_usage; its stream has named events and no
+        # [DONE], hence its own encoder.
+        return await gateway.generate(
+            body,
+            responses_request_to_request,
+            lambda events, **_: astream_to_responses_events(events, request=body),
+            lambda response, **_: response_to_responses(response, request=body),
+            encode=aencode_responses_sse,
+        )
+
+    return router
+
+
+ROUTES: tuple[Callable[[Gateway], APIRouter], ...] = (
+    model_routes,
+    chat_routes,
+    completion_routes,
+    responses_routes,
+)
 """Every API the gateway serves, as a function from the shared :class:`Gateway` to routes."""
 
 

@@ -305,6 +305,72 @@ from .ports import SAGELLM_GATEWAY_PORT as SAGELLM_GATEWAY_PORT
 from .ports import SAGELLM_SERVE_PORT as SAGELLM_SERVE_PORT
 from .ports import SageLLMPorts as SageLLMPorts
 from .ports import SagePorts as SagePorts
+from .responses import ResponsesCompletedEvent as ResponsesCompletedEvent
+from .responses import ResponsesContentPart as ResponsesContentPart
+from .responses import ResponsesContentPartAddedEvent as ResponsesContentPartAddedEvent
+from .responses import ResponsesContentPartDoneEvent as ResponsesContentPartDoneEvent
+from .responses import ResponsesCreatedEvent as ResponsesCreatedEvent
+from .responses import ResponsesError as ResponsesError
+from .responses import ResponsesErrorEvent as ResponsesErrorEvent
+from .responses import ResponsesFailedEvent as ResponsesFailedEvent
+from .responses import ResponsesFunctionCall as ResponsesFunctionCall
+from .responses import (
+    ResponsesFunctionCallArgumentsDeltaEvent as ResponsesFunctionCallArgumentsDeltaEvent,
+)
+from .responses import (
+    ResponsesFunctionCallArgumentsDoneEvent as ResponsesFunctionCallArgumentsDoneEvent,
+)
+from .responses import ResponsesFunctionCallOutput as ResponsesFunctionCallOutput
+from .responses import ResponsesFunctionTool as ResponsesFunctionTool
+from .responses import ResponsesIncompleteDetails as ResponsesIncompleteDetails
+from .responses import ResponsesIncompleteEvent as ResponsesIncompleteEvent
+from .responses import ResponsesIncompleteReason as ResponsesIncompleteReason
+from .responses import ResponsesInProgressEvent as ResponsesInProgressEvent
+from .responses import ResponsesInputFile as ResponsesInputFile
+from .responses import ResponsesInputImage as ResponsesInputImage
+from .responses import ResponsesInputItem as ResponsesInputItem
+from .responses import ResponsesInputMessage as ResponsesInputMessage
+from .responses import ResponsesInputText as ResponsesInputText
+from .responses import ResponsesInputTokensDetails as ResponsesInputTokensDetails
+from .responses import ResponsesItemReference as ResponsesItemReference
+from .responses import ResponsesItemStatus as ResponsesItemStatus
+from .responses import ResponsesJSONSchemaFormat as ResponsesJSONSchemaFormat
+from .responses import ResponsesOutputItem as ResponsesOutputItem
+from .responses import ResponsesOutputItemAddedEvent as ResponsesOutputItemAddedEvent
+from .responses import ResponsesOutputItemDoneEvent as ResponsesOutputItemDoneEvent
+from .responses import ResponsesOutputMessage as ResponsesOutputMessage
+from .responses import ResponsesOutputPart as ResponsesOutputPart
+from .responses import ResponsesOutputText as ResponsesOutputText
+from .responses import ResponsesOutputTextDeltaEvent as ResponsesOutputTextDeltaEvent
+from .responses import ResponsesOutputTextDoneEvent as ResponsesOutputTextDoneEvent
+from .responses import ResponsesOutputTokensDetails as ResponsesOutputTokensDetails
+from .responses import ResponsesReasoning as ResponsesReasoning
+from .responses import ResponsesReasoningItem as ResponsesReasoningItem
+from .responses import ResponsesReasoningText as ResponsesReasoningText
+from .responses import ResponsesReasoningTextDeltaEvent as ResponsesReasoningTextDeltaEvent
+from .responses import ResponsesReasoningTextDoneEvent as ResponsesReasoningTextDoneEvent
+from .responses import ResponsesRefusal as ResponsesRefusal
+from .responses import ResponsesRefusalDeltaEvent as ResponsesRefusalDeltaEvent
+from .responses import ResponsesRefusalDoneEvent as ResponsesRefusalDoneEvent
+from .responses import ResponsesRequest as ResponsesRequest
+from .responses import ResponsesResponse as ResponsesResponse
+from .responses import ResponsesRole as ResponsesRole
+from .responses import ResponsesStatus as ResponsesStatus
+from .responses import ResponsesStreamEvent as ResponsesStreamEvent
+from .responses import ResponsesSummaryText as ResponsesSummaryText
+from .responses import ResponsesTextConfig as ResponsesTextConfig
+from .responses import ResponsesTextFormat as ResponsesTextFormat
+from .responses import ResponsesTool as ResponsesTool
+from .responses import ResponsesToolChoice as ResponsesToolChoice
+from .responses import ResponsesToolChoiceAllowed as ResponsesToolChoiceAllowed
+from .responses import ResponsesToolChoiceFunction as ResponsesToolChoiceFunction
+from .responses import ResponsesUsage as ResponsesUsage
+from .responses_gateway import aencode_responses_sse as aencode_responses_sse
+from .responses_gateway import astream_to_responses_events as astream_to_responses_events
+from .responses_gateway import encode_responses_sse as encode_responses_sse
+from .responses_gateway import response_to_responses as response_to_responses
+from .responses_gateway import responses_request_to_request as responses_request_to_request
+from .responses_gateway import stream_to_responses_events as stream_to_responses_events
 from .runtime import CHECKS_ENV as CHECKS_ENV
 from .runtime import CheckViolation as CheckViolation
 from .runtime import CheckYieldViolation as CheckYieldViolation
@@ -600,6 +666,62 @@ __all__ = [
     "ResponseFormatJSONSchema",
     "ResponseFormatJSONSchemaSpec",
     "ResponseFormatText",
+    "ResponsesCompletedEvent",
+    "ResponsesContentPart",
+    "ResponsesContentPartAddedEvent",
+    "ResponsesContentPartDoneEvent",
+    "ResponsesCreatedEvent",
+    "ResponsesError",
+    "ResponsesErrorEvent",
+    "ResponsesFailedEvent",
+    "ResponsesFunctionCall",
+    "ResponsesFunctionCallArgumentsDeltaEvent",
+    "ResponsesFunctionCallArgumentsDoneEvent",
+    "ResponsesFunctionCallOutput",
+    "ResponsesFunctionTool",
+    "ResponsesInProgressEvent",
+    "ResponsesIncompleteDetails",
+    "ResponsesIncompleteEvent",
+    "ResponsesIncompleteReason",
+    "ResponsesInputFile",
+    "ResponsesInputImage",
+    "ResponsesInputItem",
+    "ResponsesInputMessage",
+    "ResponsesInputText",
+    "ResponsesInputTokensDetails",
+    "ResponsesItemReference",
+    "ResponsesItemStatus",
+    "ResponsesJSONSchemaFormat",
+    "ResponsesOutputItem",
+    "ResponsesOutputItemAddedEvent",
+    "ResponsesOutputItemDoneEvent",
+    "ResponsesOutputMessage",
+    "ResponsesOutputPart",
+    "ResponsesOutputText",
+    "ResponsesOutputTextDeltaEvent",
+    "ResponsesOutputTextDoneEvent",
+    "ResponsesOutputTokensDetails",
+    "ResponsesReasoning",
+    "ResponsesReasoningItem",
+    "ResponsesReasoningText",
+    "ResponsesReasoningTextDeltaEvent",
+    "ResponsesReasoningTextDoneEvent",
+    "ResponsesRefusal",
+    "ResponsesRefusalDeltaEvent",
+    "ResponsesRefusalDoneEvent",
+    "ResponsesRequest",
+    "ResponsesResponse",
+    "ResponsesRole",
+    "ResponsesStatus",
+    "ResponsesStreamEvent",
+    "ResponsesSummaryText",
+    "ResponsesTextConfig",
+    "ResponsesTextFormat",
+    "ResponsesTool",
+    "ResponsesToolChoice",
+    "ResponsesToolChoiceAllowed",
+    "ResponsesToolChoiceFunction",
+    "ResponsesUsage",
     "SageLLMPorts",
     "SagePorts",
     "SamplingParams",
@@ -646,7 +768,9 @@ __all__ = [
     "UnitInterval",
     "VLLMFlatErrorResponse",
     "ValidationError",
+    "aencode_responses_sse",
     "assert_conforms",
+    "astream_to_responses_events",
     "chat_request_to_request",
     "checked",
     "checked_package",
@@ -657,6 +781,7 @@ __all__ = [
     "conformance",
     "default_sampling_params",
     "defaults",
+    "encode_responses_sse",
     "encode_sse",
     "error_to_openai",
     "format_device_str",
@@ -681,12 +806,15 @@ __all__ = [
     "require_graph_exec",
     "response_to_chat_completion",
     "response_to_completion",
+    "response_to_responses",
+    "responses_request_to_request",
     "sampling_preset_params",
     "set_checks_mode",
     "short_repr",
     "stream_checker",
     "stream_to_chat_chunks",
     "stream_to_completion_chunks",
+    "stream_to_responses_events",
     "supports_collective",
     "supports_dtype",
     "supports_kernel",

@@ -18,7 +18,14 @@ import httpx
 import openai
 import pytest
 
-from sagellm_protocol import ChatCompletionRequest, CompletionRequest, json_schema
+from sagellm_protocol import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    ResponsesRequest,
+    ResponsesStreamEvent,
+    json_schema,
+    validate_stream,
+)
 
 ROOT = Path(__file__).parent.parent.parent
 SERVER = ROOT / "examples" / "gateway.py"
@@ -311,7 +318,8 @@ def test_openapi_carries_the_package_schemas(base_url: str) -> None:
     openapi = httpx.get(f"{base_url}/openapi.json").json()
     components = openapi["components"]["schemas"]
     for path, tp in (("/v1/chat/completions", ChatCompletionRequest),
-                     ("/v1/completions", CompletionRequest)):  # fmt: skip
+                     ("/v1/completions", CompletionRequest),
+                     ("/v1/responses", ResponsesRequest)):  # fmt: skip
         body = openapi["paths"][path]["post"]["requestBody"]["content"]["application/json"]
         assert body["schema"] == {"$ref": f"#/components/schemas/{tp.__name__}"}
         assert set(components[tp.__name__]["properties"]) == set(json_schema(tp)["properties"])
@@ -324,4 +332,101 @@ def test_openapi_carries_the_package_schemas(base_url: str) -> None:
         "/v1/models": "#/components/schemas/ModelListResponse",
         "/v1/chat/completions": "#/components/schemas/ChatCompletionResponse",
         "/v1/completions": "#/components/schemas/CompletionResponse",
+        "/v1/responses": "#/components/schemas/ResponsesResponse",
     }
+
+
+# --- The Responses API ------------------------------------------------------------------------
+
+
+def test_a_response(sdk: Counted) -> None:
+    answer = sdk.client.responses.create(
+        model=MODEL, instructions="Be brief.", input="hello world", max_output_tokens=5
+    )
+    assert answer.output_text == "hello world"
+    assert answer.status == "completed"
+    assert answer.instructions == "Be brief."
+    assert answer.usage is not None
+    assert (answer.usage.input_tokens, answer.usage.output_tokens) == (2, 2)
+    assert sdk.sent == ["POST /v1/responses"]
+
+
+def test_a_response_cut_at_the_token_limit_is_incomplete(sdk: Counted) -> None:
+    answer = sdk.client.responses.create(model=MODEL, input=PROMPT, max_output_tokens=3)
+    assert answer.status == "incomplete"
+    assert answer.incomplete_details is not None
+    assert answer.incomplete_details.reason == "max_output_tokens"
+    assert answer.output_text == "word0 word1 word2 "
+
+
+def test_responses_stream_sends_the_first_token_long_before_the_last(sdk: Counted) -> None:
+    stream = sdk.client.responses.create(
+        model=MODEL,
+        input=[{"role": "user", "content": [{"type": "input_text", "text": PROMPT}]}],
+        max_output_tokens=32,
+        stream=True,
+    )
+    times, text, events = _arrivals(
+        stream, lambda event: event.delta if event.type == "response.output_text.delta" else None
+    )
+    assert text == PROMPT
+    assert len(times) == 20
+    assert times[0] < times[-1] / 2
+    assert [event.type for event in events[:4]] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    final = events[-1]
+    assert final.type == "response.completed"
+    assert final.response.output_text == text
+    validate_stream(ResponsesStreamEvent, [event.model_dump(mode="json") for event in events])
+    assert sdk.sent == ["POST /v1/responses"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "param", "message"),
+    [
+        (
+            {"previous_response_id": "resp_1"},
+            openai.BadRequestError,
+            "previous_response_id",
+            "previous_response_id: expected null (this gateway keeps no responses or "
+            "conversations), got 'resp_1'",
+        ),
+        (
+            {"extra_body": {"max_output_token": 5}},
+            openai.BadRequestError,
+            "max_output_token",
+            "max_output_token: unknown key (not a ResponsesRequest key, OpenAI's or a declared "
+            "extension; did you mean 'max_output_tokens'?)",
+        ),
+        (
+            {"tools": [{"type": "web_search"}]},
+            openai.BadRequestError,
+            "tools[0].type",
+            "2 issues: tools[0].type: expected 'function', got 'web_search'; tools[0].name: "
+            "required key is missing",
+        ),
+    ],
+)
+def test_responses_errors_are_bad_requests_sent_once(
+    sdk: Counted, arguments: Any, error: type[openai.APIStatusError], param: str, message: str
+) -> None:
+    caught = _fails(
+        sdk, error, lambda: sdk.client.responses.create(model=MODEL, input="hi", **arguments)
+    )
+    assert caught.param == param
+    assert caught.message == f"Error code: 400 - {message}"
+
+
+def test_a_raw_non_finite_number_in_a_responses_body_is_a_400(base_url: str) -> None:
+    raw = b'{"model": "echo-1", "input": "hi", "temperature": NaN}'
+    response = httpx.post(
+        f"{base_url}/v1/responses", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "temperature: expected a finite number in [0, 2], got nan"
+    )

@@ -12,6 +12,7 @@ from sagellm_protocol import (
     ChatCompletionStreamResponse,
     CompletionResponse,
     Issue,
+    ResponsesStreamEvent,
     StreamEvent,
     StreamEventDelta,
     ValidationError,
@@ -214,7 +215,7 @@ def test_types_without_stream_rules_are_refused() -> None:
         stream_checker(StreamEventDelta)
     assert str(caught.value) == (
         f"no stream rules for {StreamEventDelta!r}; streams of: "
-        "ChatCompletionStreamResponse, CompletionResponse, StreamEvent"
+        "ChatCompletionStreamResponse, CompletionResponse, ResponsesStreamEvent, StreamEvent"
     )
 
 
@@ -241,6 +242,15 @@ def test_rules_are_registered_beside_their_types_with_names_and_descriptions() -
             "one_finish_per_choice",
             "usage_chunk_last",
             "dense_choice_indexes",
+        ],
+        ResponsesStreamEvent: [
+            "sequence_numbers_increase",
+            "created_first",
+            "one_terminal_last",
+            "same_response",
+            "item_events_inside_item",
+            "items_done_before_end",
+            "deltas_join_to_done",
         ],
     }
     assert STREAM_RULES[StreamEvent].rules[2].description == (

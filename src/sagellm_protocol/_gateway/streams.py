@@ -9,7 +9,7 @@ of a valid stream. The sync and the async drivers only feed it.
 import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from ..core import StreamEvent
 from ..openai import ChatCompletionStreamResponse, ChatCompletionUsage, CompletionResponse
@@ -20,6 +20,7 @@ from .errors import error_to_openai
 __all__ = [
     "ChatChunker",
     "CompletionChunker",
+    "EventConverter",
     "achunks",
     "aencode_sse",
     "chunks",
@@ -27,6 +28,20 @@ __all__ = [
 ]
 
 C = TypeVar("C", ChatCompletionStreamResponse, CompletionResponse)
+T = TypeVar("T")
+
+
+class EventConverter(Protocol[T]):
+    """What the drivers feed: one stream's converter (the chunkers, the Responses events)."""
+
+    def feed(self, event: StreamEvent) -> list[T]:
+        """The output for ``event``, after the stream rules accept it."""
+        ...
+
+    def close(self) -> None:
+        """``ValidationError`` if the stream stopped before its end event."""
+        ...
+
 
 _DONE: Final = b"data: [DONE]\n\n"
 _log: Final = logging.getLogger("sagellm_protocol.gateway")
@@ -121,7 +136,7 @@ class CompletionChunker(_Chunker[CompletionResponse]):
         return self.chunk([{"index": 0, "text": text, "finish_reason": finish, "logprobs": None}])
 
 
-def chunks(events: Iterable[StreamEvent], chunker: _Chunker[C]) -> Iterator[C]:
+def chunks(events: Iterable[StreamEvent], chunker: EventConverter[T]) -> Iterator[T]:
     """``chunker``'s chunks for ``events``, read lazily; the events' iterator is closed when
     the chunks are (a client gone) or the stream fails."""
     iterator = iter(events)
@@ -133,7 +148,9 @@ def chunks(events: Iterable[StreamEvent], chunker: _Chunker[C]) -> Iterator[C]:
         _close(iterator)
 
 
-async def achunks(events: AsyncIterable[StreamEvent], chunker: _Chunker[C]) -> AsyncIterator[C]:
+async def achunks(
+    events: AsyncIterable[StreamEvent], chunker: EventConverter[T]
+) -> AsyncIterator[T]:
     """As :func:`chunks`, for an engine's async stream: each chunk leaves as its event comes."""
     iterator = aiter(events)
     try:

@@ -393,6 +393,8 @@ class _Walk:
         if node.tag is not None:
             return self.tagged(node, value, path)
         candidates = [option for option in node.options if could_be(option, value)]
+        if len(candidates) > 1 and isinstance(value, dict):
+            candidates = _plausible(candidates, value)
         if len(candidates) == 1:
             return self.visit(candidates[0], value, path, False)
         if not candidates:
@@ -424,6 +426,45 @@ class _Walk:
             self.add(where, "literal", message)
             return None
         return self.visit(option, value, path, False)
+
+
+def _plausible(options: list[Node], value: dict[Any, Any]) -> list[Node]:
+    """The options a dict most plausibly meant, for a union of TypedDicts with no tag key.
+
+    Narrowed step by step, each step kept only if it leaves an option: the TypedDicts whose
+    string literals the dict matches and whose required literal keys it has (a message
+    without its optional ``type`` is no function call); of those, the ones with a literal key
+    present; then the ones with every required key.
+    """
+    typed = [option for option in options if isinstance(option, TypedDictNode)]
+    if len(typed) < len(options):  # a dict[...] option takes any dict: nothing to narrow
+        return options
+
+    def literals_fit(node: TypedDictNode) -> bool:
+        return all(
+            is_chosen(choice, value[name]) if name in value else not required
+            for name, choice, required in _literal_fields(node)
+        )
+
+    def has_a_literal(node: TypedDictNode) -> bool:
+        return any(name in value for name, _, _ in _literal_fields(node))
+
+    def complete(node: TypedDictNode) -> bool:
+        return all(field.name in value for field in node.fields if field.required)
+
+    for step in (literals_fit, has_a_literal, complete):
+        kept = [option for option in typed if step(option)]
+        if not kept:
+            break
+        typed = kept
+    return list(typed) if typed else options
+
+
+def _literal_fields(node: TypedDictNode) -> Iterator[tuple[str, ChoiceNode, bool]]:
+    """Name, choice and requiredness of each field that takes string literals."""
+    for field in node.fields:
+        if isinstance(field.node, ChoiceNode) and field.node.strs:
+            yield field.name, field.node, field.required
 
 
 def _did_you_mean(

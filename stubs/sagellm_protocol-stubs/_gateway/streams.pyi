@@ -8,13 +8,29 @@ of a valid stream. The sync and the async drivers only feed it.
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from ..core import StreamEvent
 from ..openai import ChatCompletionStreamResponse, ChatCompletionUsage, CompletionResponse
 
-__all__ = ["ChatChunker", "CompletionChunker", "achunks", "aencode_sse", "chunks", "encode_sse"]
+__all__ = [
+    "ChatChunker",
+    "CompletionChunker",
+    "EventConverter",
+    "achunks",
+    "aencode_sse",
+    "chunks",
+    "encode_sse",
+]
 C = TypeVar("C", ChatCompletionStreamResponse, CompletionResponse)
+T = TypeVar("T")
+
+class EventConverter(Protocol[T]):
+    """What the drivers feed: one stream's converter (the chunkers, the Responses events)."""
+    def feed(self, event: StreamEvent) -> list[T]:
+        """The output for ``event``, after the stream rules accept it."""
+    def close(self) -> None:
+        """``ValidationError`` if the stream stopped before its end event."""
 
 class _Chunker(Generic[C]):
     """The chunks of one engine stream, event by event; :meth:`close` at the stream's end."""
@@ -54,11 +70,13 @@ class CompletionChunker(_Chunker[CompletionResponse]):
     def started(self) -> list[CompletionResponse]: ...
     def text(self, text: str, finish: str | None) -> CompletionResponse: ...
 
-def chunks(events: Iterable[StreamEvent], chunker: _Chunker[C]) -> Iterator[C]:
+def chunks(events: Iterable[StreamEvent], chunker: EventConverter[T]) -> Iterator[T]:
     """``chunker``'s chunks for ``events``, read lazily; the events' iterator is closed when
     the chunks are (a client gone) or the stream fails."""
 
-async def achunks(events: AsyncIterable[StreamEvent], chunker: _Chunker[C]) -> AsyncIterator[C]:
+async def achunks(
+    events: AsyncIterable[StreamEvent], chunker: EventConverter[T]
+) -> AsyncIterator[T]:
     """As :func:`chunks`, for an engine's async stream: each chunk leaves as its event comes."""
 
 def encode_sse(chunks: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
