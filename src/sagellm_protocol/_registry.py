@@ -6,7 +6,7 @@ it first analyses the type; a registration after that raises instead of being ig
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, TypeAlias
 
 __all__ = [
     "ANALYSED",
@@ -139,11 +139,11 @@ SUGGESTIONS: dict[type, dict[str, str]] = {}
 """What real callers send that a type rejects, and what they mean: keys of a TypedDict, values
 of an enum. Messages suggest these before any spelling match."""
 
-WireSide = Literal["request", "response", "both"]
+WireSideName: TypeAlias = Literal["request", "response", "both"]
 """Who puts a type on the wire: ``"request"`` clients (the engine receives it), ``"response"``
 the engine or a backend (clients read it), ``"both"`` either."""
 
-WIRE_SIDES: dict[object, WireSide] = {}
+WIRE_SIDES: dict[object, WireSideName] = {}
 """The wire side of types no ``typing.Protocol`` interface takes or returns (the OpenAI wire
 bodies, messages between services), by type form; the breaking-change check reads it."""
 
@@ -214,7 +214,7 @@ def register_stream_rules(
     return register
 
 
-def register_wire_side(side: WireSide, *forms: object) -> None:
+def register_wire_side(side: WireSideName, *forms: object) -> None:
     """Declare who sends each of ``forms`` (TypedDicts or union aliases of them): ``"request"``
     clients, ``"response"`` the engine or backends, ``"both"`` either.
 

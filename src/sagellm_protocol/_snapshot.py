@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, get_args
 
 from typing_extensions import is_protocol
 
-from ._registry import WIRE_SIDES, Factory, WireSide
+from ._registry import WIRE_SIDES, Factory, WireSideName
 from ._schema import _def_name
 from ._tree.analyse import analyze, documentation
 from ._tree.functions import type_hints
@@ -203,7 +203,7 @@ def _refs(value: object) -> Iterator[str]:
             yield from _refs(inner)
 
 
-def declared_sides() -> dict[str, set[WireSide]]:
+def declared_sides() -> dict[str, set[WireSideName]]:
     """The wire sides each type is declared on, by wire name (types declared nowhere left out).
 
     A parameter of a method of a ``typing.Protocol`` interface the package exports is
@@ -213,7 +213,7 @@ def declared_sides() -> dict[str, set[WireSide]]:
     forms: dict[object, list[str]] = {}  # a form has several names: StartEvent, StreamEventStart
     for name in type_names():
         forms.setdefault(_hashable(type_by_name(name)), []).append(name)
-    declared: dict[str, set[WireSide]] = {}
+    declared: dict[str, set[WireSideName]] = {}
     for form, registered in WIRE_SIDES.items():
         for name in forms[_hashable(form)]:
             declared.setdefault(name, set()).add(registered)
@@ -224,7 +224,7 @@ def declared_sides() -> dict[str, set[WireSide]]:
             if not callable(function) or not hasattr(function, "__annotations__"):
                 continue
             for parameter, hint in type_hints(function).items():
-                side: WireSide = "response" if parameter == "return" else "request"
+                side: WireSideName = "response" if parameter == "return" else "request"
                 for name in _forms_in(hint, forms):
                     declared.setdefault(name, set()).add(side)
     return declared
@@ -271,11 +271,11 @@ def _first_names(nodes: Mapping[str, Node], names: Mapping[TypedDictNode, str]) 
 
 
 def _sides(
-    types: Mapping[str, Any], declared: Mapping[str, set[WireSide]], first: Mapping[str, str]
-) -> dict[str, set[WireSide]]:
+    types: Mapping[str, Any], declared: Mapping[str, set[WireSideName]], first: Mapping[str, str]
+) -> dict[str, set[WireSideName]]:
     """Each type's sides: those declared for it and for every type that contains it (empty
     for a type nothing declares). ``first`` maps each name to the one references use."""
-    sides: dict[str, set[WireSide]] = {name: set() for name in types}
+    sides: dict[str, set[WireSideName]] = {name: set() for name in types}
     for root, found in declared.items():
         stack, seen = [first[root]], set()
         while stack:

@@ -38,7 +38,7 @@ _process: tuple[Period] | None = None
 _block: ContextVar[tuple[Period] | None] = ContextVar("sagellm_protocol_checks", default=None)
 """The period of the innermost :func:`override_checks` block of this thread or task."""
 
-overrides_in_force: Final = [0]
+overrides_in_force: Final[list[int]] = [0]
 """How many overrides hold anywhere (open blocks in any thread, plus the process-wide one):
 while 0, a checked wrapper skips :func:`call_period`."""
 
