@@ -155,7 +155,8 @@ def test_sniffing_and_forcing_the_format(tmp_path: Path) -> None:
     assert run("validate", "StreamEvent", str(as_json)) == (
         2,
         "0 valid, 0 invalid, 1 error\n",
-        f"sagellm-protocol: error: {as_json}:2:1: invalid JSON: Extra data\n",
+        f"sagellm-protocol: error: {as_json}:2:1: invalid JSON: Extra data (it looks like "
+        "JSON Lines: name it .jsonl or pass --input jsonl)\n",
     )
 
 

@@ -323,7 +323,7 @@ def test_json_output_for_machines(tmp_path: Path, capsys: pytest.CaptureFixture[
         (
             b"{",
             "not a JSON snapshot (Expecting property name enclosed in double quotes: "
-            "line 1 column 2 (char 1))",
+            "line 1, column 2)",
         ),
         (b"[]", "not a protocol snapshot: no 'types' object"),
         (b'{"types": {}}', "snapshot_format None, expected 1"),
