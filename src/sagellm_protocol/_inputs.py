@@ -110,17 +110,18 @@ class Reader:
     def first_line(self) -> str | None:
         """The first non-blank line, decoded and stripped, without consuming anything (for
         sniffing); ``None`` for an input of only white space. Splits at CR too."""
-        start = 0
+        start = scan = 0
         while True:
-            match = _ANY_END.search(self.buffer, start)
+            match = _ANY_END.search(self.buffer, scan)
             if match is not None and (match.end() < len(self.buffer) or self.eof):
                 line = bytes(self.buffer[start : match.start()])
                 if line.strip():
                     return line.decode("utf-8", "replace").strip()
-                start = match.end()
+                start = scan = match.end()
                 continue
             if match is None and len(self.buffer) - start > self.cap:
                 return None  # no line end within the cap: the reader reports it
+            scan = match.start() if match is not None else len(self.buffer)
             if not self._fill():
                 rest = bytes(self.buffer[start:])
                 return rest.decode("utf-8", "replace").strip() or None
@@ -132,18 +133,21 @@ class Reader:
         not UTF-8, and the input's reading stops there.
         """
         end = _ANY_END if any_end else _LF
-        start = 0
+        start = scan = 0
         while True:
-            match = end.search(self.buffer, start)
+            match = end.search(self.buffer, scan)
             # A CR at the buffer's end may be the first half of a CRLF: read on to know.
             if match is not None and (match.end() < len(self.buffer) or self.eof):
                 raw = bytes(self.buffer[start : match.start()])
                 self.bytes_read += match.end() - start
-                start = match.end()
+                start = scan = match.end()
                 yield self._line(raw)
                 continue
+            # Search on from the line end that may be half a CRLF, or from the end.
+            scan = match.start() if match is not None else len(self.buffer)
             if start:
                 del self.buffer[:start]
+                scan -= start
                 start = 0
             if len(self.buffer) > self.cap:
                 self.line += 1
@@ -152,13 +156,14 @@ class Reader:
                     None,
                     f"a line longer than {_size(self.cap)}, the cap: the rest is not read",
                 )
-            if not self._fill():
+            if self.eof:  # every line end was seen: what is left is a last line without one
                 if self.buffer:
                     raw = bytes(self.buffer)
                     self.bytes_read += len(raw)
                     self.buffer.clear()
                     yield self._line(raw)
                 return
+            self._fill()
 
     def _line(self, raw: bytes) -> tuple[int, str]:
         self.line += 1

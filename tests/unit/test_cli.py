@@ -367,3 +367,263 @@ def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
     )
     updates = re.escape(f"\r{path}: ") + r" *\d+% \(\d+ records\)"
     assert re.fullmatch(f"(?:{updates})+\r\x1b\\[K", shown.decode()), shown
+
+
+# ---------------------------------------------------------------------------------------------
+# Never pass what was not read, never a traceback, never unbounded (issue 22)
+
+INVALID_START = {**START, "prompt_tokens": "two"}
+
+
+def _peak_mb(*args: str) -> tuple[int, str, int]:
+    """Exit status, stderr and peak RSS (MB) of the command, run under a parent of its own so
+    RUSAGE_CHILDREN sees only it."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True); "
+        "sys.stdout.write(f'{done.returncode} "
+        "{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} ' "
+        "+ done.stderr.decode())"
+    )
+    command = [sys.executable, "-m", "sagellm_protocol", *args]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
+    )
+    status, peak, err = done.stdout.split(" ", 2)
+    return int(status), err, int(peak)
+
+
+@pytest.mark.parametrize("end", ["\r", "\n", "\r\n"])
+def test_server_sent_events_end_lines_in_cr_lf_or_crlf(tmp_path: Path, end: str) -> None:
+    # Issue 22: lone-CR events were read as zero records, "0 valid, 0 invalid", exit 0.
+    lines = [
+        ": a comment",
+        "retry: 1000",
+        "event: message",
+        "id: 7",
+        f"data: {json.dumps(START)}",
+        "",
+        "data",  # a field without a colon: an empty data line
+        f"data: {json.dumps(INVALID_START)}",
+        "",
+        "data: [DONE]",
+        "",
+    ]
+    path = tmp_path / "capture.sse"
+    path.write_bytes(end.join(lines).encode())
+    assert run("validate", "StreamEvent", str(path)) == (
+        1,
+        f"{path}:7 (event 2): invalid StreamEvent, 1 issue:\n"
+        "    prompt_tokens: expected an int or None, got 'two'\n"
+        "1 valid, 1 invalid\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options", "why"),
+    [
+        ("empty.json", b"", (), "the input is empty"),
+        ("blank.jsonl", b"\n \r\n\t\n", (), "the input is blank"),
+        ("blank.json", b"  \n", (), "the input is blank"),
+        (
+            "comments.sse",
+            b": keep-alive\n\nevent: ping\n\n",
+            (),
+            "no server-sent event carries data",
+        ),
+        (
+            "forced.json",
+            json.dumps(START).encode(),
+            ("--input", "sse"),
+            "no server-sent event carries data; it looks like JSON Lines: name it .jsonl or pass "
+            "--input jsonl",
+        ),
+        (
+            "lines.sse",
+            f"{json.dumps(INVALID_START)}\n".encode(),
+            (),
+            "no server-sent event carries data; it looks like JSON Lines: name it .jsonl or pass "
+            "--input jsonl",
+        ),
+    ],
+)
+def test_an_input_without_records_is_an_error(
+    tmp_path: Path, name: str, content: bytes, options: tuple[str, ...], why: str
+) -> None:
+    # Issue 22: each of these passed as "0 valid, 0 invalid", exit 0: a CI step that captured
+    # nothing, or read the wrong format, passed.
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert run("validate", *options, "StreamEvent", str(path)) == (
+        2,
+        "0 valid, 0 invalid, 1 error\n",
+        f"sagellm-protocol: error: {path}: no records: {why} (--allow-empty accepts that)\n",
+    )
+    assert run("validate", "--allow-empty", *options, "StreamEvent", str(path)) == (
+        0,
+        "0 valid, 0 invalid\n",
+        "",
+    )
+
+
+def test_empty_stdin_is_an_error() -> None:
+    assert run("validate", "StreamEvent") == (
+        2,
+        "0 valid, 0 invalid, 1 error\n",
+        "sagellm-protocol: error: <stdin>: no records: the input is empty "
+        "(--allow-empty accepts that)\n",
+    )
+
+
+def test_content_that_contradicts_the_suffix_gets_a_hint(tmp_path: Path) -> None:
+    sse_as_json = tmp_path / "capture.json"
+    sse_as_json.write_text(f"data: {json.dumps(START)}\n\n")
+    sse_as_lines = tmp_path / "capture.jsonl"
+    sse_as_lines.write_text(f"data: {json.dumps(START)}\n\ndata: {json.dumps(START)}\n\n")
+    status, out, err = run("validate", "StreamEvent", str(sse_as_json), str(sse_as_lines))
+    assert (status, out) == (2, "0 valid, 0 invalid, 3 errors\n")
+    hint = "(it looks like server-sent events: name it .sse or pass --input sse)"
+    assert err.splitlines() == [
+        f"sagellm-protocol: error: {sse_as_json}:1:1: invalid JSON: Expecting value {hint}",
+        f"sagellm-protocol: error: {sse_as_lines}:1:1: invalid JSON: Expecting value {hint}",
+        # once per input is enough
+        f"sagellm-protocol: error: {sse_as_lines}:3:1: invalid JSON: Expecting value",
+    ]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ((), "/dev/zero:1: a line longer than 64 MiB, the cap: the rest is not read"),
+        (
+            ("--input", "json"),
+            "/dev/zero:1: a document larger than 64 MiB, the cap: it is not read",
+        ),
+    ],
+)
+def test_an_endless_input_stops_at_the_cap_in_bounded_memory(
+    options: tuple[str, ...], message: str
+) -> None:
+    # Issue 22: input without a newline was read into one line until MemoryError.
+    status, err, peak_mb = _peak_mb("validate", *options, "StreamEvent", "/dev/zero")
+    assert (status, err) == (2, f"sagellm-protocol: error: {message}\n")
+    assert peak_mb < 200, f"peak RSS {peak_mb} MB: more than the cap (64 MiB) and the process"
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+def test_a_read_error_is_one_line() -> None:
+    # Reading /proc/self/mem from offset 0 fails with EIO, as a failing disk would.
+    assert run("validate", "StreamEvent", "/proc/self/mem") == (
+        2,
+        "0 valid, 0 invalid, 1 error\n",
+        "sagellm-protocol: error: /proc/self/mem: cannot read: Input/output error\n",
+    )
+
+
+def _with_environment(**extra: str) -> dict[str, str]:
+    return {**os.environ, **extra}
+
+
+def test_output_the_encoding_cannot_show_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({**START, "prompt_tokens": "x" * 300}) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", str(path)],
+        capture_output=True,
+        env=_with_environment(PYTHONIOENCODING="ascii"),
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        f"{path}:1: invalid StreamEvent, 1 issue:\n".encode(),
+        b"sagellm-protocol: error: cannot write '\\u2026' to stdout, whose encoding is ascii: "
+        b"set PYTHONIOENCODING=utf-8 (or a UTF-8 locale)\n",
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs file names of any bytes")
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/bad\xff.jsonl"
+    with open(name, "wb") as out:
+        out.write(json.dumps(INVALID_START).encode() + b"\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", name],
+        capture_output=True,
+        env=_with_environment(PYTHONIOENCODING="utf-8:strict"),
+        check=False,
+    )
+    assert (done.returncode, done.stdout.decode(), done.stderr) == (
+        1,
+        f"{tmp_path}/bad\\xff.jsonl:1: invalid StreamEvent, 1 issue:\n"
+        "    prompt_tokens: expected an int or None, got 'two'\n"
+        "0 valid, 1 invalid\n",
+        b"",
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [("validate", "--by-name", "examples/"), ("snapshot",)])
+def test_a_full_disk_is_one_line(command: tuple[str, ...]) -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "sagellm_protocol", *command],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        b"sagellm-protocol: error: cannot write to stdout: No space left on device\n",
+    )
+
+
+def test_stdout_closed_early_still_reports_invalid_records(tmp_path: Path) -> None:
+    # Issue 22: `validate … | head -1` exited 0 though every record was invalid. The output
+    # (20,000 records) is larger than a pipe holds, so the writer meets the closed pipe.
+    path = tmp_path / "bad.jsonl"
+    path.write_text((json.dumps(INVALID_START) + "\n") * 20_000)
+    command = f'"{sys.executable}" -m sagellm_protocol validate StreamEvent "{path}"'
+    done = subprocess.run(
+        ["bash", "-c", f'{command} | head -1; echo "status ${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (done.stdout, done.stderr) == (
+        f"{path}:1: invalid StreamEvent, 1 issue:\nstatus 1\n",
+        "",
+    )
+
+
+def test_deep_nesting_in_diff_is_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert run("diff", str(deep), "contracts/protocol-v0.1.json") == (
+        2,
+        "",
+        f"sagellm-protocol: error: {deep}: not a JSON snapshot (arrays and objects nested "
+        "deeper than 512 levels)\n",
+    )
+
+
+def test_version() -> None:
+    status, out, err = run("--version")
+    assert (status, err) == (0, "")
+    assert re.fullmatch(r"sagellm-protocol \S+ \(sageLLM Protocol v0\.1\)\n", out)
+
+
+def test_the_help_lists_each_command_in_full() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sagellm_protocol", "--help"],
+        capture_output=True,
+        text=True,
+        env=_with_environment(COLUMNS="200"),
+        check=True,
+    )
+    assert (
+        "    schema    print the JSON Schema of a type, or write every type's schema to a "
+        "directory\n" in done.stdout
+    )

@@ -57,9 +57,9 @@ def test_an_id_that_changes_mid_stream_shows_as_two_broken_streams(
         "    (stream 'r-2' starts mid-input: did an earlier stream's id change?)\n"
         f"{path}:4: stream 'r-2' invalid StreamEvent, 2 issues:\n"
         "    [1].content: expected the deltas' text joined (1 characters), got 3 characters, "
-        "differing from character 0 (sequence)\n"
+        "differing from character 1 (sequence)\n"
         "    [1].output_tokens: expected the deltas' tokens joined (1 tokens), got 2 tokens, "
-        "differing from token 0 (sequence)\n"
+        "differing from token 1 (sequence)\n"
         f"{path}:4: stream 'r-1' invalid StreamEvent, 1 issue:\n"
         "    [2]: expected an 'end' event after [1], got the stream's end (sequence)\n"
         "0 valid, 2 invalid\n",
