@@ -259,7 +259,7 @@ class _Streams:
 
     def _finish(self, key: str, last: Record) -> None:
         stream = self.open.pop(key)
-        if stream.state == "valid":
+        if stream.state != "alone":
             issues = stream.checker.close_issues()
             if issues:
                 stream.state = "broken"

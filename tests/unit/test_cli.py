@@ -627,3 +627,61 @@ def test_the_help_lists_each_command_in_full() -> None:
         "    schema    print the JSON Schema of a type, or write every type's schema to a "
         "directory\n" in done.stdout
     )
+
+
+def test_stream_checking_of_a_large_json_lines_file_in_bounded_memory(tmp_path: Path) -> None:
+    """50 MB of finished Protocol v0.1 streams: each checker is released at its end event
+    (issue 22: every checker, with its joined text, was kept to the end of the input)."""
+    path = tmp_path / "streams.jsonl"
+    piece = "tok" * 20
+    end_extra = {
+        "finish_reason": "stop",
+        "metrics": {"ttft_ms": 1.0, "throughput_tps": 2.0, "peak_mem_mb": 3, "error_rate": 0.0},
+    }
+    streams = 0
+    with path.open("w") as out:
+        while out.tell() < 50_000_000:
+            ids = {"request_id": f"r-{streams}", "trace_id": "t", "engine_id": "e"}
+            lines = [json.dumps({**START, **ids})]
+            lines += [
+                json.dumps({**DELTA, **ids, "content": piece, "content_tokens": [at]})
+                for at in range(50)
+            ]
+            ends = {"content": piece * 50, "output_tokens": list(range(50)), **end_extra}
+            lines.append(json.dumps({"event": "end", **ids, **ends}))
+            out.write("\n".join(lines) + "\n")
+            streams += 1
+    status, err, peak_mb = _peak_mb("validate", "--stream", "StreamEvent", str(path))
+    assert (status, err) == (0, "")
+    assert peak_mb < 40, f"peak RSS {peak_mb} MB for a 50 MB file of {streams} streams"
+
+
+def test_the_progress_line_is_cleared_before_a_record_is_printed(tmp_path: Path) -> None:
+    """stdout and stderr on one terminal: the invalid record's line starts a clean line."""
+    pty = pytest.importorskip("pty")
+    path = tmp_path / "events.jsonl"
+    line = (json.dumps(DELTA) + "\n").encode()
+    path.write_bytes(line * (8_400_000 // len(line)) + (json.dumps(INVALID_START) + "\n").encode())
+    parent, child = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", str(path)],
+            stdout=child,
+            stderr=child,
+            check=False,
+        )
+        os.close(child)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(parent, 4096)
+            except OSError:  # the terminal is closed once drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(parent)
+    assert done.returncode == 1
+    number = 8_400_000 // len(line) + 1
+    assert f"\r\x1b[K{path}:{number}: invalid StreamEvent".encode() in shown, shown[-400:]
