@@ -335,17 +335,17 @@ def test_inputs_are_never_written(tmp_path: Path) -> None:
     assert {path: path.stat().st_mtime_ns for path in before} == mtimes
 
 
-def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
-    """stderr a terminal and an input of 8 MB or more: a progress line, cleared at the end."""
+def _on_a_terminal(
+    path: Path, *, stdout_too: bool
+) -> tuple["subprocess.CompletedProcess[bytes]", bytes]:
+    """``validate StreamEvent path`` with stderr (and ``stdout_too``) on a pseudo-terminal:
+    the finished process and what the terminal showed."""
     pty = pytest.importorskip("pty")
-    path = tmp_path / "events.jsonl"
-    line = (json.dumps(DELTA) + "\n").encode()
-    path.write_bytes(line * (8_400_000 // len(line)))
     parent, child = pty.openpty()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", str(path)],
-            stdout=subprocess.PIPE,
+            stdout=child if stdout_too else subprocess.PIPE,
             stderr=child,
             check=False,
         )
@@ -361,6 +361,15 @@ def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
             shown += chunk
     finally:
         os.close(parent)
+    return done, shown
+
+
+def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    """stderr a terminal and an input of 8 MB or more: a progress line, cleared at the end."""
+    path = tmp_path / "events.jsonl"
+    line = (json.dumps(DELTA) + "\n").encode()
+    path.write_bytes(line * (8_400_000 // len(line)))
+    done, shown = _on_a_terminal(path, stdout_too=False)
     assert (done.returncode, done.stdout) == (
         0,
         f"{8_400_000 // len(line)} valid, 0 invalid\n".encode(),
@@ -658,30 +667,10 @@ def test_stream_checking_of_a_large_json_lines_file_in_bounded_memory(tmp_path: 
 
 def test_the_progress_line_is_cleared_before_a_record_is_printed(tmp_path: Path) -> None:
     """stdout and stderr on one terminal: the invalid record's line starts a clean line."""
-    pty = pytest.importorskip("pty")
     path = tmp_path / "events.jsonl"
     line = (json.dumps(DELTA) + "\n").encode()
     path.write_bytes(line * (8_400_000 // len(line)) + (json.dumps(INVALID_START) + "\n").encode())
-    parent, child = pty.openpty()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", str(path)],
-            stdout=child,
-            stderr=child,
-            check=False,
-        )
-        os.close(child)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(parent, 4096)
-            except OSError:  # the terminal is closed once drained
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        os.close(parent)
+    done, shown = _on_a_terminal(path, stdout_too=True)
     assert done.returncode == 1
     number = 8_400_000 // len(line) + 1
     assert f"\r\x1b[K{path}:{number}: invalid StreamEvent".encode() in shown, shown[-400:]

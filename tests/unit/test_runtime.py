@@ -484,31 +484,47 @@ def test_sample_checks_one_call_in_n() -> None:
     assert outcomes == ["parameter 'request'", "passed", "passed"] * 2 + ["parameter 'request'"]
 
 
-def test_sample_for_every_kind() -> None:
-    set_checks_mode(None)
-    with override_checks("sample:2"):
+def _every_kind() -> dict[str, Callable[[], object]]:
+    """A call with a bad argument or item of a checked function of each kind, decorated now."""
 
-        @checked
-        async def run(request: Request) -> None:
-            pass
+    @checked
+    def plain(request: Request) -> None:
+        pass
 
-        @checked
-        def stream() -> Iterator[Request]:
-            yield BAD_REQUEST
+    @checked
+    async def run(request: Request) -> None:
+        pass
 
-        @checked
-        async def astream() -> AsyncIterator[Request]:
-            yield BAD_REQUEST
+    @checked
+    def stream() -> Iterator[Request]:
+        yield BAD_REQUEST
+
+    @checked
+    async def astream() -> AsyncIterator[Request]:
+        yield BAD_REQUEST
 
     async def drain() -> list[Any]:
         return [item async for item in astream()]
 
-    assert isinstance(_raises(lambda: asyncio.run(run(BAD_REQUEST))), CheckViolation)
-    assert asyncio.run(run(BAD_REQUEST)) is None
-    assert _raises(lambda: list(stream())).where == "yield #1"
-    assert list(stream()) == [BAD_REQUEST]
-    assert _raises(lambda: asyncio.run(drain())).where == "yield #1"
-    assert asyncio.run(drain()) == [BAD_REQUEST]
+    return {
+        "function": lambda: plain(BAD_REQUEST),
+        "coroutine": lambda: asyncio.run(run(BAD_REQUEST)),
+        "generator": lambda: list(stream()),
+        "async generator": lambda: asyncio.run(drain()),
+    }
+
+
+def test_sample_for_every_kind() -> None:
+    set_checks_mode(None)
+    with override_checks("sample:2"):
+        calls = _every_kind()
+    del calls["function"]  # test_sample_checks_one_call_in_n
+    assert [_raises(call).where for call in calls.values()] == [
+        "parameter 'request'",
+        "yield #1",
+        "yield #1",
+    ]
+    assert [call() for call in calls.values()] == [None, [BAD_REQUEST], [BAD_REQUEST]]
 
 
 @pytest.mark.parametrize("value", ["maybe", "sample", "sample:0", "sample:-1", "sample:x", "1"])
@@ -586,31 +602,7 @@ def test_blocks_in_overlapping_asyncio_tasks_stay_in_their_task() -> None:
 
 
 def test_a_function_checked_when_decorated_is_silenced_by_an_off_block() -> None:
-    @checked
-    def plain(request: Request) -> None:
-        pass
-
-    @checked
-    async def run(request: Request) -> None:
-        pass
-
-    @checked
-    def stream() -> Iterator[Request]:
-        yield BAD_REQUEST
-
-    @checked
-    async def astream() -> AsyncIterator[Request]:
-        yield BAD_REQUEST
-
-    async def drain() -> list[Any]:
-        return [item async for item in astream()]
-
-    calls: dict[str, Callable[[], object]] = {
-        "function": lambda: plain(BAD_REQUEST),
-        "coroutine": lambda: asyncio.run(run(BAD_REQUEST)),
-        "generator": lambda: list(stream()),
-        "async generator": lambda: asyncio.run(drain()),
-    }
+    calls = _every_kind()
     with override_checks("off"):
         assert checks_mode() == "off"
         silenced = {kind: call() for kind, call in calls.items()}
@@ -623,9 +615,9 @@ def test_a_function_checked_when_decorated_is_silenced_by_an_off_block() -> None
     for call in calls.values():  # after the block, each checks again
         assert isinstance(_raises(call), CheckViolation)
     set_checks_mode("off")  # process-wide: also at call time, and a block wins over it
-    assert plain(BAD_REQUEST) is None
+    assert calls["function"]() is None
     with override_checks("on"):
-        assert _raises(lambda: plain(BAD_REQUEST)).where == "parameter 'request'"
+        assert _raises(calls["function"]).where == "parameter 'request'"
 
 
 def test_a_block_sets_the_sampling_of_a_sampled_function() -> None:
