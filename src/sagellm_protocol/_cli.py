@@ -1,8 +1,9 @@
 """The ``sagellm-protocol`` command: validate captured payloads, print schemas, list types.
 
 Exit status: 0 when every record is valid, 1 when some record is invalid, 2 for a usage or
-input error (an unknown type, an unreadable file, bytes that are not UTF-8 JSON). A user
-mistake is a message on stderr, never a traceback; inputs are only ever opened for reading.
+input error (an unknown type, an unreadable file, bytes that are not UTF-8 JSON, an input
+without records, output that cannot be written). A user mistake is one line on stderr, never
+a traceback; inputs are only ever opened for reading, in chunks, with a cap on each record.
 """
 
 import argparse
@@ -13,8 +14,19 @@ import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
+from . import __version__
+from ._inputs import (
+    HINTS,
+    MAX_RECORD_BYTES,
+    READERS,
+    InputError,
+    Reader,
+    Record,
+    load,
+    looks_like,
+)
 from ._schema import DIALECT, json_schema, schema_parts
 from ._tree.analyse import analyze, documentation
 from ._tree.listing import one_line
@@ -30,6 +42,7 @@ from .validation import (
     type_names,
 )
 from .validation._json import JSONError, parse_json
+from .version import PROTOCOL_VERSION
 
 __all__ = ["main"]
 
@@ -41,8 +54,6 @@ _STREAM_TYPES = ("StreamEvent", "ChatCompletionStreamResponse", "CompletionRespo
 _SUFFIX_FORMATS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".sse": "sse"}
 """The input format a file's suffix implies; any other input is sniffed (see ``--input``)."""
 
-_SSE_FIELDS = ("data:", "event:", "id:", "retry:", ":")
-
 _BUNDLE = "sagellm-protocol.schema.json"
 
 
@@ -50,140 +61,14 @@ class UsageError(Exception):
     """A mistake in the command line or its files: reported on one line, exit status 2."""
 
 
-class InputError(Exception):
-    """One record (or the rest of a file) cannot be read as JSON: its location and why."""
-
-    def __init__(self, line: int, column: int | None, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.column = column
-        self.reason = reason
+class OutputError(Exception):
+    """stdout cannot take what is written (a full disk, an encoding without a character)."""
 
 
-class Record(NamedTuple):
-    """One JSON text of an input and where it starts."""
-
-    line: int
-    """1-based line of the input where the text starts."""
-    event: int | None
-    """1-based event number, for server-sent events."""
-    text: str
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading inputs: JSON documents, JSON Lines, server-sent events
-
-
-class _Lines:
-    """Decoded lines of a binary stream, numbered from 1, counting the bytes read."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-        self.bytes_read = 0
-        self.number = 0
-        self.pending: list[bytes] = []
-
-    def __iter__(self) -> Iterator[tuple[int, str]]:
-        first = True
-        for raw in self._raw():
-            self.number += 1
-            self.bytes_read += len(raw)
-            if first and raw.startswith(b"\xef\xbb\xbf"):  # a BOM, as some editors write
-                raw = raw[3:]
-            first = False
-            yield self.number, _decode(raw, self.number)
-
-    def _raw(self) -> Iterator[bytes]:
-        while self.pending:
-            yield self.pending.pop(0)
-        yield from self.stream
-
-    def peek_first_text(self) -> str | None:
-        """The first non-blank line (kept for iteration), ``None`` for an empty input."""
-        for raw in self.stream:
-            self.pending.append(raw)
-            if raw.strip():
-                text = raw.removeprefix(b"\xef\xbb\xbf") if len(self.pending) == 1 else raw
-                return _decode(text, len(self.pending)).strip()
-        return None
-
-
-def _decode(raw: bytes, line: int) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            line, error.start + 1, f"not UTF-8 text (byte 0x{raw[error.start]:02x})"
-        ) from None
-
-
-def _sniff(lines: _Lines) -> str:
-    """The format of an input its name does not tell: see the ``--input`` help."""
-    first = lines.peek_first_text()
-    if first is None:
-        return "jsonl"  # no records
-    if first.startswith(_SSE_FIELDS):
-        return "sse"
-    try:
-        parse_json(first)
-    except JSONError:
-        return "json"
-    return "jsonl"
-
-
-def _json_document(lines: _Lines) -> Iterator[Record]:
-    text = "".join(line for _, line in lines)
-    if text.strip():
-        start = len(text) - len(text.lstrip())
-        yield Record(text.count("\n", 0, start) + 1, None, text)
-
-
-def _json_lines(lines: _Lines) -> Iterator[Record]:
-    for number, line in lines:
-        if line.strip():
-            yield Record(number, None, line)
-
-
-def _server_sent_events(lines: _Lines) -> Iterator[Record]:
-    """Each event's data (its ``data:`` lines joined), ``[DONE]`` left out; see the SSE spec."""
-    data: list[str] = []
-    start = 0
-    events = 0
-    for number, raw in lines:
-        line = raw.rstrip("\r\n")
-        if not line:
-            if data:
-                events += 1
-                if data != ["[DONE]"]:
-                    yield Record(start, events, "\n".join(data))
-                data = []
-            continue
-        field, _, value = line.partition(":")
-        if field == "data":
-            if not data:
-                start = number
-            data.append(value.removeprefix(" "))
-        # Comments (":…"), "event", "id", "retry" and unknown fields carry no payload.
-    if data:  # a capture cut short of its final blank line still holds the last event
-        events += 1
-        if data != ["[DONE]"]:
-            yield Record(start, events, "\n".join(data))
-
-
-_READERS = {"json": _json_document, "jsonl": _json_lines, "sse": _server_sent_events}
-
-
-def _load(record: Record) -> object:
-    try:
-        return parse_json(record.text)
-    except JSONError as error:
-        if error.line is None:
-            raise InputError(record.line, None, f"invalid JSON: {error.reason}") from None
-        # An event's first line starts after "data: ": its columns would mislead.
-        column = error.column if error.line > 1 or record.event is None else None
-        raise InputError(
-            record.line + error.line - 1, column, f"invalid JSON: {error.reason}"
-        ) from None
+def shown(name: str) -> str:
+    """A file name as printed: bytes that are not UTF-8 (kept by the file system's
+    ``surrogateescape`` decoding) as ``\\xNN``, so any name can be reported."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,12 +76,18 @@ def _load(record: Record) -> object:
 
 
 class _Report:
-    """Prints results as they come and counts them."""
+    """Prints results as they come and counts them; clears the progress line before output."""
 
     def __init__(self, as_json: bool, verbose: bool) -> None:
         self.as_json = as_json
         self.verbose = verbose
         self.valid = self.invalid = self.errors = 0
+        self.progress: _Progress | None = None
+
+    def print(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.clear()
+        _out(text)
 
     def result(self, where: str, record: Record, type_name: str, value: object) -> None:
         issues = collect_issues(type_by_name(type_name), value)
@@ -234,20 +125,22 @@ class _Report:
                     for issue in issues
                 ],
             }
-            _out(json.dumps(result, ensure_ascii=False))
+            self.print(json.dumps(result, ensure_ascii=False))
         elif issues or self.verbose:
             verdict = f"invalid {type_name}, {_count(len(issues), 'issue')}:" if issues else ""
             of = f" stream {stream!r}" if stream is not None else ""
-            _out(
+            self.print(
                 f"{_location(where, record.line, record.event)}:{of} "
                 f"{verdict or f'valid {type_name}'}"
             )
             for issue in issues:
                 rule = f" ({issue.code})" if issue.code == "sequence" else ""
-                _out(f"    {issue}{rule}")
+                self.print(f"    {issue}{rule}")
 
     def error(self, message: str) -> None:
         self.errors += 1
+        if self.progress is not None:
+            self.progress.clear()
         if self.as_json:
             _out(json.dumps({"error": message}, ensure_ascii=False))
         else:
@@ -256,6 +149,9 @@ class _Report:
     def summary(self) -> str:
         text = f"{self.valid} valid, {self.invalid} invalid"
         return text + f", {_count(self.errors, 'error')}" if self.errors else text
+
+    def status(self) -> int:
+        return 2 if self.errors else 1 if self.invalid else 0
 
 
 def _location(where: str, line: int, event: int | None, column: int | None = None) -> str:
@@ -277,6 +173,7 @@ class _Progress:
         self.size = size
         self.active = bool(size and size >= self._MIN_BYTES) and sys.stderr.isatty()
         self.shown = 0.0
+        self.visible = False
 
     def update(self, done: int, records: int) -> None:
         now = time.monotonic()
@@ -285,11 +182,29 @@ class _Progress:
             percent = min(100, done * 100 // self.size)
             sys.stderr.write(f"\r{self.where}: {percent:3d}% ({records} records)")
             sys.stderr.flush()
+            self.visible = True
 
-    def close(self) -> None:
-        if self.active and self.shown:
+    def clear(self) -> None:
+        """Erase the line (before other output, and at the end); the next update redraws it."""
+        if self.visible:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
+            self.visible = False
+
+
+class _Stream:
+    """One stream of an input: its checker, first record, state and events seen."""
+
+    __slots__ = ("checker", "count", "first", "state")
+
+    def __init__(self, checker: StreamChecker[Any], first: Record) -> None:
+        self.checker = checker
+        self.first = first
+        self.state = "valid"
+        """``"valid"``, ``"broken"`` by a rule, or ``"alone"``: an event was invalid on its
+        own, so the rules (which need every event) no longer apply and would only report it
+        again; later events are checked alone."""
+        self.count = 0
 
 
 class _Streams:
@@ -298,7 +213,9 @@ class _Streams:
     Events are grouped by ``request_id`` (Protocol v0.1) or ``id`` (OpenAI chunks): an id
     that changes mid-stream makes two broken streams, one without its end and one without its
     start. A record without a string key is validated alone. Each stream counts once: valid or
-    invalid.
+    invalid. A Protocol v0.1 stream is finished, and its checker released, at its ``end``
+    event; OpenAI chunk streams have no last chunk of their own (a usage chunk may follow the
+    finish reasons), so they finish with their input.
     """
 
     def __init__(self, where: str, type_name: str, report: _Report) -> None:
@@ -307,63 +224,91 @@ class _Streams:
         self.report = report
         self.tp = type_by_name(type_name)
         self.key = "request_id" if type_name == "StreamEvent" else "id"
-        self.open: dict[str, tuple[StreamChecker[Any], Record, list[bool]]] = {}
+        self.ends = type_name == "StreamEvent"
+        self.open: dict[str, _Stream] = {}
 
     def feed(self, record: Record, value: object) -> None:
         key = value.get(self.key) if isinstance(value, dict) else None
         if not isinstance(key, str):
             self.report.result(self.where, record, self.type_name, value)
             return
-        if key not in self.open:
-            self.open[key] = (stream_checker(self.tp), record, [False])
-        checker, _, broken = self.open[key]
-        try:
-            checker.feed(value)
-        except ValidationError as error:
-            broken[0] = True
-            self.report.show(self.where, record, self.type_name, error.issues, key)
-            if checker.count == 1 and len(self.open) > 1:
-                _out(f"    (stream {key!r} starts mid-input: did an earlier stream's id change?)")
+        stream = self.open.get(key)
+        if stream is None:
+            stream = self.open[key] = _Stream(stream_checker(self.tp), record)
+        index, stream.count = stream.count, stream.count + 1
+        if stream.state == "alone":
+            issues = [
+                issue._replace(path=(index, *issue.path))
+                for issue in collect_issues(self.tp, value)
+            ]
+            if issues:
+                self.report.show(self.where, record, self.type_name, issues, key)
+        else:
+            try:
+                stream.checker.feed(value)
+            except ValidationError as error:
+                own = any(issue.code != "sequence" for issue in error.issues)
+                stream.state = "alone" if own else "broken"
+                self.report.show(self.where, record, self.type_name, error.issues, key)
+                if index == 0 and len(self.open) > 1 and not own:
+                    self.report.print(
+                        f"    (stream {key!r} starts mid-input: did an earlier stream's id change?)"
+                    )
+        if self.ends and isinstance(value, dict) and value.get("event") == "end":
+            self._finish(key, record)
+
+    def _finish(self, key: str, last: Record) -> None:
+        stream = self.open.pop(key)
+        if stream.state != "alone":
+            issues = stream.checker.close_issues()
+            if issues:
+                stream.state = "broken"
+                self.report.show(self.where, last, self.type_name, issues, key)
+        if stream.state == "valid":
+            self.report.valid += 1
+            if self.report.verbose:
+                self.report.show(self.where, stream.first, self.type_name, [], key)
+        else:
+            self.report.invalid += 1
 
     def close(self, last: Record | None) -> None:
-        for key, (checker, first, broken) in self.open.items():
-            issues = checker.close_issues()
-            if issues:
-                broken[0] = True
-                self.report.show(self.where, last or first, self.type_name, issues, key)
-            if broken[0]:
-                self.report.invalid += 1
-            else:
-                self.report.valid += 1
+        for key, stream in list(self.open.items()):
+            self._finish(key, last or stream.first)
 
 
 def _validate_stream(
     stream: IO[bytes],
     where: str,
     type_name: str,
-    input_format: str,
+    args: argparse.Namespace,
     report: _Report,
-    as_streams: bool = False,
 ) -> None:
-    lines = _Lines(stream)
+    reader = Reader(stream)
     try:
         size: int | None = os.fstat(stream.fileno()).st_size
     except (OSError, ValueError, AttributeError):
         size = None
-    progress = _Progress(where, size)
+    report.progress = progress = _Progress(where, size)
+    implied = _SUFFIX_FORMATS.get(Path(where).suffix.lower())
+    records = 0
+    last: Record | None = None
+    hinted = False
     try:
+        input_format = args.input
         if input_format == "auto":
-            input_format = _SUFFIX_FORMATS.get(Path(where).suffix.lower()) or _sniff(lines)
-        records = 0
-        streams = _Streams(where, type_name, report) if as_streams else None
-        last: Record | None = None
-        for last in _READERS[input_format](lines):
+            input_format = implied or looks_like(reader.first_line()) or "jsonl"
+        streams = _Streams(where, type_name, report) if args.stream else None
+        for last in READERS[input_format](reader):
             records += 1
-            progress.update(lines.bytes_read, records)
+            progress.update(reader.bytes_read, records)
             try:
-                value = _load(last)
+                value = load(last)
             except InputError as error:
-                report.error(f"{_location(where, error.line, last.event, error.column)}: {error}")
+                hint = "" if hinted else _hint(input_format, last, error)
+                hinted = hinted or bool(hint)
+                report.error(
+                    f"{_location(where, error.line, last.event, error.column)}: {error}{hint}"
+                )
                 continue
             if streams is None:
                 report.result(where, last, type_name, value)
@@ -371,10 +316,41 @@ def _validate_stream(
                 streams.feed(last, value)
         if streams is not None:
             streams.close(last)
-    except InputError as error:  # bytes that are not text: nothing more to read here
+        if not records and not args.allow_empty:
+            report.error(f"{where}: {_no_records(input_format, reader)}")
+    except InputError as error:  # bytes that are not text, a line over the cap: stop here
         report.error(f"{_location(where, error.line, None, error.column)}: {error}")
+    except BrokenPipeError:  # stdout's reader went away: not a read error
+        raise
+    except OSError as error:  # EIO mid-file, a vanished network mount: stop here
+        report.error(f"{where}: cannot read: {_os_reason(error)}")
     finally:
-        progress.close()
+        progress.clear()
+        report.progress = None
+
+
+def _hint(input_format: str, record: Record, error: InputError) -> str:
+    """Why a record that is not JSON may be: the input is of another format than was read."""
+    first = next((line for line in record.text.splitlines() if line.strip()), "")
+    suggested = looks_like(first.strip())
+    if suggested == "sse" and input_format != "sse":
+        return f" ({HINTS['sse']})"
+    if input_format == "json" and suggested == "jsonl" and "Extra data" in error.reason:
+        return f" ({HINTS['jsonl']})"
+    return ""
+
+
+def _no_records(input_format: str, reader: Reader) -> str:
+    """Why an input yielded no record, for its error (an input checked must hold something)."""
+    if not reader.line and not reader.bytes_read:
+        why = "the input is empty"
+    elif input_format == "sse":
+        why = "no server-sent event carries data"
+    else:
+        why = "the input is blank"
+    suggested = looks_like(reader.first_text)
+    hint = f"; {HINTS[suggested]}" if suggested in HINTS and suggested != input_format else ""
+    return f"no records: {why}{hint} (--allow-empty accepts that)"
 
 
 def _type_for_file(path: Path, names: Sequence[str]) -> str:
@@ -385,7 +361,7 @@ def _type_for_file(path: Path, names: Sequence[str]) -> str:
         if candidate in names:
             return candidate
     raise UsageError(
-        f"{path}: the file name names no protocol type "
+        f"{shown(str(path))}: the file name names no protocol type "
         f"(--by-name reads <Type>.<anything>.json; see '{PROG} types')"
     )
 
@@ -411,14 +387,32 @@ def _resolve(name: str) -> str:
     folded = {n.lower(): n for n in names}
     close = [folded[name.lower()]] if name.lower() in folded else []
     close += [n for n in difflib.get_close_matches(name, names, n=3) if n not in close]
-    shown = [repr(n) for n in close]
-    either = ", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else "".join(shown)
+    shown_names = [repr(n) for n in close]
+    either = (
+        ", ".join(shown_names[:-1]) + " or " + shown_names[-1]
+        if len(shown_names) > 1
+        else "".join(shown_names)
+    )
     hint = f"; did you mean {either}?" if close else ""
     raise UsageError(f"no protocol type named {name!r}{hint} (see '{PROG} types')")
 
 
 def _validate(args: argparse.Namespace) -> int:
     report = _Report(args.format == "json", args.verbose)
+    try:
+        _validate_all(args, report)
+        summary = report.summary()
+        if report.as_json:
+            _err(summary)
+        else:
+            _out(summary)
+        _flush()
+    except BrokenPipeError:  # the reader went away (… | head): what it saw still counts
+        _silence_stdout()
+    return report.status()
+
+
+def _validate_all(args: argparse.Namespace, report: _Report) -> None:
     if args.by_name and args.stream:
         raise UsageError("--stream takes its TYPE, not --by-name")
     if args.by_name:
@@ -443,23 +437,15 @@ def _validate(args: argparse.Namespace) -> int:
         jobs = [(name, type_name) for name in args.paths[1:] or ["-"]]
     for name, type_name in jobs:
         if name == "-":
-            _validate_stream(
-                sys.stdin.buffer, "<stdin>", type_name, args.input, report, args.stream
-            )
+            _validate_stream(sys.stdin.buffer, "<stdin>", type_name, args, report)
             continue
         try:
             stream = open(name, "rb")  # noqa: SIM115 (closed below; opening is what may fail)
         except OSError as error:
-            report.error(f"{name}: {_os_reason(error)}")
+            report.error(f"{shown(name)}: {_os_reason(error)}")
             continue
         with stream:
-            _validate_stream(stream, name, type_name, args.input, report, args.stream)
-    summary = report.summary()
-    if report.as_json:
-        _err(summary)
-    else:
-        _out(summary)
-    return 2 if report.errors else 1 if report.invalid else 0
+            _validate_stream(stream, shown(name), type_name, args, report)
 
 
 def _os_reason(error: OSError) -> str:
@@ -482,7 +468,7 @@ def _schema(args: argparse.Namespace) -> int:
     if not args.all:
         text = _dump(json_schema(type_by_name(_resolve(args.type))))
         if args.output is None:
-            sys.stdout.write(text)
+            _emit(sys.stdout, text)
         else:
             _write(Path(args.output), text)
         return 0
@@ -534,25 +520,28 @@ def _types(args: argparse.Namespace) -> int:
 def _snapshot(args: argparse.Namespace) -> int:
     from ._snapshot import snapshot
 
-    sys.stdout.write(json.dumps(snapshot(), indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+    _out(json.dumps(snapshot(), indent=2, sort_keys=False, ensure_ascii=False))
     return 0
 
 
 def _reference(args: argparse.Namespace) -> int:
     from ._snapshot import reference
 
-    sys.stdout.write(reference())
+    _emit(sys.stdout, reference())
     return 0
 
 
 def _read_snapshot(path: str) -> Any:
     try:
         with open(path, "rb") as stream:  # also a pipe: diff OLD <(sagellm-protocol snapshot)
-            return json.loads(stream.read().decode("utf-8"))
+            return parse_json(Reader(stream).document())
     except OSError as error:
-        raise UsageError(f"{path}: {_os_reason(error)}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"{path}: not a JSON snapshot ({error})") from None
+        raise UsageError(f"{shown(path)}: {_os_reason(error)}") from None
+    except InputError as error:
+        raise UsageError(f"{shown(path)}: {error}") from None
+    except JSONError as error:
+        where = f": line {error.line}, column {error.column}" if error.line is not None else ""
+        raise UsageError(f"{shown(path)}: not a JSON snapshot ({error.reason}{where})") from None
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -561,11 +550,12 @@ def _diff(args: argparse.Namespace) -> int:
 
     old, new = _read_snapshot(args.old), _read_snapshot(args.new)
     try:
-        changes = diff(old, new)
+        changes = diff(old, new)  # parse_json nests at most 512 levels: the walk's stack holds
         old_version = parse_protocol_version(str(old.get("protocol_version")))
         new_version = parse_protocol_version(str(new.get("protocol_version")))
     except ValueError as error:
-        raise UsageError(str(error).replace("OLD", args.old).replace("NEW", args.new)) from None
+        message = str(error).replace("OLD", shown(args.old)).replace("NEW", shown(args.new))
+        raise UsageError(message) from None
     major_bump = new_version.major > old_version.major
     blocking = [c for c in changes if c.breaking and c.frozen and not major_bump]
     if args.format == "json":
@@ -604,18 +594,73 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _out(text: str) -> None:
-    print(text)
+    _emit(sys.stdout, text + "\n")
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr)
+    _emit(sys.stderr, text + "\n")
+
+
+def _emit(stream: IO[str], text: str) -> None:
+    """``text`` on ``stream``; :class:`OutputError` when the stream's encoding has no
+    character for some of it, or the write fails (a full disk)."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError as error:
+        character = error.object[error.start : error.end]
+        raise OutputError(
+            f"cannot write {character!r} to {_stream_name(stream)}, whose encoding is "
+            f"{error.encoding}: set PYTHONIOENCODING=utf-8 (or a UTF-8 locale)"
+        ) from None
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write to {_stream_name(stream)}: {_os_reason(error)}") from None
+
+
+def _stream_name(stream: IO[str]) -> str:
+    return "stderr" if stream is sys.stderr else "stdout"
+
+
+def _flush() -> None:
+    """Flush stdout, where a full disk or a closed pipe shows at the latest."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write to stdout: {_os_reason(error)}") from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush of what could not be
+    written (a closed pipe, a full disk) neither fails nor prints."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _last_words(text: str) -> None:
+    """One line on stderr that cannot fail: characters its encoding lacks are escaped."""
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    line = (text + "\n").encode(encoding, "backslashreplace").decode(encoding)
+    try:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # no stderr to speak of: the exit status says it
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Check JSON payloads against sageLLM Protocol v0.1 and print its schemas.",
-        epilog="Exit status: 0 all valid, 1 some record invalid, 2 usage or input error.",
+        epilog="Exit status: 0 all valid, 1 some record invalid, 2 usage, input or output error.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"{PROG} {__version__} (sageLLM Protocol v{PROTOCOL_VERSION})",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -633,7 +678,10 @@ def _parser() -> argparse.ArgumentParser:
         "'data: [DONE]' are skipped). Any other input is sniffed from its first non-blank line: "
         "'data:', 'event:', 'id:', 'retry:' or ':' means server-sent events, a complete JSON "
         "value means JSON Lines, anything else one JSON document. A leading UTF-8 BOM is "
-        "ignored. Exit status: 0 all valid, 1 some record invalid, 2 usage or input error.",
+        "ignored. Server-sent event lines end in CR, LF or CRLF. A line or document over "
+        f"{MAX_RECORD_BYTES >> 20} MiB stops its input with an error, and so does an input "
+        "without records (unless --allow-empty). Exit status: 0 all valid, 1 some record "
+        "invalid, 2 usage, input or output error.",
     )
     validate.add_argument(
         "paths", nargs="*", metavar="TYPE FILE", help=argparse.SUPPRESS
@@ -665,12 +713,23 @@ def _parser() -> argparse.ArgumentParser:
         "interleaved streams are told apart by request_id (StreamEvent) or id, and each "
         "stream counts once in the summary",
     )
-    validate.add_argument("-v", "--verbose", action="store_true", help="list valid records too")
+    validate.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept an input without records (by default it is an error: a capture that "
+        "caught nothing must not pass)",
+    )
+    validate.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list valid records too (with --stream, valid streams)",
+    )
     validate.set_defaults(run=_validate)
 
     schema = commands.add_parser(
         "schema",
-        help="print the JSON Schema of a type, or write every type's",
+        help="print the JSON Schema of a type, or write every type's schema to a directory",
         usage=f"{PROG} schema TYPE [-o FILE]\n       {PROG} schema --all -o DIR",
         description="The JSON Schema (draft 2020-12) of TYPE, self-contained; with --all, one "
         f"file <Type>.schema.json per type and a bundle {_BUNDLE} of every type under $defs.",
@@ -766,22 +825,23 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; the exit status (0 valid, 1 invalid, 2 usage or input error)."""
+    """Run the command line; the exit status (0 valid, 1 invalid, 2 usage, input or output
+    error)."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         status: int = args.run(args)
+        _flush()
     except UsageError as error:
-        _err(f"{PROG}: error: {error}")
+        _last_words(f"{PROG}: error: {error}")
+        return 2
+    except OutputError as error:
+        _silence_stdout()
+        _last_words(f"{PROG}: error: {error}")
         return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader went away (… | head): not an error of ours
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
+        _silence_stdout()
         return 0
     return status

@@ -6,7 +6,7 @@ it first analyses the type; a registration after that raises instead of being ig
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, TypeAlias
 
 __all__ = [
     "ANALYSED",
@@ -14,6 +14,7 @@ __all__ = [
     "INVARIANTS",
     "STREAM_RULES",
     "SUGGESTIONS",
+    "WIRE_SIDES",
     "Factory",
     "Invariant",
     "InvariantCheck",
@@ -25,6 +26,7 @@ __all__ = [
     "register_invariant",
     "register_stream_rules",
     "register_suggestions",
+    "register_wire_side",
 ]
 
 
@@ -137,6 +139,14 @@ SUGGESTIONS: dict[type, dict[str, str]] = {}
 """What real callers send that a type rejects, and what they mean: keys of a TypedDict, values
 of an enum. Messages suggest these before any spelling match."""
 
+WireSideName: TypeAlias = Literal["request", "response", "both"]
+"""Who puts a type on the wire: ``"request"`` clients (the engine receives it), ``"response"``
+the engine or a backend (clients read it), ``"both"`` either."""
+
+WIRE_SIDES: dict[object, WireSideName] = {}
+"""The wire side of types no ``typing.Protocol`` interface takes or returns (the OpenAI wire
+bodies, messages between services), by type form; the breaking-change check reads it."""
+
 ANALYSED: set[type] = set()
 """Types the tree has analysed (TypedDicts and enums): their registrations are final."""
 
@@ -202,3 +212,14 @@ def register_stream_rules(
         return state
 
     return register
+
+
+def register_wire_side(side: WireSideName, *forms: object) -> None:
+    """Declare who sends each of ``forms`` (TypedDicts or union aliases of them): ``"request"``
+    clients, ``"response"`` the engine or backends, ``"both"`` either.
+
+    Needed only for a type no ``typing.Protocol`` interface of the package takes (request-side)
+    or returns (response-side); the types it contains inherit the side.
+    """
+    for form in forms:
+        WIRE_SIDES[form] = side

@@ -7,12 +7,16 @@ type travels on. :func:`diff` compares two snapshots and classifies every change
 """
 
 import json
+import sys
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
 
-from ._registry import Factory
+from typing_extensions import is_protocol
+
+from ._registry import WIRE_SIDES, Factory, WireSideName
 from ._schema import _def_name
 from ._tree.analyse import analyze, documentation
+from ._tree.functions import type_hints
 from ._tree.nodes import (
     AnyNode,
     BoolNode,
@@ -30,22 +34,10 @@ from ._tree.nodes import (
 from .validation._names import type_by_name, type_names
 from .version import BACKWARD_COMPATIBLE_SINCE, FROZEN_INTERFACES, PROTOCOL_VERSION
 
-__all__ = ["SNAPSHOT_FORMAT", "Change", "diff", "reference", "snapshot"]
+__all__ = ["SNAPSHOT_FORMAT", "Change", "declared_sides", "diff", "reference", "snapshot"]
 
 SNAPSHOT_FORMAT = 1
 """The version of the snapshot's own shape; bumped only if the shape changes."""
-
-_RESPONSE_SUFFIXES = (
-    "Response",
-    "Result",
-    "Metrics",
-    "Stats",
-    "Snapshot",
-    "Event",
-    "Plan",
-    "Error",
-)
-"""Top-level types named so (or ``StreamEvent…``) are emitted by the engine (response-side)."""
 
 Snapshot = dict[str, Any]
 
@@ -75,8 +67,9 @@ def snapshot() -> Snapshot:
     """The wire contract of every protocol type, as plain JSON data (see the README)."""
     nodes, names = _named_nodes()
     types = {name: _type(node, names) for name, node in sorted(nodes.items())}
-    for name, side in _sides(types).items():
-        types[name]["side"] = side
+    for name, found in _sides(types, declared_sides(), _first_names(nodes, names)).items():
+        # Declared nowhere: "both", the strictest reading (any narrowing or loosening breaks).
+        types[name]["side"] = next(iter(found)) if len(found) == 1 else "both"
     return {
         "snapshot_format": SNAPSHOT_FORMAT,
         "protocol_version": PROTOCOL_VERSION,
@@ -210,28 +203,91 @@ def _refs(value: object) -> Iterator[str]:
             yield from _refs(inner)
 
 
-def _sides(types: Mapping[str, Any]) -> dict[str, str]:
-    """Each type's side: what reaches it from the top-level types (those no other type uses).
+def declared_sides() -> dict[str, set[WireSideName]]:
+    """The wire sides each type is declared on, by wire name (types declared nowhere left out).
 
-    A top-level type is response-side when its name says the engine emits it
-    (:data:`_RESPONSE_SUFFIXES`), request-side otherwise; a nested type takes the sides of
-    every top-level type that reaches it, ``"both"`` when they differ.
+    A parameter of a method of a ``typing.Protocol`` interface the package exports is
+    request-side (the implementation receives it), its return value or yielded item
+    response-side (the implementation emits it); :func:`register_wire_side` declares the rest.
     """
-    uses = {name: set(_refs(entry)) - {name} for name, entry in types.items()}
-    used = set().union(*uses.values())
-    sides: dict[str, set[str]] = {name: set() for name in types}
-    for root in sorted(set(types) - used):
-        bare = root.rsplit(".", 1)[-1]
-        emitted = bare.endswith(_RESPONSE_SUFFIXES) or bare.startswith("StreamEvent")
-        side = "response" if emitted else "request"
-        stack, seen = [root], set()
+    forms: dict[object, list[str]] = {}  # a form has several names: StartEvent, StreamEventStart
+    for name in type_names():
+        forms.setdefault(_hashable(type_by_name(name)), []).append(name)
+    declared: dict[str, set[WireSideName]] = {}
+    for form, registered in WIRE_SIDES.items():
+        for name in forms[_hashable(form)]:
+            declared.setdefault(name, set()).add(registered)
+    for interface in _interfaces():
+        for member in vars(interface).values():
+            function = member.fget if isinstance(member, property) else member
+            function = getattr(function, "__func__", function)  # classmethod, staticmethod
+            if not callable(function) or not hasattr(function, "__annotations__"):
+                continue
+            for parameter, hint in type_hints(function).items():
+                side: WireSideName = "response" if parameter == "return" else "request"
+                for name in _forms_in(hint, forms):
+                    declared.setdefault(name, set()).add(side)
+    return declared
+
+
+def _interfaces() -> Iterator[type]:
+    """Every ``typing.Protocol`` class the package's public modules export, where it is defined
+    (a private module's protocols, such as the gateway's event converters, are no wire side)."""
+    package = __name__.rpartition(".")[0]
+    type_names()  # loads every module that exports a type
+    for module_name in sorted(name for name in sys.modules if name.startswith(f"{package}.")):
+        if any(part.startswith("_") for part in module_name.split(".")):
+            continue
+        module = sys.modules[module_name]
+        for name in getattr(module, "__all__", ()):
+            value = vars(module).get(name)
+            if isinstance(value, type) and is_protocol(value) and value.__module__ == module_name:
+                yield value
+
+
+def _hashable(form: object) -> object:
+    """``form`` as a dict key: TypedDicts and unions hash; anything else by identity."""
+    try:
+        hash(form)
+    except TypeError:
+        return id(form)
+    return form
+
+
+def _forms_in(hint: object, forms: Mapping[object, list[str]]) -> Iterator[str]:
+    """The wire names of the protocol types ``hint`` mentions, at any depth."""
+    names = forms.get(_hashable(hint))
+    if names is not None:
+        yield from names
+        return
+    for argument in get_args(hint):
+        yield from _forms_in(argument, forms)
+
+
+def _first_names(nodes: Mapping[str, Node], names: Mapping[TypedDictNode, str]) -> dict[str, str]:
+    """Each name with the one references use: a TypedDict named twice (``StartEvent``,
+    ``StreamEventStart``) is referred to by its first name."""
+    return {
+        name: names[node] if isinstance(node, TypedDictNode) else name
+        for name, node in nodes.items()
+    }
+
+
+def _sides(
+    types: Mapping[str, Any], declared: Mapping[str, set[WireSideName]], first: Mapping[str, str]
+) -> dict[str, set[WireSideName]]:
+    """Each type's sides: those declared for it and for every type that contains it (empty
+    for a type nothing declares). ``first`` maps each name to the one references use."""
+    sides: dict[str, set[WireSideName]] = {name: set() for name in types}
+    for root, found in declared.items():
+        stack, seen = [first[root]], set()
         while stack:
             current = stack.pop()
             if current not in seen:
                 seen.add(current)
-                sides[current].add(side)
-                stack.extend(uses.get(current, ()))
-    return {name: "both" if len(found) != 1 else found.pop() for name, found in sides.items()}
+                sides[current] |= found
+                stack.extend(_refs(types[current]))
+    return {name: sides[first[name]] for name in types}
 
 
 # ---------------------------------------------------------------------------------------------

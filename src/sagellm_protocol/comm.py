@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._registry import InvariantViolation, register_defaults, register_invariant
+from ._registry import InvariantViolation, register_defaults, register_invariant, register_wire_side
 from .constraints import JSONObject, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 __all__ = [
@@ -587,3 +587,8 @@ class CommBackend(Protocol[TensorT]):
         """Receive the next ``tag``-matching message from ``src_rank`` on this rank
         (``dst_rank``), of ``expected_nbytes`` bytes."""
         ...
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side("response", CommOperationMetrics)
+register_wire_side("both", CommTopologyDescriptor)

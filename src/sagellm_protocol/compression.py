@@ -9,7 +9,13 @@ from typing_extensions import NotRequired, TypedDict
 
 from ._defaults import defaults
 from ._enum import StrEnum
-from ._registry import Factory, InvariantViolation, register_defaults, register_invariant
+from ._registry import (
+    Factory,
+    InvariantViolation,
+    register_defaults,
+    register_invariant,
+    register_wire_side,
+)
 from .constraints import JSONObject, NonNegativeFloat, NonNegativeInt, PositiveInt, UnitInterval
 
 __all__ = [
@@ -401,3 +407,8 @@ def _spec_accepted_le_proposed(value: Mapping[str, Any]) -> Iterator[InvariantVi
             ("spec_tokens_accepted",),
             f"expected spec_tokens_accepted <= spec_tokens_proposed ({proposed}), got {accepted}",
         )
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side("request", CompressionConfig)
+register_wire_side("response", CompressionMetrics)

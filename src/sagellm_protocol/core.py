@@ -793,7 +793,7 @@ def _mismatch(what: str, unit: str, joined: Any, got: Any) -> str:
     )
     return (
         f"expected the deltas' {what} joined ({len(joined)} {unit}), got {len(got)} {unit}, "
-        f"differing from {unit[:-1]} {at}"
+        f"differing from {unit[:-1]} {at + 1}"  # counted from 1, as people count
     )
 
 

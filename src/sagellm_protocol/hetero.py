@@ -5,7 +5,7 @@ from typing import Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._registry import register_defaults
+from ._registry import register_defaults, register_wire_side
 from .constraints import DeviceStr, JSONObject, NonNegativeInt, UnitInterval
 
 __all__ = [
@@ -205,3 +205,12 @@ register_defaults(
         "nvme_restore_failures": 0,
     },
 )
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side(
+    "request",
+    HeteroSchedulingHint,
+    KVOffloadSpec,
+)
+register_wire_side("response", KVOffloadStats)

@@ -28,6 +28,7 @@ from ._registry import (
     register_defaults,
     register_invariant,
     register_stream_rules,
+    register_wire_side,
 )
 from .constraints import (
     BestOf,
@@ -1972,3 +1973,24 @@ class _ChatChunkStream(_ChoiceStream):
 
 
 register_stream_rules(CompletionResponse, _CHOICE_STREAM_RULES)(_ChoiceStream)
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side(
+    "request",
+    ChatCompletionRequest,
+    CompletionRequest,
+    EmbeddingRequest,
+    ChatCompletionTool,
+    ResponseFormat,
+)
+register_wire_side(
+    "response",
+    ChatCompletionResponse,
+    ChatCompletionStreamResponse,
+    CompletionResponse,
+    EmbeddingResponse,
+    ModelListResponse,
+    OpenAIErrorBody,
+)
+register_wire_side("both", ChatCompletionMessageToolCall)

@@ -13,7 +13,7 @@ from annotated_types import Ge
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._registry import InvariantViolation, register_defaults, register_invariant
+from ._registry import InvariantViolation, register_defaults, register_invariant, register_wire_side
 from .backend import DType, DTypeName, KernelKind, KernelKindName
 from .constraints import DeviceStr, JSONObject
 
@@ -358,3 +358,7 @@ class OperatorRegistry(Protocol):
     ) -> builtins.list[OperatorRegistryEntry]:
         """Every kernel matching ``query`` (all kernels when ``None``), preferred first."""
         ...
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side("request", LogicalOperator)

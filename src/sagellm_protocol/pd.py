@@ -5,7 +5,7 @@ from typing import Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._registry import Factory, register_defaults
+from ._registry import Factory, register_defaults, register_wire_side
 from .constraints import NonNegativeFloat, NonNegativeInt, PositiveInt, UUIDStr
 
 __all__ = [
@@ -165,4 +165,13 @@ class KVTransferResult(TypedDict, closed=True):
 register_defaults(
     KVTransferResult,
     {"state": "done", "bytes_transferred": 0, "duration_ms": 0.0, "error": None},
+)
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side("request", KVTransferRequest)
+register_wire_side(
+    "response",
+    KVTransferResult,
+    PDDispatchPlan,
 )

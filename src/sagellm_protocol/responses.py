@@ -30,6 +30,7 @@ from ._registry import (
     register_defaults,
     register_invariant,
     register_stream_rules,
+    register_wire_side,
 )
 from .constraints import NonNegativeInt, StopSequences, Temperature, TopLogprobCount, UnitInterval
 from .openai import (
@@ -1512,3 +1513,10 @@ class _ResponsesStream:
                 ((count,), f"expected a terminal event after [{count - 1}], got the stream's end")
             ]
         return []
+
+
+# Who sends each top-level type (no interface, typing.Protocol, takes or returns them).
+register_wire_side("request", ResponsesRequest, ResponsesInputItem, ResponsesContentPart)
+register_wire_side("response", ResponsesResponse, ResponsesStreamEvent)
+# Sent back as input (earlier output items) or echoed in the response (text.format).
+register_wire_side("both", ResponsesOutputItem, ResponsesOutputPart, ResponsesTextFormat)

@@ -54,12 +54,12 @@ def test_a_broken_sequence_raises_at_its_yield() -> None:
             ("content",),
             "sequence",
             "expected the deltas' text joined (7 characters), got 5 characters, "
-            "differing from character 5",
+            "differing from character 6",
         ),
         Issue(
             ("output_tokens",),
             "sequence",
-            "expected the deltas' tokens joined (4 tokens), got 3 tokens, differing from token 3",
+            "expected the deltas' tokens joined (4 tokens), got 3 tokens, differing from token 4",
         ),
     ]
     assert str(error).splitlines()[0] == "replay() yield #6 is invalid:"

@@ -155,7 +155,8 @@ def test_sniffing_and_forcing_the_format(tmp_path: Path) -> None:
     assert run("validate", "StreamEvent", str(as_json)) == (
         2,
         "0 valid, 0 invalid, 1 error\n",
-        f"sagellm-protocol: error: {as_json}:2:1: invalid JSON: Extra data\n",
+        f"sagellm-protocol: error: {as_json}:2:1: invalid JSON: Extra data (it looks like "
+        "JSON Lines: name it .jsonl or pass --input jsonl)\n",
     )
 
 
@@ -334,17 +335,17 @@ def test_inputs_are_never_written(tmp_path: Path) -> None:
     assert {path: path.stat().st_mtime_ns for path in before} == mtimes
 
 
-def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
-    """stderr a terminal and an input of 8 MB or more: a progress line, cleared at the end."""
+def _on_a_terminal(
+    path: Path, *, stdout_too: bool
+) -> tuple["subprocess.CompletedProcess[bytes]", bytes]:
+    """``validate StreamEvent path`` with stderr (and ``stdout_too``) on a pseudo-terminal:
+    the finished process and what the terminal showed."""
     pty = pytest.importorskip("pty")
-    path = tmp_path / "events.jsonl"
-    line = (json.dumps(DELTA) + "\n").encode()
-    path.write_bytes(line * (8_400_000 // len(line)))
     parent, child = pty.openpty()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", str(path)],
-            stdout=subprocess.PIPE,
+            stdout=child if stdout_too else subprocess.PIPE,
             stderr=child,
             check=False,
         )
@@ -360,9 +361,319 @@ def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
             shown += chunk
     finally:
         os.close(parent)
+    return done, shown
+
+
+def test_a_progress_line_on_a_terminal(tmp_path: Path) -> None:
+    """stderr a terminal and an input of 8 MB or more: a progress line, cleared at the end."""
+    path = tmp_path / "events.jsonl"
+    line = (json.dumps(DELTA) + "\n").encode()
+    path.write_bytes(line * (8_400_000 // len(line)))
+    done, shown = _on_a_terminal(path, stdout_too=False)
     assert (done.returncode, done.stdout) == (
         0,
         f"{8_400_000 // len(line)} valid, 0 invalid\n".encode(),
     )
     updates = re.escape(f"\r{path}: ") + r" *\d+% \(\d+ records\)"
     assert re.fullmatch(f"(?:{updates})+\r\x1b\\[K", shown.decode()), shown
+
+
+# ---------------------------------------------------------------------------------------------
+# Never pass what was not read, never a traceback, never unbounded (issue 22)
+
+INVALID_START = {**START, "prompt_tokens": "two"}
+
+
+def _peak_mb(*args: str) -> tuple[int, str, int]:
+    """Exit status, stderr and peak RSS (MB) of the command, run under a parent of its own so
+    RUSAGE_CHILDREN sees only it."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True); "
+        "sys.stdout.write(f'{done.returncode} "
+        "{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} ' "
+        "+ done.stderr.decode())"
+    )
+    command = [sys.executable, "-m", "sagellm_protocol", *args]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *command], capture_output=True, text=True, check=True
+    )
+    status, peak, err = done.stdout.split(" ", 2)
+    return int(status), err, int(peak)
+
+
+@pytest.mark.parametrize("end", ["\r", "\n", "\r\n"])
+def test_server_sent_events_end_lines_in_cr_lf_or_crlf(tmp_path: Path, end: str) -> None:
+    # Issue 22: lone-CR events were read as zero records, "0 valid, 0 invalid", exit 0.
+    lines = [
+        ": a comment",
+        "retry: 1000",
+        "event: message",
+        "id: 7",
+        f"data: {json.dumps(START)}",
+        "",
+        "data",  # a field without a colon: an empty data line
+        f"data: {json.dumps(INVALID_START)}",
+        "",
+        "data: [DONE]",
+        "",
+    ]
+    path = tmp_path / "capture.sse"
+    path.write_bytes(end.join(lines).encode())
+    assert run("validate", "StreamEvent", str(path)) == (
+        1,
+        f"{path}:7 (event 2): invalid StreamEvent, 1 issue:\n"
+        "    prompt_tokens: expected an int or None, got 'two'\n"
+        "1 valid, 1 invalid\n",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options", "why"),
+    [
+        ("empty.json", b"", (), "the input is empty"),
+        ("blank.jsonl", b"\n \r\n\t\n", (), "the input is blank"),
+        ("blank.json", b"  \n", (), "the input is blank"),
+        (
+            "comments.sse",
+            b": keep-alive\n\nevent: ping\n\n",
+            (),
+            "no server-sent event carries data",
+        ),
+        (
+            "forced.json",
+            json.dumps(START).encode(),
+            ("--input", "sse"),
+            "no server-sent event carries data; it looks like JSON Lines: name it .jsonl or pass "
+            "--input jsonl",
+        ),
+        (
+            "lines.sse",
+            f"{json.dumps(INVALID_START)}\n".encode(),
+            (),
+            "no server-sent event carries data; it looks like JSON Lines: name it .jsonl or pass "
+            "--input jsonl",
+        ),
+    ],
+)
+def test_an_input_without_records_is_an_error(
+    tmp_path: Path, name: str, content: bytes, options: tuple[str, ...], why: str
+) -> None:
+    # Issue 22: each of these passed as "0 valid, 0 invalid", exit 0: a CI step that captured
+    # nothing, or read the wrong format, passed.
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert run("validate", *options, "StreamEvent", str(path)) == (
+        2,
+        "0 valid, 0 invalid, 1 error\n",
+        f"sagellm-protocol: error: {path}: no records: {why} (--allow-empty accepts that)\n",
+    )
+    assert run("validate", "--allow-empty", *options, "StreamEvent", str(path)) == (
+        0,
+        "0 valid, 0 invalid\n",
+        "",
+    )
+
+
+def test_empty_stdin_is_an_error() -> None:
+    assert run("validate", "StreamEvent") == (
+        2,
+        "0 valid, 0 invalid, 1 error\n",
+        "sagellm-protocol: error: <stdin>: no records: the input is empty "
+        "(--allow-empty accepts that)\n",
+    )
+
+
+def test_content_that_contradicts_the_suffix_gets_a_hint(tmp_path: Path) -> None:
+    sse_as_json = tmp_path / "capture.json"
+    sse_as_json.write_text(f"data: {json.dumps(START)}\n\n")
+    sse_as_lines = tmp_path / "capture.jsonl"
+    sse_as_lines.write_text(f"data: {json.dumps(START)}\n\ndata: {json.dumps(START)}\n\n")
+    status, out, err = run("validate", "StreamEvent", str(sse_as_json), str(sse_as_lines))
+    assert (status, out) == (2, "0 valid, 0 invalid, 3 errors\n")
+    hint = "(it looks like server-sent events: name it .sse or pass --input sse)"
+    assert err.splitlines() == [
+        f"sagellm-protocol: error: {sse_as_json}:1:1: invalid JSON: Expecting value {hint}",
+        f"sagellm-protocol: error: {sse_as_lines}:1:1: invalid JSON: Expecting value {hint}",
+        # once per input is enough
+        f"sagellm-protocol: error: {sse_as_lines}:3:1: invalid JSON: Expecting value",
+    ]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ((), "/dev/zero:1: a line longer than 64 MiB, the cap: the rest is not read"),
+        (
+            ("--input", "json"),
+            "/dev/zero:1: a document larger than 64 MiB, the cap: it is not read",
+        ),
+    ],
+)
+def test_an_endless_input_stops_at_the_cap_in_bounded_memory(
+    options: tuple[str, ...], message: str
+) -> None:
+    # Issue 22: input without a newline was read into one line until MemoryError.
+    status, err, peak_mb = _peak_mb("validate", *options, "StreamEvent", "/dev/zero")
+    assert (status, err) == (2, f"sagellm-protocol: error: {message}\n")
+    assert peak_mb < 200, f"peak RSS {peak_mb} MB: more than the cap (64 MiB) and the process"
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux's /proc")
+def test_a_read_error_is_one_line() -> None:
+    # Reading /proc/self/mem from offset 0 fails with EIO, as a failing disk would.
+    assert run("validate", "StreamEvent", "/proc/self/mem") == (
+        2,
+        "0 valid, 0 invalid, 1 error\n",
+        "sagellm-protocol: error: /proc/self/mem: cannot read: Input/output error\n",
+    )
+
+
+def _with_environment(**extra: str) -> dict[str, str]:
+    return {**os.environ, **extra}
+
+
+def test_output_the_encoding_cannot_show_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps({**START, "prompt_tokens": "x" * 300}) + "\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", str(path)],
+        capture_output=True,
+        env=_with_environment(PYTHONIOENCODING="ascii"),
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        f"{path}:1: invalid StreamEvent, 1 issue:\n".encode(),
+        b"sagellm-protocol: error: cannot write '\\u2026' to stdout, whose encoding is ascii: "
+        b"set PYTHONIOENCODING=utf-8 (or a UTF-8 locale)\n",
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="needs file names of any bytes")
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/bad\xff.jsonl"
+    with open(name, "wb") as out:
+        out.write(json.dumps(INVALID_START).encode() + b"\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "sagellm_protocol", "validate", "StreamEvent", name],
+        capture_output=True,
+        env=_with_environment(PYTHONIOENCODING="utf-8:strict"),
+        check=False,
+    )
+    assert (done.returncode, done.stdout.decode(), done.stderr) == (
+        1,
+        f"{tmp_path}/bad\\xff.jsonl:1: invalid StreamEvent, 1 issue:\n"
+        "    prompt_tokens: expected an int or None, got 'two'\n"
+        "0 valid, 1 invalid\n",
+        b"",
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [("validate", "--by-name", "examples/"), ("snapshot",)])
+def test_a_full_disk_is_one_line(command: tuple[str, ...]) -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "sagellm_protocol", *command],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        b"sagellm-protocol: error: cannot write to stdout: No space left on device\n",
+    )
+
+
+def test_stdout_closed_early_still_reports_invalid_records(tmp_path: Path) -> None:
+    # Issue 22: `validate … | head -1` exited 0 though every record was invalid. The output
+    # (20,000 records) is larger than a pipe holds, so the writer meets the closed pipe.
+    path = tmp_path / "bad.jsonl"
+    path.write_text((json.dumps(INVALID_START) + "\n") * 20_000)
+    command = f'"{sys.executable}" -m sagellm_protocol validate StreamEvent "{path}"'
+    done = subprocess.run(
+        ["bash", "-c", f'{command} | head -1; echo "status ${{PIPESTATUS[0]}}"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (done.stdout, done.stderr) == (
+        f"{path}:1: invalid StreamEvent, 1 issue:\nstatus 1\n",
+        "",
+    )
+
+
+def test_deep_nesting_in_diff_is_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    assert run("diff", str(deep), "contracts/protocol-v0.1.json") == (
+        2,
+        "",
+        f"sagellm-protocol: error: {deep}: not a JSON snapshot (arrays and objects nested "
+        "deeper than 512 levels)\n",
+    )
+
+
+def test_version() -> None:
+    status, out, err = run("--version")
+    assert (status, err) == (0, "")
+    assert re.fullmatch(r"sagellm-protocol \S+ \(sageLLM Protocol v0\.1\)\n", out)
+
+
+def test_the_help_lists_each_command_in_full() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "sagellm_protocol", "--help"],
+        capture_output=True,
+        text=True,
+        env=_with_environment(COLUMNS="200"),
+        check=True,
+    )
+    # argparse's column of help texts moved in Python 3.13
+    assert re.search(
+        r"^ +schema +print the JSON Schema of a type, or write every type's schema to a "
+        r"directory$",
+        done.stdout,
+        re.MULTILINE,
+    )
+
+
+def test_stream_checking_of_a_large_json_lines_file_in_bounded_memory(tmp_path: Path) -> None:
+    """50 MB of finished Protocol v0.1 streams: each checker is released at its end event
+    (issue 22: every checker, with its joined text, was kept to the end of the input)."""
+    path = tmp_path / "streams.jsonl"
+    piece = "tok" * 20
+    end_extra = {
+        "finish_reason": "stop",
+        "metrics": {"ttft_ms": 1.0, "throughput_tps": 2.0, "peak_mem_mb": 3, "error_rate": 0.0},
+    }
+    streams = 0
+    with path.open("w") as out:
+        while out.tell() < 50_000_000:
+            ids = {"request_id": f"r-{streams}", "trace_id": "t", "engine_id": "e"}
+            lines = [json.dumps({**START, **ids})]
+            lines += [
+                json.dumps({**DELTA, **ids, "content": piece, "content_tokens": [at]})
+                for at in range(50)
+            ]
+            ends = {"content": piece * 50, "output_tokens": list(range(50)), **end_extra}
+            lines.append(json.dumps({"event": "end", **ids, **ends}))
+            out.write("\n".join(lines) + "\n")
+            streams += 1
+    status, err, peak_mb = _peak_mb("validate", "--stream", "StreamEvent", str(path))
+    assert (status, err) == (0, "")
+    assert peak_mb < 40, f"peak RSS {peak_mb} MB for a 50 MB file of {streams} streams"
+
+
+def test_the_progress_line_is_cleared_before_a_record_is_printed(tmp_path: Path) -> None:
+    """stdout and stderr on one terminal: the invalid record's line starts a clean line."""
+    path = tmp_path / "events.jsonl"
+    line = (json.dumps(DELTA) + "\n").encode()
+    path.write_bytes(line * (8_400_000 // len(line)) + (json.dumps(INVALID_START) + "\n").encode())
+    done, shown = _on_a_terminal(path, stdout_too=True)
+    assert done.returncode == 1
+    number = 8_400_000 // len(line) + 1
+    assert f"\r\x1b[K{path}:{number}: invalid StreamEvent".encode() in shown, shown[-400:]

@@ -57,9 +57,9 @@ def test_an_id_that_changes_mid_stream_shows_as_two_broken_streams(
         "    (stream 'r-2' starts mid-input: did an earlier stream's id change?)\n"
         f"{path}:4: stream 'r-2' invalid StreamEvent, 2 issues:\n"
         "    [1].content: expected the deltas' text joined (1 characters), got 3 characters, "
-        "differing from character 0 (sequence)\n"
+        "differing from character 1 (sequence)\n"
         "    [1].output_tokens: expected the deltas' tokens joined (1 tokens), got 2 tokens, "
-        "differing from token 0 (sequence)\n"
+        "differing from token 1 (sequence)\n"
         f"{path}:4: stream 'r-1' invalid StreamEvent, 1 issue:\n"
         "    [2]: expected an 'end' event after [1], got the stream's end (sequence)\n"
         "0 valid, 2 invalid\n",
@@ -111,4 +111,59 @@ def test_stream_needs_a_stream_type(capsys: pytest.CaptureFixture[str]) -> None:
     assert err == (
         "sagellm-protocol: error: --stream takes a stream event type (StreamEvent, "
         "ChatCompletionStreamResponse, CompletionResponse), got 'Request'\n"
+    )
+
+
+def test_an_event_invalid_on_its_own_is_reported_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Issue 22: one invalid delta also showed as a second finding on the end event (its text
+    # missing from the joined deltas), at a 0-based "character 1".
+    events = echo_stream()
+    events[1] = {**events[1], "content": 5}
+    path = interleaved(tmp_path / "log.jsonl", events)
+    assert run(capsys, "--stream", "StreamEvent", str(path)) == (
+        1,
+        f"{path}:2: stream 'r-1' invalid StreamEvent, 1 issue:\n"
+        "    [1].content: expected a str, got 5\n"
+        "0 valid, 1 invalid\n",
+        "",
+    )
+    events[3] = {**events[3], "content_tokens": "x"}  # a later one is still reported
+    path = interleaved(tmp_path / "log.jsonl", events)
+    assert run(capsys, "--stream", "StreamEvent", str(path))[1].splitlines()[2:] == [
+        f"{path}:4: stream 'r-1' invalid StreamEvent, 1 issue:",
+        "    [3].content_tokens: expected a list[int], got 'x'",
+        "0 valid, 1 invalid",
+    ]
+
+
+def test_verbose_lists_valid_streams(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    second = [{**event, "request_id": "r-2"} for event in echo_stream("x y")]
+    path = interleaved(tmp_path / "log.jsonl", echo_stream(), second)
+    assert run(capsys, "-v", "--stream", "StreamEvent", str(path)) == (
+        0,
+        # as each finishes: "x y" has fewer deltas
+        f"{path}:2: stream 'r-2' valid StreamEvent\n"
+        f"{path}:1: stream 'r-1' valid StreamEvent\n"
+        "2 valid, 0 invalid\n",
+        "",
+    )
+
+
+def test_a_stream_is_finished_at_its_end_event(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Its checker is released there (memory stays bounded over many streams): an event after
+    # the end is the start of another stream, one without its start.
+    events = echo_stream()
+    path = interleaved(tmp_path / "log.jsonl", [*events, events[1]])
+    assert run(capsys, "--stream", "StreamEvent", str(path)) == (
+        1,
+        f"{path}:6: stream 'r-1' invalid StreamEvent, 1 issue:\n"
+        "    [0].event: expected 'start' first, got 'delta' (sequence)\n"
+        f"{path}:6: stream 'r-1' invalid StreamEvent, 1 issue:\n"
+        "    [1]: expected an 'end' event after [0], got the stream's end (sequence)\n"
+        "1 valid, 1 invalid\n",
+        "",
     )

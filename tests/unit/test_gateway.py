@@ -609,7 +609,7 @@ def test_the_converters_stop_where_validate_stream_reports_first() -> None:
         "[1].trace_id: expected 't' as in [0], got 't2'",
         "[2].engine_id: expected 'e' as in [0], got 'e2'",
         "[3].content: expected the deltas' text joined (2 characters), got 2 characters, "
-        "differing from character 0",
+        "differing from character 1",
     ]
     chunks: list[Any] = []
     with pytest.raises(ValidationError) as caught:

@@ -485,8 +485,8 @@ def test_a_failed_stream_ends_with_response_failed() -> None:
         (
             [START, _delta("Hel"), _end()],
             "[2].content: expected the deltas' text joined (3 characters), got 5 characters, "
-            "differing from character 3\n[2].output_tokens: expected the deltas' tokens joined "
-            "(1 tokens), got 2 tokens, differing from token 1",
+            "differing from character 4\n[2].output_tokens: expected the deltas' tokens joined "
+            "(1 tokens), got 2 tokens, differing from token 2",
         ),
     ],
 )

@@ -4,7 +4,15 @@ import asyncio
 import pickle
 import subprocess
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
+import threading
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from typing import Annotated, Any
 
 import pytest
@@ -57,8 +65,9 @@ END_1, END_2 = (
 @pytest.fixture(autouse=True)
 def _checks_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(CHECKS_ENV, raising=False)
-    with override_checks("on"):
-        yield
+    previous = set_checks_mode("on")  # process-wide, so a test may remove it
+    yield
+    set_checks_mode(previous)
 
 
 def _raises(call: Any) -> CheckViolation:
@@ -461,6 +470,7 @@ def test_env_is_read_when_decorating(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_sample_checks_one_call_in_n() -> None:
+    set_checks_mode(None)  # the calls below follow the decorated mode, no override
     with override_checks("sample:3"):
         assert checks_mode() == "sample:3"
         wrapped = checked(_plain)
@@ -474,30 +484,47 @@ def test_sample_checks_one_call_in_n() -> None:
     assert outcomes == ["parameter 'request'", "passed", "passed"] * 2 + ["parameter 'request'"]
 
 
-def test_sample_for_every_kind() -> None:
-    with override_checks("sample:2"):
+def _every_kind() -> dict[str, Callable[[], object]]:
+    """A call with a bad argument or item of a checked function of each kind, decorated now."""
 
-        @checked
-        async def run(request: Request) -> None:
-            pass
+    @checked
+    def plain(request: Request) -> None:
+        pass
 
-        @checked
-        def stream() -> Iterator[Request]:
-            yield BAD_REQUEST
+    @checked
+    async def run(request: Request) -> None:
+        pass
 
-        @checked
-        async def astream() -> AsyncIterator[Request]:
-            yield BAD_REQUEST
+    @checked
+    def stream() -> Iterator[Request]:
+        yield BAD_REQUEST
+
+    @checked
+    async def astream() -> AsyncIterator[Request]:
+        yield BAD_REQUEST
 
     async def drain() -> list[Any]:
         return [item async for item in astream()]
 
-    assert isinstance(_raises(lambda: asyncio.run(run(BAD_REQUEST))), CheckViolation)
-    assert asyncio.run(run(BAD_REQUEST)) is None
-    assert _raises(lambda: list(stream())).where == "yield #1"
-    assert list(stream()) == [BAD_REQUEST]
-    assert _raises(lambda: asyncio.run(drain())).where == "yield #1"
-    assert asyncio.run(drain()) == [BAD_REQUEST]
+    return {
+        "function": lambda: plain(BAD_REQUEST),
+        "coroutine": lambda: asyncio.run(run(BAD_REQUEST)),
+        "generator": lambda: list(stream()),
+        "async generator": lambda: asyncio.run(drain()),
+    }
+
+
+def test_sample_for_every_kind() -> None:
+    set_checks_mode(None)
+    with override_checks("sample:2"):
+        calls = _every_kind()
+    del calls["function"]  # test_sample_checks_one_call_in_n
+    assert [_raises(call).where for call in calls.values()] == [
+        "parameter 'request'",
+        "yield #1",
+        "yield #1",
+    ]
+    assert [call() for call in calls.values()] == [None, [BAD_REQUEST], [BAD_REQUEST]]
 
 
 @pytest.mark.parametrize("value", ["maybe", "sample", "sample:0", "sample:-1", "sample:x", "1"])
@@ -519,6 +546,88 @@ def test_set_checks_mode_returns_the_previous_override() -> None:
     assert set_checks_mode("sample:10") == "on"
     assert set_checks_mode(None) == "sample:10"
     assert set_checks_mode("on") is None
+
+
+def test_overlapping_blocks_in_two_threads_leave_the_mode_as_it_was() -> None:
+    # Issue 22: A enters, B enters, A exits, B exits; one process-wide value restored out of
+    # order left A's "off" in force after both.
+    set_checks_mode(None)
+    a_entered, b_entered, a_exited = (threading.Event() for _ in range(3))
+    seen: dict[str, list[str]] = {"a": [], "b": []}
+
+    def a() -> None:
+        with override_checks("off"):
+            a_entered.set()
+            b_entered.wait(5)
+            seen["a"].append(checks_mode())  # B's block does not reach here
+        a_exited.set()
+
+    def b() -> None:
+        a_entered.wait(5)
+        with override_checks("sample:5"):
+            b_entered.set()
+            a_exited.wait(5)
+            seen["b"].append(checks_mode())  # nor A's exit
+        seen["b"].append(checks_mode())
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"a": ["off"], "b": ["sample:5", "on"]}
+    assert checks_mode() == "on"
+
+
+def test_blocks_in_overlapping_asyncio_tasks_stay_in_their_task() -> None:
+    set_checks_mode(None)
+
+    async def task(mode: str, mine: list[asyncio.Event], theirs: list[asyncio.Event]) -> str:
+        with override_checks(mode):
+            mine[0].set()  # entered
+            await theirs[0].wait()
+            seen = checks_mode()
+            mine[1].set()  # read: neither exits before both read
+            await theirs[1].wait()
+        return seen
+
+    async def both() -> list[str]:
+        first, second = [asyncio.Event(), asyncio.Event()], [asyncio.Event(), asyncio.Event()]
+        return list(
+            await asyncio.gather(task("off", first, second), task("sample:2", second, first))
+        )
+
+    assert asyncio.run(both()) == ["off", "sample:2"]
+    assert checks_mode() == "on"
+
+
+def test_a_function_checked_when_decorated_is_silenced_by_an_off_block() -> None:
+    calls = _every_kind()
+    with override_checks("off"):
+        assert checks_mode() == "off"
+        silenced = {kind: call() for kind, call in calls.items()}
+    assert silenced == {
+        "function": None,
+        "coroutine": None,
+        "generator": [BAD_REQUEST],
+        "async generator": [BAD_REQUEST],
+    }
+    for call in calls.values():  # after the block, each checks again
+        assert isinstance(_raises(call), CheckViolation)
+    set_checks_mode("off")  # process-wide: also at call time, and a block wins over it
+    assert calls["function"]() is None
+    with override_checks("on"):
+        assert _raises(calls["function"]).where == "parameter 'request'"
+
+
+def test_a_block_sets_the_sampling_of_a_sampled_function() -> None:
+    set_checks_mode(None)
+    with override_checks("sample:1000"):
+        wrapped = checked(_plain)
+    with override_checks("on"):
+        assert [_raises(lambda: wrapped(BAD_REQUEST)).where for _ in range(3)] == [
+            "parameter 'request'"
+        ] * 3
 
 
 # --- laziness -----------------------------------------------------------------------------

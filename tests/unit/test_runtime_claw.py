@@ -70,6 +70,10 @@ def hooked_maker():
     return nested
 
 
+def hooked_pair(first: Request, second: Request) -> None:
+    pass
+
+
 def hooked_batch(requests: Optional[list[Request]]) -> int:
     return len(requests or [])
 
@@ -154,14 +158,26 @@ def test_checked_package_hooks_every_function(make_package: Any) -> None:
     )
     assert isinstance(caught.value, BeartypeCallHintReturnViolation)
 
-    # A nested function's name does not lead back to it: beartype's own account is the issue.
+    # Found on the stack, not by name: a nested function gets the validator's account too.
     with pytest.raises(CheckViolation) as caught:
         backend.hooked_maker()("x")
     assert str(caught.value) == (
         "rt_hooked_pkg.backend.hooked_maker.nested() parameter 'count' is invalid:\n"
-        "  Function rt_hooked_pkg.backend.hooked_maker.nested() parameter count='x' violates "
-        "type hint <class 'int'>, as str 'x' not instance of int."
+        "  expected an int, got 'x'"
     )
+
+    # The parameter is the one passed the rejected object, by position, keyword or *args.
+    for call in (
+        lambda: backend.hooked_pair(GOOD_REQUEST, BAD_REQUEST),
+        lambda: backend.hooked_pair(GOOD_REQUEST, second=BAD_REQUEST),
+        lambda: backend.hooked_pair(*[GOOD_REQUEST, BAD_REQUEST]),
+    ):
+        with pytest.raises(CheckViolation) as caught:
+            call()
+        assert (caught.value.function, caught.value.where) == (
+            "rt_hooked_pkg.backend.hooked_pair",
+            "parameter 'second'",
+        )
 
 
 def test_checked_package_checks_union_and_optional_spellings_in_full(make_package: Any) -> None:

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from sagellm_protocol._cli import main
-from sagellm_protocol._snapshot import reference, snapshot
+from sagellm_protocol._snapshot import (
+    _first_names,
+    _named_nodes,
+    _sides,
+    declared_sides,
+    diff,
+    reference,
+    snapshot,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "contracts" / "protocol-v0.1.json"
@@ -315,7 +323,7 @@ def test_json_output_for_machines(tmp_path: Path, capsys: pytest.CaptureFixture[
         (
             b"{",
             "not a JSON snapshot (Expecting property name enclosed in double quotes: "
-            "line 1 column 2 (char 1))",
+            "line 1, column 2)",
         ),
         (b"[]", "not a protocol snapshot: no 'types' object"),
         (b'{"types": {}}', "snapshot_format None, expected 1"),
@@ -331,3 +339,112 @@ def test_an_unreadable_snapshot_exits_2_with_one_line(
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"sagellm-protocol: error: {path}: {message}\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sides: declared by the interfaces and registrations, and how each change lands on each side
+
+PROBE = "probe"
+"""A key added to a type of each side, then changed one way per change kind."""
+
+CHANGE_KINDS: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+    # kind: (the key before, after (empty: removed), what diff says)
+    "key removed": (
+        {"required": True, "nullable": False, "type": {"type": "integer"}},
+        {},
+        "key removed",
+    ),
+    "made required": (
+        {"required": False, "nullable": False, "type": {"type": "integer"}},
+        {"required": True, "nullable": False, "type": {"type": "integer"}},
+        "optional key made required",
+    ),
+    "made optional": (
+        {"required": True, "nullable": False, "type": {"type": "integer"}},
+        {"required": False, "nullable": False, "type": {"type": "integer"}},
+        "required key made optional",
+    ),
+    "made nullable": (
+        {"required": True, "nullable": False, "type": {"type": "integer"}},
+        {"required": True, "nullable": True, "type": {"type": "integer"}},
+        "null now allowed",
+    ),
+    "type widened": (
+        {"required": True, "nullable": False, "type": {"type": "integer"}},
+        {"required": True, "nullable": False, "type": {"type": "number"}},
+        "value type widened from integer to number",
+    ),
+    "type narrowed": (
+        {"required": True, "nullable": False, "type": {"type": "number"}},
+        {"required": True, "nullable": False, "type": {"type": "integer"}},
+        "value type narrowed from number to integer",
+    ),
+    "literal value added": (
+        {"required": True, "nullable": False, "type": {"type": "literal", "values": ["a"]}},
+        {"required": True, "nullable": False, "type": {"type": "literal", "values": ["a", "b"]}},
+        'literal value "b" added',
+    ),
+    "literal value removed": (
+        {"required": True, "nullable": False, "type": {"type": "literal", "values": ["a", "b"]}},
+        {"required": True, "nullable": False, "type": {"type": "literal", "values": ["a"]}},
+        'literal value "b" removed',
+    ),
+}
+
+BREAKS_ON: dict[str, set[str]] = {
+    "key removed": {"request", "response"},
+    "made required": {"request"},
+    "made optional": {"response"},
+    "made nullable": {"response"},
+    "type widened": {"response"},
+    "type narrowed": {"request"},
+    "literal value added": set(),  # readers treat enumerations as open (see the README)
+    "literal value removed": {"request"},
+}
+"""The sides on which each change kind breaks: a request-side type must keep accepting what
+old senders send, a response-side type must not take away what old readers read."""
+
+TYPE_OF_SIDE = {"request": "Request", "response": "Response", "both": "kv.KVBlock"}
+
+
+def test_each_side_is_declared_by_an_interface_or_a_registration() -> None:
+    types = snapshot()["types"]
+    assert {side: types[name]["side"] for side, name in TYPE_OF_SIDE.items()} == {
+        side: side for side in TYPE_OF_SIDE
+    }
+    # BackendProvider.capability() returns it; kv_block_alloc returns and kv_block_free takes it.
+    assert types["CapabilityDescriptor"]["side"] == "response"
+    # Registered beside the type: no interface returns the OpenAI error bodies.
+    assert types["OpenAIErrorResponse"]["side"] == "response"
+    nodes, names = _named_nodes()
+    sides = _sides(types, declared_sides(), _first_names(nodes, names))
+    undeclared = [name for name, found in sides.items() if not found]
+    assert undeclared == [], "declare their side with register_wire_side beside the type"
+
+
+@pytest.mark.parametrize("kind", CHANGE_KINDS)
+@pytest.mark.parametrize("side", TYPE_OF_SIDE)
+def test_every_change_kind_is_classified_by_the_side_of_the_type(side: str, kind: str) -> None:
+    name = TYPE_OF_SIDE[side]
+    before, after, what = CHANGE_KINDS[kind]
+    old = copy.deepcopy(snapshot())
+    _keys(old, name)[PROBE] = before
+    new = copy.deepcopy(old)
+    if after:
+        _keys(new, name)[PROBE] = after
+    else:
+        del _keys(new, name)[PROBE]
+    breaking = side in BREAKS_ON[kind] or (side == "both" and bool(BREAKS_ON[kind]))
+    assert [(c.type, c.key, c.what, c.breaking) for c in diff(old, new)] == [
+        (name, PROBE, what, breaking)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"), [("CapabilityDescriptor", "device_type"), ("kv.KVBlock", "block_id")]
+)
+def test_a_value_an_interface_returns_made_nullable_breaks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, key: str
+) -> None:
+    _, lines = _diff(tmp_path, _set(name, key, "nullable", True), capsys)
+    assert lines[0] == f"{name}.{key}: breaking: null now allowed"

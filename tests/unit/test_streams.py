@@ -114,7 +114,7 @@ def test_an_end_whose_content_is_not_the_deltas_joined() -> None:
             (4, "content"),
             "sequence",
             "expected the deltas' text joined (5 characters), got 5 characters, "
-            "differing from character 4",
+            "differing from character 5",
         )
     ]
 
@@ -126,7 +126,7 @@ def test_an_end_whose_tokens_are_not_the_deltas_concatenated() -> None:
         Issue(
             (4, "output_tokens"),
             "sequence",
-            "expected the deltas' tokens joined (3 tokens), got 2 tokens, differing from token 2",
+            "expected the deltas' tokens joined (3 tokens), got 2 tokens, differing from token 3",
         )
     ]
 
@@ -140,12 +140,12 @@ def test_an_event_invalid_on_its_own_is_reported_at_its_index_and_left_out_of_th
             (4, "content"),
             "sequence",
             "expected the deltas' text joined (3 characters), got 5 characters, "
-            "differing from character 0",
+            "differing from character 1",
         ),
         Issue(
             (4, "output_tokens"),
             "sequence",
-            "expected the deltas' tokens joined (2 tokens), got 3 tokens, differing from token 0",
+            "expected the deltas' tokens joined (2 tokens), got 3 tokens, differing from token 1",
         ),
     ]
 

@@ -10,7 +10,7 @@ from typing import Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from .._enum import StrEnum
-from .._registry import register_defaults
+from .._registry import register_defaults, register_wire_side
 from ..constraints import DeviceStr, JSONObject, NonNegativeFloat, PositiveFloat, PositiveInt
 
 __wire_namespace__ = ""
@@ -379,3 +379,7 @@ register_defaults(
         "metadata": {},
     },
 )
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side("request", KVQoSPolicy)

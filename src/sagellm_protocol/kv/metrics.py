@@ -11,6 +11,7 @@ format-checked: a key is a label here, not an address).
 
 from typing_extensions import NotRequired, TypedDict
 
+from .._registry import register_wire_side
 from ..constraints import NonNegativeFloat, NonNegativeInt, UnitInterval
 
 __all__ = [
@@ -455,3 +456,16 @@ class OperationMetrics(TypedDict, closed=True):
     """Migrations run asynchronously."""
     timestamp: NotRequired[NonNegativeFloat]
     """When the metrics were taken (Unix seconds)."""
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side(
+    "response",
+    EvictionMetrics,
+    KVMetricsFields,
+    KVPoolMetrics,
+    OperationMetrics,
+    PrefixCacheMetrics,
+    SchedulerMetrics,
+    TransferMetrics,
+)

@@ -9,7 +9,12 @@ from typing import Any
 
 from typing_extensions import NotRequired, TypedDict
 
-from .._registry import InvariantViolation, register_defaults, register_invariant
+from .._registry import (
+    InvariantViolation,
+    register_defaults,
+    register_invariant,
+    register_wire_side,
+)
 from ..constraints import (
     DeviceStr,
     JSONObject,
@@ -706,3 +711,7 @@ register_defaults(
         "timestamp": 0.0,
     },
 )
+
+
+# Who sends each top-level type no interface (typing.Protocol) takes or returns.
+register_wire_side("both", PrefixCacheEntry)

@@ -3,15 +3,19 @@
 Nothing here imports beartype at module import; :func:`beartype_kit` does, once, under a lock.
 """
 
-import pkgutil
-import re
+import gc
+import inspect
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 from .._tree.functions import type_hints
 from ..validation import Issue, checker, type_by_name, type_names
+from ._calls import call_arguments, parameter_holding
 from ._violation import CheckViolation, hint_repr, issues_of
 from ._violation import CheckYieldViolation as PublicYieldViolation
 
@@ -22,8 +26,6 @@ __all__ = ["BeartypeKit", "beartype_kit", "predicate", "protocol_forms"]
 
 _MODULE = "sagellm_protocol.runtime"
 """Where the violation classes say they are from (they are made on first use)."""
-_CALL = re.compile(r"(\S+)\(\) (?:parameter (\w+)=|return )")
-"""The function and parameter (none for the return) at the start of beartype's message."""
 
 
 @dataclass(frozen=True)
@@ -112,20 +114,64 @@ def predicate(tp: Any) -> Callable[[object], bool]:
 def _package_account(message: str, culprit: object, returned: bool) -> tuple[str, str, list[Issue]]:
     """The function, ``where`` and issues of a violation in a ``checked_package`` function.
 
-    ``beartype.claw`` hands the violation only beartype's message and culprits, so the
-    function and parameter are read from the message's first words (which is why
-    ``pyproject.toml`` pins the tested beartype range); the issues are our validator's, by the
-    annotation of that function. Where the name does not lead back to the function (one
-    nested in another), beartype's message is the issue.
+    ``beartype.claw`` hands the violation only its message and culprits; the function and the
+    call are found on the stack instead (the wrapper beartype made is the first frame outside
+    beartype and this package), the parameter by which argument is ``culprit``, and the issues
+    are our validator's, by that function's annotation. Only where the stack does not lead
+    back to a function is beartype's message the issue.
     """
-    match = _CALL.search(message)
-    function, parameter = match.groups() if match else ("<function>", None)
-    where = "return" if returned else f"parameter {parameter!r}"
+    where = "return" if returned else "parameter"
+    found = _failed_call(sys._getframe(1))
+    if found is None:
+        return "<function>", where, [Issue((), "type", message)]
+    function, args, kwargs = found
+    name = f"{function.__module__}.{function.__qualname__.replace('.<locals>', '')}"
     try:
-        hint = type_hints(pkgutil.resolve_name(function))[parameter or "return"]
-    except Exception:  # not found under that name: beartype's account stands
-        return function, where, [Issue((), "type", message)]
-    return function, where, issues_of(hint, culprit)
+        hints = type_hints(function)
+    except NameError:  # a forward reference we cannot resolve: beartype's account stands
+        return name, where, [Issue((), "type", message)]
+    if not returned:
+        signature = inspect.signature(function)
+        parameter = parameter_holding(
+            culprit, hints, call_arguments(signature, args, kwargs), beartype_kit().is_bearable
+        )
+        where = f"parameter {parameter!r}"
+    return name, where, issues_of(hints["return" if returned else parameter], culprit)
+
+
+_wrappers: dict[CodeType, Callable[..., Any]] = {}
+"""The wrapper function of each beartype wrapper code object seen raising (found once)."""
+
+
+def _failed_call(
+    frame: FrameType | None,
+) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None:
+    """The function a beartype wrapper on the stack above ``frame`` checks, with the call's
+    positional and keyword arguments, as the wrapper's frame holds them."""
+    import beartype
+
+    ours = str(Path(__file__).parent)
+    theirs = str(Path(beartype.__file__).parent)
+    while frame is not None and frame.f_code.co_filename.startswith((ours, theirs)):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    code = frame.f_code
+    wrapper = _wrappers.get(code)
+    if wrapper is None:
+        found = [f for f in gc.get_referrers(code) if getattr(f, "__code__", None) is code]
+        if len(found) != 1:
+            return None
+        wrapper = _wrappers[code] = found[0]
+    function = inspect.unwrap(wrapper)
+    names = code.co_varnames
+    positional = [frame.f_locals[name] for name in names[: code.co_argcount]]
+    rest = code.co_argcount + code.co_kwonlyargcount
+    if code.co_flags & inspect.CO_VARARGS:
+        positional += frame.f_locals[names[rest]]
+        rest += 1
+    kwargs = frame.f_locals[names[rest]] if code.co_flags & inspect.CO_VARKEYWORDS else {}
+    return function, tuple(positional), dict(kwargs)
 
 
 def _make_kit() -> BeartypeKit:
@@ -219,7 +265,7 @@ def _make_kit() -> BeartypeKit:
         conf=make_conf({}),
         package_conf=BeartypeConf(
             hint_overrides=FrozenDict(overrides),
-            is_color=False,  # the message is read (_package_account): no ANSI colours in it
+            is_color=False,  # the message may stand as an issue (_package_account): no colours
             violation_param_type=PackageParamViolation,
             violation_return_type=PackageReturnViolation,
         ),

@@ -4,7 +4,7 @@ import functools
 import inspect
 import itertools
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any, NoReturn, TypeVar, overload
 
 from .._registry import STREAM_RULES
@@ -17,7 +17,8 @@ from .._tree.functions import (
 )
 from ..validation import Issue, StreamChecker, checker
 from ._beartype_kit import BeartypeKit, beartype_kit, predicate
-from ._switch import sampling_period
+from ._calls import call_arguments, parameter_holding
+from ._switch import call_period, overrides_in_force, sampling_period
 from ._violation import CheckViolation, issues_of
 
 __all__ = ["checked"]
@@ -32,10 +33,6 @@ _MARK = "__sagellm_checked__"
 """Set on our wrappers, so a class decorator leaves separately decorated methods alone."""
 
 _UNRESOLVED: Any = object()
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
-_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 
 @overload
@@ -59,10 +56,13 @@ def checked(target: Any = None, /, *, default_mode: str | None = None, yields: b
     A violation raises :class:`CheckViolation` (a ``ValidationError`` and a beartype
     ``BeartypeCallHintViolation``) naming the function, the parameter, ``return`` or
     ``yield #n``, and every issue. The mode is read now: the override of
-    :func:`set_checks_mode`, else ``SAGELLM_PROTOCOL_CHECKS``, else ``default_mode``, else
-    ``on``. ``off`` returns ``target`` itself; ``sample:N`` checks one call in N (a shared
-    counter per function, so about one in N under threads). Generators and async generators
-    check their arguments when iteration starts, as their own body would run.
+    :func:`override_checks` or :func:`set_checks_mode`, else ``SAGELLM_PROTOCOL_CHECKS``, else
+    ``default_mode``, else ``on``. ``off`` returns ``target`` itself, for good: nothing turns
+    it on later. Otherwise each call follows the overrides in force at that call
+    (``with override_checks("off")`` silences it), else the mode read now; ``sample:N``
+    checks one call in N (a shared counter per function, so about one in N under threads).
+    Generators and async generators check their arguments when iteration starts, as their
+    own body would run.
     """
     if target is None:
         return functools.partial(_decorate, default_mode=default_mode, yields=yields)
@@ -103,8 +103,14 @@ def _wrap_member(member: object, period: int, yields: bool) -> object:
 class _Entrypoint:
     """One checked function: its beartype wrapper, made on first call, and what explains."""
 
-    def __init__(self, func: Callable[..., Any], kit: BeartypeKit, yields: bool) -> None:
+    def __init__(
+        self, func: Callable[..., Any], kit: BeartypeKit, yields: bool, period: int
+    ) -> None:
         self.func = func
+        self.period = period
+        """The sampling period the function was decorated with."""
+        self.calls = itertools.count()
+        """Counts the calls, for ``sample:N``."""
         self.kit = kit
         self.name: str = func.__qualname__
         self.yields = yields
@@ -115,6 +121,12 @@ class _Entrypoint:
         self._item_hint: Any = _UNRESOLVED
         self._item_check: Callable[[object], bool] | None = None
         self._streams = False
+
+    def checks(self) -> bool:
+        """Whether to check this call: by the override in force now, if any, else by the
+        decorated mode; ``sample:N`` counts this function's calls."""
+        period = call_period(self.period) if overrides_in_force[0] else self.period
+        return period is not None and (period == 1 or not next(self.calls) % period)
 
     def checked(self) -> Callable[..., Any]:
         """``func`` under beartype, made on first call, when forward references resolve.
@@ -197,28 +209,18 @@ class _Entrypoint:
             hints = self.hints()
         except NameError:  # a forward reference beartype resolved in a scope we cannot see
             hints = annotations_as_written(self.func)
-        name = "return" if returned else self._parameter_holding(culprit, hints, args, kwargs)
+        name = (
+            "return"
+            if returned
+            else parameter_holding(
+                culprit,
+                hints,
+                call_arguments(inspect.signature(self.func), args, kwargs),
+                self.is_bearable,
+            )
+        )
         where = "return" if returned else f"parameter {name!r}"
         error._explain(self.name, where, issues_of(hints[name], culprit))
-
-    def _parameter_holding(
-        self, culprit: object, hints: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> str:
-        """The parameter whose argument beartype rejected: it passed ``culprit``.
-
-        Of several parameters passed that very object, the first it breaks (beartype checks
-        them in order).
-        """
-        names = [
-            name
-            for name, value in _arguments(inspect.signature(self.func), args, kwargs)
-            if value is culprit and name in hints
-        ]
-        if len(names) == 1:
-            return names[0]
-        return next(
-            (name for name in names if not self.is_bearable(culprit, hints[name])), names[0]
-        )
 
     def yield_error(self, item: object, number: int) -> CheckViolation:
         issues = issues_of(self._item_hint, item)
@@ -242,28 +244,8 @@ def _has_stream_rules(hint: Any) -> bool:
         return False
 
 
-def _arguments(
-    signature: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Iterator[tuple[str, object]]:
-    """Each argument of a call with the parameter it goes to (one item of ``*args`` or
-    ``**kwargs`` at a time), as beartype sees them: also when the call does not bind."""
-    parameters = list(signature.parameters.values())
-    positional = [p.name for p in parameters if p.kind in _POSITIONAL]
-    star = next((p.name for p in parameters if p.kind is _VAR_POSITIONAL), None)
-    for index, value in enumerate(args):
-        name = positional[index] if index < len(positional) else star
-        if name is not None:
-            yield name, value
-    by_keyword = {p.name for p in parameters if p.kind in _KEYWORD}
-    star_star = next((p.name for p in parameters if p.kind is _VAR_KEYWORD), None)
-    for key, value in kwargs.items():
-        name = key if key in by_keyword else star_star
-        if name is not None:
-            yield name, value
-
-
 def _wrap(func: Callable[..., Any], period: int, yields: bool) -> Callable[..., Any]:
-    entry = _Entrypoint(func, beartype_kit(), yields)
+    entry = _Entrypoint(func, beartype_kit(), yields, period)
     wrapper: Callable[..., Any]
     if inspect.isasyncgenfunction(func):
         wrapper = _async_generator(entry, period)
@@ -279,7 +261,8 @@ def _wrap(func: Callable[..., Any], period: int, yields: bool) -> Callable[..., 
 
 
 def _function(entry: _Entrypoint, period: int) -> Callable[..., Any]:
-    func, explain, violation = entry.func, entry.explain, entry.kit.violation
+    func, explain, violation, checks = entry.func, entry.explain, entry.kit.violation, entry.checks
+    overrides = overrides_in_force
 
     checked: Callable[..., Any]
 
@@ -291,6 +274,8 @@ def _function(entry: _Entrypoint, period: int) -> Callable[..., Any]:
     checked = first_call
 
     def on(*args: Any, **kwargs: Any) -> Any:
+        if overrides[0] and not checks():
+            return func(*args, **kwargs)
         try:
             return checked(*args, **kwargs)
         except violation as error:
@@ -299,43 +284,42 @@ def _function(entry: _Entrypoint, period: int) -> Callable[..., Any]:
 
     if period == 1:
         return on
-    counter = itertools.count()
+
+    calls = entry.calls
 
     def sample(*args: Any, **kwargs: Any) -> Any:
-        if next(counter) % period:
+        if (not checks()) if overrides[0] else next(calls) % period:  # inlined: most skip
             return func(*args, **kwargs)
-        return on(*args, **kwargs)
+        try:
+            return checked(*args, **kwargs)
+        except violation as error:
+            explain(error, args, kwargs)
+            raise
 
     return sample
 
 
 def _coroutine(entry: _Entrypoint, period: int) -> Callable[..., Awaitable[Any]]:
-    func, explain, violation = entry.func, entry.explain, entry.kit.violation
+    func, explain, violation, checks = entry.func, entry.explain, entry.kit.violation, entry.checks
+    overrides = overrides_in_force
 
-    async def on(*args: Any, **kwargs: Any) -> Any:
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if (period != 1 or overrides[0]) and not checks():
+            return await func(*args, **kwargs)
         try:
             return await entry.checked()(*args, **kwargs)
         except violation as error:
             explain(error, args, kwargs)
             raise
 
-    if period == 1:
-        return on
-    counter = itertools.count()
-
-    async def sample(*args: Any, **kwargs: Any) -> Any:
-        if next(counter) % period:
-            return await func(*args, **kwargs)
-        return await on(*args, **kwargs)
-
-    return sample
+    return wrapper
 
 
 def _generator(entry: _Entrypoint, period: int) -> Callable[..., Generator[Any, Any, Any]]:
-    counter = itertools.count()
+    overrides = overrides_in_force
 
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
-        if period != 1 and next(counter) % period:
+        if (period != 1 or overrides[0]) and not entry.checks():
             return (yield from entry.func(*args, **kwargs))
         try:
             check = entry.item_check()
@@ -392,10 +376,10 @@ def _throw_in(generator: Generator[Any, Any, Any], error: CheckViolation) -> NoR
 
 
 def _async_generator(entry: _Entrypoint, period: int) -> Callable[..., AsyncGenerator[Any, Any]]:
-    counter = itertools.count()
+    overrides = overrides_in_force
 
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
-        on = period == 1 or not next(counter) % period
+        on = (period == 1 and not overrides[0]) or entry.checks()
         try:
             check = entry.item_check() if on else None
             source = (entry.checked() if on else entry.func)(*args, **kwargs)

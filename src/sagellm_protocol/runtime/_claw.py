@@ -16,9 +16,10 @@ def checked_package(package_name: str) -> bool:
     :class:`CheckViolation`. Yielded items are not checked (the hook can only apply beartype
     itself): put ``@checked`` on stream entrypoints for that.
 
-    Follows ``SAGELLM_PROTOCOL_CHECKS`` (and :func:`set_checks_mode`): installs the hook
-    only when it is ``on`` and returns whether it did. ``sample:N`` does not install it,
-    since an import hook decorates for every call and cannot sample.
+    Follows the switch when called (:func:`override_checks`, :func:`set_checks_mode`,
+    ``SAGELLM_PROTOCOL_CHECKS``): installs the hook only when it is ``on`` and returns whether
+    it did. ``sample:N`` does not install it, since an import hook decorates for every call and
+    cannot sample; once installed, no override silences the functions it checks.
     """
     if sampling_period() != 1:
         return False
