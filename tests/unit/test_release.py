@@ -8,6 +8,7 @@ configured index. Marked ``static``: the archives do not depend on the running P
 builds them once, in the 3.11 run.
 """
 
+import importlib.machinery
 import importlib.metadata
 import subprocess
 import sys
@@ -114,7 +115,9 @@ def test_the_c_list_checks_ship_as_source_and_as_a_built_module(
     assert not [name for name in names if name.endswith(".so")]
     with zipfile.ZipFile(wheel) as archive:
         built = [name for name in archive.namelist() if "_scalar_lists" in name]
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") if FREE_THREADED else ".abi3.so"
+    # The abi3 suffix setuptools gives: ".abi3.so", or 3.15's ".abi3-<multiarch>.so" on Debian.
+    abi3 = next(suffix for suffix in importlib.machinery.EXTENSION_SUFFIXES if ".abi3" in suffix)
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") if FREE_THREADED else abi3
     assert sorted(built) == [
         f"sagellm_protocol/validation/_scalar_lists{suffix}",
         "sagellm_protocol/validation/_scalar_lists.pyi",
