@@ -1834,7 +1834,7 @@ class _ChoiceStream:
         self.usage_at: int | None = None
 
     def feed(self, index: int, chunk: Any) -> list[InvariantViolation]:
-        from .validation._issues import short_repr
+        from ._reprs import short_repr
 
         found: list[InvariantViolation] = []
         identity = tuple(chunk.get(key) for key in _CHUNK_IDENTITY)

@@ -13,6 +13,7 @@ from sagellm_protocol._registry import register_defaults, register_invariant
 from sagellm_protocol._tree.analyse import analyze
 from sagellm_protocol.kv.operations import KVCacheFreeResponse, KVCacheMigrateResponse
 from sagellm_protocol.validation import collect_issues, validate
+from sagellm_protocol.validation._compile import _COMPILED
 
 UUID = "123e4567-e89b-42d3-a456-426614174000"
 OTHER_UUID = "123e4567-e89b-42d3-a456-426614174001"
@@ -133,7 +134,7 @@ def test_a_registration_before_the_first_analysis_applies_everywhere() -> None:
     assert collect_issues(Early, {"low": 11}) == [(("low",), "invariant", "expected low <= high")]
     assert with_defaults(Early, {"low": 1}) == {"low": 1, "high": 10}
     assert invariants(Early) == {"_ordered": "low <= high."}
-    assert analyze(Early).compiled is not None
+    assert _COMPILED.peek(analyze(Early)) is not None
 
 
 def test_a_quick_predicate_that_declines_leaves_the_decision_to_the_check() -> None:

@@ -2,7 +2,9 @@
 
 import typing
 from collections.abc import Collection, Mapping
+from typing import Final
 
+from .cache import NodeCache
 from .nodes import (
     AnyNode,
     BoolNode,
@@ -21,12 +23,12 @@ from .nodes import (
 __all__ = ["closest", "expected"]
 
 
+_DESCRIPTIONS: Final[NodeCache[Node, str]] = NodeCache()
+
+
 def expected(node: Node) -> str:
-    """What ``node`` expects (computed once, kept on the node)."""
-    text = node.description
-    if text is None:
-        text = node.description = _describe(node)
-    return text
+    """What ``node`` expects (computed once per node)."""
+    return _DESCRIPTIONS.get(node, _describe)
 
 
 def _describe(node: Node) -> str:

@@ -3,7 +3,7 @@
 A compiled checker answers ``True`` only for valid values (it is sound); it may answer
 ``False`` for a valid value it cannot confirm cheaply (a ``dict`` subclass, a str enum member
 where a plain ``str`` is expected), and then the precise pass decides. Any exception inside the
-generated code means "not confirmed". The checker and its source are kept on the node.
+generated code means "not confirmed". Each node's checker is kept as long as the node.
 """
 
 import ast
@@ -13,6 +13,7 @@ import inspect
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Collection
 from operator import countOf
 from types import ModuleType
@@ -20,8 +21,8 @@ from typing import Final, cast
 
 from .._registry import Invariant
 from .._tree.analyse import reaches_recursive
+from .._tree.cache import NodeCache
 from .._tree.nodes import (
-    LOCK,
     AnyNode,
     BoolNode,
     ChoiceNode,
@@ -64,28 +65,25 @@ def native_lists() -> ModuleType | None:
     if pure_python_requested():
         return None
     try:
-        from . import _scalar_lists
+        # Not ``from . import _scalar_lists``: import-linter would read that as importing the
+        # package itself (it sees no Python source of the C module), a cycle that is not there.
+        from ._scalar_lists import __name__ as name
     except ImportError:
         return None
-    return _scalar_lists
+    return sys.modules[name]
+
+
+_COMPILED: Final[NodeCache[Node, Callable[[object], bool]]] = NodeCache()
 
 
 def fast_checker(node: Node) -> Callable[[object], bool]:
     """The compiled checker of ``node``: ``True`` means valid; it never raises."""
-    checker = node.compiled
-    if checker is None:
-        with LOCK:
-            checker = node.compiled
-            if checker is None:
-                checker = Generator().compile(node)
-    return checker
+    return _COMPILED.get(node, lambda n: Generator().compile(n)[0])
 
 
 def source_of(node: Node) -> str:
-    """The generated source of ``node``'s checker (for debugging and tests)."""
-    fast_checker(node)
-    assert node.source is not None
-    return node.source
+    """The generated source of ``node``'s checker, written anew (for debugging)."""
+    return Generator().compile(node)[1]
 
 
 def _all_finite(items: Collection[float]) -> bool:
@@ -220,8 +218,8 @@ class Generator:
             self.namespace[found] = value
         return found
 
-    def compile(self, node: Node) -> Callable[[object], bool]:
-        """Compile ``node``'s checker and keep it, and its source, on the node."""
+    def compile(self, node: Node) -> tuple[Callable[[object], bool], str]:
+        """``node``'s checker, compiled, and its source."""
         body = self.statements(node, "v", 2, ())
         lines = [
             "def _check(v):",
@@ -234,9 +232,7 @@ class Generator:
         checker = cast(
             Callable[[object], bool], self.define("_check", lines, f"validator of {_label(node)}")
         )
-        node.source = self.source(lines)
-        node.compiled = checker
-        return checker
+        return checker, self.source(lines)
 
     def source(self, lines: list[str]) -> str:
         return "\n\n".join([*self.functions, "\n".join(lines)]) + "\n"
@@ -403,7 +399,8 @@ class Generator:
     def typed_dict_function(self, node: TypedDictNode) -> str:
         found = self.typed_dicts.get(node)
         if found is None:
-            found = self.typed_dicts[node] = self.name(f"_td_{node.name}_")
+            # Named by a counter only: a TypedDict's name is the caller's ("my-inner" is one).
+            found = self.typed_dicts[node] = self.name("_td")
             # Exception-safe on its own: a missing key must fail this option of a union, not
             # abort the whole check before the next option is tried.
             body = self.typed_dict_body(node, "d", 2, (node,))

@@ -16,9 +16,10 @@ order (a tag key first), where the untyped parse keeps the order of the text.
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union, cast
+from typing import Annotated, Any, Final, Literal, Union, cast
 
 from .._tree.analyse import reaches_recursive
+from .._tree.cache import NodeCache
 from .._tree.nodes import (
     AnyNode,
     BoolNode,
@@ -57,12 +58,12 @@ class Mirror:
         """The typed decoder of a whole document of this node, made on first use."""
 
 
+_MIRRORS: Final[NodeCache[Node, Mirror]] = NodeCache()
+
+
 def mirror(node: Node) -> Mirror:
-    """The msgspec mirror of ``node``, made once and kept on the node."""
-    made = node.json_mirror
-    if made is None:
-        made = node.json_mirror = _mirror(node)
-    return made
+    """The msgspec mirror of ``node``, made once per node."""
+    return _MIRRORS.get(node, _mirror)
 
 
 def _residual(node: Node) -> Mirror:
