@@ -15,7 +15,7 @@ import contextlib
 import enum
 import types
 import weakref
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Final, Generic, TypeVar, Union, get_args
 
 from typing_extensions import is_typeddict
@@ -41,8 +41,9 @@ def attribute_name(consumer: str) -> str:
     return f"__sagellm_protocol_{consumer}__"
 
 
-def _key(tp: object) -> Hashable:
-    """``tp`` as a dict key: a union by its members, marked so that it equals no tuple."""
+def _key(tp: object) -> object:
+    """``tp`` as a dict key (maybe unhashable): a union by its members, marked so that it
+    equals no tuple."""
     return (_UNION, tp.__args__) if type(tp) in _UNIONS else tp  # type: ignore[attr-defined]
 
 
@@ -88,7 +89,7 @@ class FormCache(Generic[V]):
     def __init__(self, consumer: str) -> None:
         self.attribute = attribute_name(consumer)
         self._forms_attribute = attribute_name(f"{consumer}_forms")
-        self._immortal: dict[Hashable, V] = {}
+        self._immortal: dict[object, V] = {}
         self._unhashable: list[tuple[object, V]] = []
 
     def get(self, tp: object, make: Callable[[object], V]) -> V:
@@ -130,11 +131,11 @@ class FormCache(Generic[V]):
             return self._find_unhashable(tp)
         return self._by_key(tp)[key]
 
-    def _by_key(self, tp: object) -> dict[Hashable, V]:
+    def _by_key(self, tp: object) -> dict[object, V]:
         owner = _owner(tp)
         if owner is None:
             return self._immortal
-        forms: dict[Hashable, V] | None = vars(owner).get(self._forms_attribute)
+        forms: dict[object, V] | None = vars(owner).get(self._forms_attribute)
         if forms is None:
             forms = {}
             type.__setattr__(owner, self._forms_attribute, forms)
