@@ -391,7 +391,6 @@ register_defaults(
 
 
 def _single_input(value: Mapping[str, Any]) -> bool:
-    # Without method calls: the compiled checker inlines it.
     return not ("prompt" in value and value["prompt"] and "messages" in value and value["messages"])
 
 
@@ -416,7 +415,7 @@ _RANK_LIMITS: Final = (("rank", "world_size"), ("tp_rank", "tp_size"), ("pp_rank
 
 
 def _ranks_below_sizes(value: Mapping[str, Any]) -> bool:
-    """Each rank below its size where both are set; without method calls, so it is inlined."""
+    """Each rank below its size where both are set."""
     return bool(
         (
             "rank" not in value

@@ -512,10 +512,7 @@ messages ``name``)."""
 
 
 def _plain_text_message(value: Mapping[str, Any]) -> bool:
-    """The common case, which breaks no rule: a role that needs no other key, and text.
-
-    Written without method calls: the compiled checker inlines it for every message.
-    """
+    """The common case, which breaks no rule: a role that needs no other key, and text."""
     return (
         len(value) == 2
         and "content" in value

@@ -55,6 +55,7 @@ __all__ = [
     "documentation",
     "is_payload_type",
     "reaches_recursive",
+    "source_key_docs",
     "split_keys_section",
 ]
 
@@ -474,7 +475,7 @@ def documentation(node: TypedDictNode) -> tuple[str, Mapping[str, str]]:
     The class docstring is returned without its generated key listing (see
     :func:`split_keys_section`): the listing repeats the keys' docstrings. A key's docstring is
     the string literal right after its annotation in the class body, or in the body of the
-    TypedDict base that declares it. Read from the source once per node.
+    TypedDict base that declares it. Made once per node.
     """
     return _DOCUMENTATION.get(node, _documentation)
 
@@ -483,8 +484,21 @@ def _documentation(node: TypedDictNode) -> tuple[str, Mapping[str, str]]:
     doc = split_keys_section(inspect.cleandoc(node.cls.__doc__ or ""))[0]
     docs: dict[str, str] = {}
     for cls in reversed(_typed_dict_lineage(node.cls)):
-        docs.update(_class_key_docs(cls.__module__, cls.__qualname__))
+        docs.update(_key_docs(cls.__module__, cls.__qualname__))
     return doc, {f.name: docs[f.name] for f in node.fields if f.name in docs}
+
+
+def _key_docs(module_name: str, qualname: str) -> Mapping[str, str]:
+    """The key docstrings of a class: the package's own from the notes written at build time
+    (they do not depend on the ``.py`` files being installed), another's from its source."""
+    if module_name == _PACKAGE or module_name.startswith(f"{_PACKAGE}."):
+        from .._source_notes import KEY_DOCS
+
+        return KEY_DOCS.get(f"{module_name}:{qualname}", {})
+    return source_key_docs(module_name).get(qualname, {})
+
+
+_PACKAGE: Final = __name__.split(".", 1)[0]
 
 
 def _typed_dict_lineage(cls: type) -> list[type]:
@@ -500,27 +514,28 @@ def _typed_dict_lineage(cls: type) -> list[type]:
 
 
 @functools.cache
-def _module_classes(module_name: str) -> dict[str, ast.ClassDef]:
-    """Every class definition of a module's source, by qualified name; ``{}`` without source."""
+def source_key_docs(module_name: str) -> dict[str, dict[str, str]]:
+    """The docstring literal under each annotated name of each class of a module's source, by
+    qualified class name; ``{}`` without source. (``scripts/generate_source_notes.py`` records
+    the package's own.)"""
     try:
         tree = ast.parse(inspect.getsource(sys.modules[module_name]))
     except (OSError, TypeError, KeyError, SyntaxError):
         return {}
-    found: dict[str, ast.ClassDef] = {}
+    found: dict[str, dict[str, str]] = {}
     pending: list[tuple[str, ast.AST]] = [("", tree)]
     while pending:
         prefix, parent = pending.pop()
         for child in ast.iter_child_nodes(parent):
             if isinstance(child, ast.ClassDef):
-                found[prefix + child.name] = child
+                docs = _class_key_docs(child)
+                if docs:
+                    found[prefix + child.name] = docs
                 pending.append((f"{prefix}{child.name}.", child))
     return found
 
 
-def _class_key_docs(module_name: str, qualname: str) -> dict[str, str]:
-    definition = _module_classes(module_name).get(qualname)
-    if definition is None:
-        return {}
+def _class_key_docs(definition: ast.ClassDef) -> dict[str, str]:
     docs: dict[str, str] = {}
     for statement, following in itertools.pairwise(definition.body):
         if (

@@ -9,7 +9,6 @@ generated code means "not confirmed". Each node's checker is kept as long as the
 import ast
 import builtins
 import functools
-import inspect
 import math
 import os
 import re
@@ -121,22 +120,49 @@ class _FormatMemo:
 
 
 def _returned_expression(function: Callable[..., object]) -> tuple[ast.expr, str] | None:
-    """A fresh tree of the expression a one-parameter, one-``return`` function returns, and the
-    parameter's name; ``None`` for any other function (or one whose source can't be read)."""
-    import textwrap  # compiling a checker needs it; importing the validator does not
+    """A fresh tree of the expression a one-parameter, one-``return`` function of the package
+    returns, and the parameter's name; ``None`` for any other function.
+
+    The function's definition is read from the notes written at build time
+    (``_source_notes``), never from the installed source, and only for the function it was
+    written from: same module, qualified name, first line, parameter and global names. (A
+    test keeps the notes current with the source.)
+    """
+    from .._source_notes import INLINABLE_FUNCTIONS
 
     code = getattr(function, "__code__", None)
-    flags = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
-    if code is None or code.co_argcount != 1 or code.co_freevars or code.co_flags & flags:
-        return None  # not one plain positional parameter, or a closure
+    module, qualname = getattr(function, "__module__", None), getattr(function, "__qualname__", "")
+    recorded = INLINABLE_FUNCTIONS.get(f"{module}:{qualname}")
+    if code is None or recorded is None or code.co_freevars:
+        return None
+    first_line, source = recorded
+    found = returned_expression_of(source)
+    if found is None or code.co_firstlineno != first_line or code.co_varnames[:1] != found[1:]:
+        return None
+    tree = found[0]
+    loaded = {name.id for name in ast.walk(tree) if isinstance(name, ast.Name)} - {found[1]}
+    # Global and builtin names the expression reads are among the function's own.
+    return found if loaded <= set(code.co_names) else None
+
+
+def returned_expression_of(source: str) -> tuple[ast.expr, str] | None:
+    """The tree of the expression the function defined by ``source`` returns, and its
+    parameter's name, when it is a plain ``def f(value): return <expression>`` (a docstring
+    allowed); ``None`` for any other definition."""
     try:
-        source = textwrap.dedent(inspect.getsource(function))
         (definition,) = ast.parse(source).body
-    except (OSError, TypeError, SyntaxError, ValueError):
+    except (SyntaxError, ValueError):
         return None
     if not isinstance(definition, ast.FunctionDef) or definition.decorator_list:
         return None
-    body = [node for node in definition.body if not _is_docstring(node)]
+    arguments = definition.args
+    if len(arguments.args) != 1 or arguments.vararg or arguments.kwarg or arguments.kwonlyargs:
+        return None
+    body = [
+        node
+        for node in definition.body
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return None
     if any(
@@ -144,7 +170,7 @@ def _returned_expression(function: Callable[..., object]) -> tuple[ast.expr, str
         for node in ast.walk(body[0])
     ):
         return None  # names bound inside the expression would be renamed too
-    return body[0].value, definition.args.args[0].arg
+    return body[0].value, arguments.args[0].arg
 
 
 class _ReadLocals(ast.NodeTransformer):
@@ -169,10 +195,6 @@ class _ReadLocals(ast.NodeTransformer):
             return read
         self.generic_visit(node)
         return node
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
 
 class Generator:
