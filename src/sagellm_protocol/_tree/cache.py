@@ -16,20 +16,20 @@ import enum
 import types
 import weakref
 from collections.abc import Callable
-from typing import Final, Generic, TypeVar, Union, get_args
+from typing import Any, Final, Generic, TypeVar, Union, get_args
 
 from typing_extensions import is_typeddict
 
 from .nodes import LOCK, Node
 
-__all__ = ["FormCache", "NodeCache", "attribute_name"]
+__all__ = ["UNIONS", "FormCache", "NodeCache", "attribute_name"]
 
 V = TypeVar("V")
 N = TypeVar("N", bound=Node)
 
 _UNION: Final = object()
 """Marks a union's key: ``(_UNION, members)`` equals no tuple a caller passes as a form."""
-_UNIONS: Final = frozenset({types.UnionType, type(Union[int, str])})  # noqa: UP007
+UNIONS: Final = frozenset({types.UnionType, type(Union[int, str])})  # noqa: UP007
 """Union forms hash by building a frozenset of their members (about ten times a class's hash);
 the tuple of their members hashes by the identity of its items."""
 _UNHASHABLE_KEPT: Final = 64
@@ -44,7 +44,7 @@ def attribute_name(consumer: str) -> str:
 def _key(tp: object) -> object:
     """``tp`` as a dict key (maybe unhashable): a union by its members, marked so that it
     equals no tuple."""
-    return (_UNION, tp.__args__) if type(tp) in _UNIONS else tp  # type: ignore[attr-defined]
+    return (_UNION, tp.__args__) if type(tp) in UNIONS else tp  # type: ignore[attr-defined]
 
 
 def _carries_attributes(tp: object) -> bool:
@@ -65,7 +65,7 @@ def _owner(tp: object) -> type | None:
             continue
         seen.add(id(current))
         if isinstance(current, type):
-            if is_typeddict(current) or issubclass(current, enum.Enum):
+            if _is_mortal_class(current):
                 return current
             continue
         if isinstance(current, enum.Enum):  # a Literal's member
@@ -81,13 +81,15 @@ class FormCache(Generic[V]):
     """One consumer's values by type form (see the module docstring for where each is kept).
 
     ``attribute`` is the name under which the value sits on a form that carries attributes:
-    hot paths read it directly (``tp.<attribute>``) and fall back to :meth:`get`.
+    hot paths read it directly (``tp.<attribute>``), and a union's value in the dict its first
+    member holds under ``union_attribute``, by the union's members; they fall back to :meth:`get`.
     """
 
-    __slots__ = ("_forms_attribute", "_immortal", "_unhashable", "attribute")
+    __slots__ = ("_forms_attribute", "_immortal", "_unhashable", "attribute", "union_attribute")
 
     def __init__(self, consumer: str) -> None:
         self.attribute = attribute_name(consumer)
+        self.union_attribute = attribute_name(f"{consumer}_unions")
         self._forms_attribute = attribute_name(f"{consumer}_forms")
         self._immortal: dict[object, V] = {}
         self._unhashable: list[tuple[object, V]] = []
@@ -125,21 +127,25 @@ class FormCache(Generic[V]):
             except KeyError:
                 pass
         try:
-            key = _key(tp)
-            hash(key)
+            values, key = self._values_of(tp)
         except TypeError:
             return self._find_unhashable(tp)
-        return self._by_key(tp)[key]
+        return values[key]
 
-    def _by_key(self, tp: object) -> dict[object, V]:
+    def _values_of(self, tp: object) -> tuple[dict[object, V], object]:
+        """The dict that keeps ``tp``'s value, and its key there; ``TypeError`` if ``tp`` cannot
+        be hashed."""
+        if type(tp) in UNIONS:
+            members = tp.__args__  # type: ignore[attr-defined]
+            if _is_mortal_class(members[0]):
+                # On the first member, by the members: the hot paths read it without a call.
+                return _own_dict(members[0], self.union_attribute), members
+        key = _key(tp)
+        hash(key)
         owner = _owner(tp)
         if owner is None:
-            return self._immortal
-        forms: dict[object, V] | None = vars(owner).get(self._forms_attribute)
-        if forms is None:
-            forms = {}
-            type.__setattr__(owner, self._forms_attribute, forms)
-        return forms
+            return self._immortal, key
+        return _own_dict(owner, self._forms_attribute), key
 
     def _find_unhashable(self, tp: object) -> V:
         for index, (form, value) in enumerate(self._unhashable):
@@ -154,13 +160,26 @@ class FormCache(Generic[V]):
             with contextlib.suppress(AttributeError, TypeError):  # a form that refuses it
                 setattr(tp, self.attribute, value)
         try:
-            key = _key(tp)
-            hash(key)
+            values, key = self._values_of(tp)
         except TypeError:
             self._unhashable.insert(0, (tp, value))
             del self._unhashable[_UNHASHABLE_KEPT:]
             return
-        self._by_key(tp)[key] = value
+        values[key] = value
+
+
+def _is_mortal_class(tp: object) -> bool:
+    """Whether ``tp`` is a class the program may drop: a TypedDict or an enum."""
+    return isinstance(tp, type) and (is_typeddict(tp) or issubclass(tp, enum.Enum))
+
+
+def _own_dict(owner: type, attribute: str) -> dict[object, Any]:
+    """``owner``'s own dict under ``attribute`` (never one inherited from a base), made once."""
+    values: dict[object, Any] | None = vars(owner).get(attribute)
+    if values is None:
+        values = {}
+        type.__setattr__(owner, attribute, values)
+    return values
 
 
 def _same(form: object, tp: object) -> bool:

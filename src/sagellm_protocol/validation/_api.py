@@ -6,7 +6,7 @@ from typing import Any, Final, TypeVar
 from typing_extensions import TypeForm
 
 from .._tree.analyse import analyze
-from .._tree.cache import FormCache
+from .._tree.cache import UNIONS, FormCache
 from .._tree.nodes import Node
 from ._compile import fast_checker
 from ._issues import Issue, ValidationError
@@ -20,6 +20,7 @@ _FAST: Final[FormCache[Callable[[object], bool]]] = FormCache("fast")
 """Compiled checkers by type form; on a TypedDict class (or a ``typing`` alias) the attribute
 read first by the hot paths below."""
 assert _FAST.attribute == "__sagellm_protocol_fast__"
+assert _FAST.union_attribute == "__sagellm_protocol_fast_unions__"
 _CHECKERS: Final[FormCache[Callable[[object], bool]]] = FormCache("checker")
 
 
@@ -32,9 +33,13 @@ def validate(tp: TypeForm[T], value: object) -> T:
 
     Raises ``TypeError`` if ``tp`` is a type form validation does not support.
     """
-    try:
-        fast = tp.__sagellm_protocol_fast__  # type: ignore[attr-defined]
-    except AttributeError:
+    try:  # the values of FormCache, read without a call: a call costs a small payload's check
+        fast = (
+            tp.__args__[0].__sagellm_protocol_fast_unions__[tp.__args__]  # type: ignore[attr-defined]
+            if type(tp) in UNIONS
+            else tp.__sagellm_protocol_fast__  # type: ignore[attr-defined]
+        )
+    except (AttributeError, KeyError, TypeError):
         fast = _fast(tp)
     # ``value`` is returned as is, not through ``typing.cast``: a call costs more than a small
     # payload's whole check.
@@ -49,8 +54,12 @@ def validate(tp: TypeForm[T], value: object) -> T:
 def is_valid(tp: TypeForm[Any], value: object) -> bool:
     """Whether ``value`` conforms to ``tp``. Never raises for any ``value``."""
     try:
-        fast = tp.__sagellm_protocol_fast__
-    except AttributeError:
+        fast = (
+            tp.__args__[0].__sagellm_protocol_fast_unions__[tp.__args__]
+            if type(tp) in UNIONS
+            else tp.__sagellm_protocol_fast__
+        )
+    except (AttributeError, KeyError, TypeError):
         fast = _fast(tp)
     return fast(value) or not collect(analyze(tp), value, confirmed_invalid=True)
 

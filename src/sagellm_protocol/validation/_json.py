@@ -29,7 +29,7 @@ from typing import Any, Final, TypeVar, cast
 from typing_extensions import TypeForm
 
 from .._tree.analyse import analyze
-from .._tree.cache import FormCache
+from .._tree.cache import UNIONS, FormCache
 from ._api import validate
 from ._issues import Issue, ValidationError
 from ._typed_json import Mirror, mirror
@@ -94,9 +94,13 @@ def validate_json(
 
 def _typed(tp: object) -> Mirror | None:
     """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help."""
-    try:
-        made: Mirror | None = tp.__sagellm_protocol_typed_json__  # type: ignore[attr-defined]
-    except AttributeError:
+    try:  # as validate() reads its checkers
+        made: Mirror | None = (
+            tp.__args__[0].__sagellm_protocol_typed_json_unions__[tp.__args__]  # type: ignore[attr-defined]
+            if type(tp) in UNIONS
+            else tp.__sagellm_protocol_typed_json__  # type: ignore[attr-defined]
+        )
+    except (AttributeError, KeyError, TypeError):
         made = _TYPED.get(tp, _typed_decoding)
     return made
 
