@@ -8,7 +8,9 @@ in a cache of its own that drops the value with the node (see ``cache``).
 import enum
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeAlias, cast
+
+from typing_extensions import assert_never
 
 from ..constraints import StringFormat
 
@@ -28,12 +30,14 @@ __all__ = [
     "Field",
     "ListNode",
     "Node",
+    "NodeKind",
     "NoneNode",
     "NumberNode",
     "StrNode",
     "TypedDictNode",
     "UnionNode",
     "children",
+    "kind_of",
 ]
 
 LOCK: Final = threading.RLock()
@@ -248,15 +252,40 @@ NONE: Final = NoneNode()
 BOOL: Final = BoolNode()
 
 
+NodeKind: TypeAlias = (
+    AnyNode
+    | NoneNode
+    | BoolNode
+    | NumberNode
+    | StrNode
+    | ChoiceNode
+    | ListNode
+    | DictNode
+    | TypedDictNode
+    | UnionNode
+)
+"""Every kind of node. Walkers ``match`` over :func:`kind_of` and end with ``assert_never``, so
+that mypy names each walker a new kind is missing from."""
+
+
+def kind_of(node: Node) -> NodeKind:
+    """``node`` as the one kind it is (analysis makes no other)."""
+    return cast(NodeKind, node)
+
+
 def children(node: Node) -> tuple[Node, ...]:
     """The nodes directly inside ``node``."""
-    if isinstance(node, ListNode):
-        return (node.item,)
-    if isinstance(node, DictNode):
-        return (node.value,)
-    if isinstance(node, TypedDictNode):
-        inner = tuple(field.node for field in node.fields)
-        return (*inner, node.extra) if node.extra is not None else inner
-    if isinstance(node, UnionNode):
-        return node.options
-    return ()
+    match kind_of(node):
+        case ListNode(item=item):
+            return (item,)
+        case DictNode(value=value):
+            return (value,)
+        case TypedDictNode() as typed:
+            inner = tuple(field.node for field in typed.fields)
+            return (*inner, typed.extra) if typed.extra is not None else inner
+        case UnionNode(options=options):
+            return options
+        case AnyNode() | NoneNode() | BoolNode() | NumberNode() | StrNode() | ChoiceNode():
+            return ()
+        case unknown:
+            assert_never(unknown)
