@@ -18,6 +18,8 @@ from operator import countOf
 from types import ModuleType
 from typing import Final, cast
 
+from typing_extensions import assert_never
+
 from .._registry import Invariant
 from .._tree.analyse import reaches_recursive
 from .._tree.cache import NodeCache
@@ -33,6 +35,7 @@ from .._tree.nodes import (
     StrNode,
     TypedDictNode,
     UnionNode,
+    kind_of,
 )
 
 __all__ = ["Generator", "fast_checker", "source_of"]
@@ -442,32 +445,35 @@ class Generator:
     # Expressions: true iff the value is confirmed valid.
 
     def expr(self, node: Node, x: str) -> str:
-        if isinstance(node, AnyNode):
-            return "True"
-        if isinstance(node, NoneNode):
-            return f"{x} is None"
-        if isinstance(node, BoolNode):
-            return f"({x} is True or {x} is False)"
-        if isinstance(node, NumberNode):
-            return self.number(node, x)
-        if isinstance(node, StrNode):
-            return self.string(node, x)
-        if isinstance(node, ChoiceNode):
-            return self.choice(node, x)
-        if isinstance(node, ListNode):
-            kind = "tuple" if node.is_tuple else "list"
-            length = _length(x, node.min_len, node.max_len)
-            return f"(type({x}) is {kind}{length}{self.items(node.item, x, x)})"
-        if isinstance(node, DictNode):
-            return (
-                f"(type({x}) is dict and {self.exact_str_keys(x)}"
-                f"{_length(x, node.min_len, node.max_len)}"
-                f"{self.items(node.value, f'{x}.values()', x)})"
-            )
-        if isinstance(node, TypedDictNode):
-            return f"{self.typed_dict_function(node)}({x})"
-        assert isinstance(node, UnionNode)
-        return self.union(node, x)
+        match kind_of(node):
+            case AnyNode():
+                return "True"
+            case NoneNode():
+                return f"{x} is None"
+            case BoolNode():
+                return f"({x} is True or {x} is False)"
+            case NumberNode() as number:
+                return self.number(number, x)
+            case StrNode() as string:
+                return self.string(string, x)
+            case ChoiceNode() as choice:
+                return self.choice(choice, x)
+            case ListNode() as sequence:
+                kind = "tuple" if sequence.is_tuple else "list"
+                length = _length(x, sequence.min_len, sequence.max_len)
+                return f"(type({x}) is {kind}{length}{self.items(sequence.item, x, x)})"
+            case DictNode() as mapping:
+                return (
+                    f"(type({x}) is dict and {self.exact_str_keys(x)}"
+                    f"{_length(x, mapping.min_len, mapping.max_len)}"
+                    f"{self.items(mapping.value, f'{x}.values()', x)})"
+                )
+            case TypedDictNode() as typed:
+                return f"{self.typed_dict_function(typed)}({x})"
+            case UnionNode() as union:
+                return self.union(union, x)
+            case unknown:
+                assert_never(unknown)
 
     def number(self, node: NumberNode, x: str) -> str:
         multiple = [] if node.multiple_of is None else [f"{x} % {_literal(node.multiple_of)} == 0"]
