@@ -9,7 +9,7 @@ in a cache of its own that drops the value with the node (see ``cache``).
 import enum
 import threading
 from collections.abc import Mapping
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, TypeAlias
 
 from .._registry import Invariant
 from ..constraints import StringFormat
@@ -27,12 +27,14 @@ __all__ = [
     "Field",
     "ListNode",
     "Node",
+    "NodeKind",
     "NoneNode",
     "NumberNode",
     "StrNode",
     "TypedDictNode",
     "UnionNode",
     "children",
+    "kind_of",
 ]
 LOCK: Final[threading.RLock]
 """Guards analysis and everything derived from nodes: each is made once, whatever the threads."""
@@ -182,6 +184,23 @@ class UnionNode(Node):
 ANY: Final[AnyNode]
 NONE: Final[NoneNode]
 BOOL: Final[BoolNode]
+NodeKind: TypeAlias = (
+    AnyNode
+    | NoneNode
+    | BoolNode
+    | NumberNode
+    | StrNode
+    | ChoiceNode
+    | ListNode
+    | DictNode
+    | TypedDictNode
+    | UnionNode
+)
+"""Every kind of node. Walkers ``match`` over :func:`kind_of` and end with ``assert_never``, so
+that mypy names each walker a new kind is missing from."""
+
+def kind_of(node: Node) -> NodeKind:
+    """``node`` as the one kind it is (analysis makes no other)."""
 
 def children(node: Node) -> tuple[Node, ...]:
     """The nodes directly inside ``node``."""
