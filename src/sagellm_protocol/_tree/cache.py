@@ -64,7 +64,7 @@ def _owner(tp: object) -> type | None:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, type):
+        if isinstance(current, type) and not get_args(current):  # list[A] is a type on 3.10
             if _is_mortal_class(current):
                 return current
             continue
