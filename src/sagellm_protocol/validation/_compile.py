@@ -254,16 +254,18 @@ class Generator:
             "    except Exception:",
             "        return False",
         ]
-        checker = cast(
-            Callable[[object], bool], self.define("_check", lines, f"validator of {_label(node)}")
-        )
+        checker = cast(Callable[[object], bool], self.define("_check", lines, "validator"))
         return checker, self.source(lines)
 
     def source(self, lines: list[str]) -> str:
         return "\n\n".join([*self.functions, "\n".join(lines)]) + "\n"
 
     def define(self, name: str, lines: list[str], label: str) -> Callable[..., object]:
-        """Compile the function ``name`` written as ``lines`` (and the helpers it calls)."""
+        """Compile the function ``name`` written as ``lines`` (and the helpers it calls).
+
+        ``label`` says what it is; it names no type: the interpreter keeps the file name of
+        compiled code for good (interned), and a program may make types without end.
+        """
         code = compile(self.source(lines), f"<sagellm_protocol {label}>", "exec")
         exec(code, self.namespace)
         function = self.namespace[name]
@@ -595,7 +597,3 @@ def _float_literal(number: int | float) -> str:
 
 def _flip(op: str) -> str:
     return {">": "<", ">=": "<="}[op]
-
-
-def _label(node: Node) -> str:
-    return node.name if isinstance(node, TypedDictNode) else type(node).__name__

@@ -490,4 +490,4 @@ def _compile_scanner(node: TypedDictNode) -> Any:
                 f"            bad.append({index})",
             ]
     lines.append("    return bad")
-    return generator.define("_scan", lines, f"field scanner of {node.name}")
+    return generator.define("_scan", lines, "field scanner")

@@ -216,7 +216,7 @@ def _residual_check(node: TypedDictNode, checks: list[tuple[str, Check]]) -> Che
     for rule in node.invariants:
         lines += generator.invariant(rule, "d", " " * 8)
     lines += ["        return True", "    except Exception:", "        return False"]
-    return cast(Check, generator.define("_residual", lines, f"residual check of {node.name}"))
+    return cast(Check, generator.define("_residual", lines, "residual check"))
 
 
 def _union(node: UnionNode, msgspec: Any) -> Mirror:
