@@ -127,9 +127,9 @@ def test_typing_tests_pass_against_the_stubs_alone(
 def test_a_wrong_stub_fails_the_typing_tests(tmp_path: Path) -> None:
     """Proof that mypy reads the stubs there, not the source: break one, see the failure."""
     env = StubEnvironment(tmp_path / "env")
-    core = env.site / STUBS.name / "core.pyi"
-    text = core.read_text(encoding="utf-8")
-    core.write_text(text.replace("    message: str\n", "    message: int\n", 1), encoding="utf-8")
+    home = env.site / STUBS.name / "_error.pyi"  # where core's Error is defined
+    text = home.read_text(encoding="utf-8")
+    home.write_text(text.replace("    message: str\n", "    message: int\n", 1), encoding="utf-8")
     check = tmp_path / "check_error.py"
     check.write_text(
         'from sagellm_protocol.core import Error\n\nerror: Error = {"code": "unavailable", '

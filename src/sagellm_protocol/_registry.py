@@ -7,6 +7,7 @@ it first analyses the type; a registration after that raises instead of being ig
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, Protocol, TypeAlias
+from weakref import WeakKeyDictionary, WeakSet
 
 __all__ = [
     "ANALYSED",
@@ -127,15 +128,17 @@ class StreamRules:
         return f"StreamRules({', '.join(rule.name for rule in self.rules)})"
 
 
-DEFAULTS: dict[type, dict[str, object]] = {}
+# Keyed weakly, like every table here keyed by a class: registering for a type made at run
+# time must not keep it alive once the program drops it.
+DEFAULTS: WeakKeyDictionary[type, dict[str, object]] = WeakKeyDictionary()
 """Original defaults of each type's optional keys: plain values or :class:`Factory`."""
 
-INVARIANTS: dict[type, list[Invariant]] = {}
+INVARIANTS: WeakKeyDictionary[type, list[Invariant]] = WeakKeyDictionary()
 """Cross-field rules of each type."""
 
 STREAM_RULES: dict[object, StreamRules] = {}
 """Rules of whole streams, by event type form (``StreamEvent``, a union, included)."""
-SUGGESTIONS: dict[type, dict[str, str]] = {}
+SUGGESTIONS: WeakKeyDictionary[type, dict[str, str]] = WeakKeyDictionary()
 """What real callers send that a type rejects, and what they mean: keys of a TypedDict, values
 of an enum. Messages suggest these before any spelling match."""
 
@@ -147,7 +150,7 @@ WIRE_SIDES: dict[object, WireSideName] = {}
 """The wire side of types no ``typing.Protocol`` interface takes or returns (the OpenAI wire
 bodies, messages between services), by type form; the breaking-change check reads it."""
 
-ANALYSED: set[type] = set()
+ANALYSED: WeakSet[type] = WeakSet()
 """Types the tree has analysed (TypedDicts and enums): their registrations are final."""
 
 

@@ -514,10 +514,7 @@ messages ``name``)."""
 
 
 def _plain_text_message(value: Mapping[str, Any]) -> bool:
-    """The common case, which breaks no rule: a role that needs no other key, and text.
-
-    Written without method calls: the compiled checker inlines it for every message.
-    """
+    """The common case, which breaks no rule: a role that needs no other key, and text."""
     return (
         len(value) == 2
         and "content" in value
@@ -1861,7 +1858,7 @@ class _ChoiceStream:
         self.usage_at: int | None = None
 
     def feed(self, index: int, chunk: Any) -> list[InvariantViolation]:
-        from .validation._issues import short_repr
+        from ._reprs import short_repr
 
         found: list[InvariantViolation] = []
         identity = tuple(chunk.get(key) for key in _CHUNK_IDENTITY)

@@ -7,7 +7,6 @@ from typing import Annotated, Final, Literal, TypeAlias, cast
 from annotated_types import Ge
 from typing_extensions import NotRequired, TypedDict
 
-from ._defaults import defaults
 from ._enum import StrEnum
 from ._registry import register_defaults
 from .constraints import NonNegativeFloat, Penalty, PositiveInt, Temperature, TopP, UnitInterval
@@ -155,7 +154,8 @@ class SamplingPreset(StrEnum):
 
 def default_sampling_params() -> SamplingParams:
     """A new dict holding every :class:`SamplingParams` key at its default; yours to modify."""
-    return cast(SamplingParams, defaults(SamplingParams))
+    # Every default is an immutable scalar or None: a shallow copy is a new, independent dict.
+    return cast(SamplingParams, dict(DEFAULT_SAMPLING_PARAMS))
 
 
 _PRESET_OVERRIDES: Final[Mapping[SamplingPreset, SamplingParams]] = MappingProxyType(

@@ -98,6 +98,29 @@ def test_the_hook_module_imports_neither_hypothesis_nor_the_strategies() -> None
     assert done.stdout == "['sagellm_protocol', 'sagellm_protocol._hypothesis']\n"
 
 
+def test_importing_hypothesis_loads_only_the_hook() -> None:
+    """Every program with the package installed runs the hook: it must load next to nothing."""
+    code = "import sys, hypothesis\nprint(sorted(m for m in sys.modules if 'sagellm' in m))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "['sagellm_protocol', 'sagellm_protocol._hypothesis']\n"
+
+
+def test_a_module_imported_after_hypothesis_registers_its_types() -> None:
+    code = (
+        "import hypothesis.strategies as st\n"
+        "from sagellm_protocol.kv.types import KVHandle\n"
+        "from sagellm_protocol import validate\n"
+        "print(validate(KVHandle, st.from_type(KVHandle).example()) is not None)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.stdout, done.stderr) == ("True\n", "")
+
+
 def test_without_plugins_hypothesis_has_no_strategy_for_our_types() -> None:
     """HYPOTHESIS_NO_PLUGINS skips the hook: hypothesis' own guess fails on ``Any``."""
     code = (

@@ -29,10 +29,10 @@ from typing_extensions import (
 
 from .._registry import ANALYSED, DEFAULTS, INVARIANTS, SUGGESTIONS
 from ..constraints import StringFormat
+from .cache import FormCache, NodeCache
 from .nodes import (
     ANY,
     BOOL,
-    LOCK,
     NONE,
     AnyNode,
     Bound,
@@ -55,33 +55,26 @@ __all__ = [
     "documentation",
     "is_payload_type",
     "reaches_recursive",
+    "source_key_docs",
     "split_keys_section",
 ]
 
-_NODES: dict[object, Node] = {}
-"""Nodes by the (hashable) type form they were analysed from."""
-_TYPED_DICTS: dict[type, TypedDictNode] = {}
+_NODES: Final[FormCache[Node]] = FormCache("node")
+"""Nodes by the type form they were analysed from, each kept no longer than its type."""
+_TYPED_DICTS_IN_PROGRESS: dict[type, TypedDictNode] = {}
+"""TypedDicts being analysed: how a recursive one ends (its node exists, not yet filled)."""
 _ALIASES_IN_PROGRESS: list[object] = []
+_REACHES_RECURSIVE: Final[NodeCache[Node, bool]] = NodeCache()
+_IS_RECURSIVE: Final[NodeCache[TypedDictNode, bool]] = NodeCache()
+_DOCUMENTATION: Final[NodeCache[TypedDictNode, tuple[str, Mapping[str, str]]]] = NodeCache()
 
 
 def analyze(tp: object) -> Node:
     """The node of type form ``tp``; raises ``TypeError`` for a form validation can't check.
 
-    A hashable form is analysed once; an unhashable one (``Annotated`` with unhashable
-    metadata) gets a fresh node each time, which carries its own derived data.
+    Each form is analysed once (an unhashable one once per equal form recently used).
     """
-    try:
-        return _NODES[tp]
-    except KeyError:
-        pass
-    except TypeError:
-        with LOCK:
-            return _analyze(tp)
-    with LOCK:
-        node = _NODES.get(tp)
-        if node is None:
-            node = _NODES[tp] = _analyze(tp)
-        return node
+    return _NODES.get(tp, _analyze)
 
 
 def is_payload_type(value: object) -> bool:
@@ -162,10 +155,11 @@ def _alias(alias: Any) -> Node:
 
 
 def _typed_dict(cls: type) -> TypedDictNode:
-    node = _TYPED_DICTS.get(cls)
-    if node is not None:  # also how recursive TypedDicts end: the node exists, maybe unfilled
+    node = _NODES.peek(cls) or _TYPED_DICTS_IN_PROGRESS.get(cls)
+    if node is not None:
+        assert isinstance(node, TypedDictNode)
         return node
-    node = _TYPED_DICTS[cls] = TypedDictNode(cls, cls.__name__)
+    node = _TYPED_DICTS_IN_PROGRESS[cls] = TypedDictNode(cls, cls.__name__)
     try:
         namespace = {**vars(sys.modules[cls.__module__]), cls.__name__: cls}
         hints = {
@@ -189,9 +183,9 @@ def _typed_dict(cls: type) -> TypedDictNode:
         node.defaults = DEFAULTS.get(cls, {})
         node.suggestions = SUGGESTIONS.get(cls, {})
         ANALYSED.add(cls)
-    except Exception:
-        del _TYPED_DICTS[cls]
-        raise
+    finally:
+        del _TYPED_DICTS_IN_PROGRESS[cls]
+    _NODES.put(cls, node)
     return node
 
 
@@ -425,23 +419,19 @@ def _accepts(node: Node, item: object) -> bool:
 
 def reaches_recursive(node: Node) -> bool:
     """Whether values of ``node`` can nest without limit (it reaches a recursive TypedDict)."""
-    known = node.reaches_recursive
-    if known is None:
-        with LOCK:
-            known = node.reaches_recursive = (
-                isinstance(node, TypedDictNode) and _is_recursive(node)
-            ) or any(
-                isinstance(inner, TypedDictNode) and _is_recursive(inner)
-                for inner in _reachable(children(node))
-            )
-    return known
+    return _REACHES_RECURSIVE.get(node, _reaches_recursive)
+
+
+def _reaches_recursive(node: Node) -> bool:
+    return (isinstance(node, TypedDictNode) and _is_recursive(node)) or any(
+        isinstance(inner, TypedDictNode) and _is_recursive(inner)
+        for inner in _reachable(children(node))
+    )
 
 
 def _is_recursive(node: TypedDictNode) -> bool:
     # Cycles can only close through TypedDict nodes: every other node is built fresh.
-    if node.is_recursive is None:
-        node.is_recursive = any(inner is node for inner in _reachable(children(node)))
-    return node.is_recursive
+    return _IS_RECURSIVE.get(node, lambda n: any(inner is n for inner in _reachable(children(n))))
 
 
 def _reachable(start: tuple[Node, ...]) -> list[Node]:
@@ -485,18 +475,30 @@ def documentation(node: TypedDictNode) -> tuple[str, Mapping[str, str]]:
     The class docstring is returned without its generated key listing (see
     :func:`split_keys_section`): the listing repeats the keys' docstrings. A key's docstring is
     the string literal right after its annotation in the class body, or in the body of the
-    TypedDict base that declares it. Read from the source once per node.
+    TypedDict base that declares it. Made once per node.
     """
-    if node.key_docs is None:
-        with LOCK:
-            if node.key_docs is None:
-                node.doc = split_keys_section(inspect.cleandoc(node.cls.__doc__ or ""))[0]
-                docs: dict[str, str] = {}
-                for cls in reversed(_typed_dict_lineage(node.cls)):
-                    docs.update(_class_key_docs(cls.__module__, cls.__qualname__))
-                node.key_docs = {f.name: docs[f.name] for f in node.fields if f.name in docs}
-    assert node.doc is not None
-    return node.doc, node.key_docs
+    return _DOCUMENTATION.get(node, _documentation)
+
+
+def _documentation(node: TypedDictNode) -> tuple[str, Mapping[str, str]]:
+    doc = split_keys_section(inspect.cleandoc(node.cls.__doc__ or ""))[0]
+    docs: dict[str, str] = {}
+    for cls in reversed(_typed_dict_lineage(node.cls)):
+        docs.update(_key_docs(cls.__module__, cls.__qualname__))
+    return doc, {f.name: docs[f.name] for f in node.fields if f.name in docs}
+
+
+def _key_docs(module_name: str, qualname: str) -> Mapping[str, str]:
+    """The key docstrings of a class: the package's own from the notes written at build time
+    (they do not depend on the ``.py`` files being installed), another's from its source."""
+    if module_name == _PACKAGE or module_name.startswith(f"{_PACKAGE}."):
+        from .._source_notes import KEY_DOCS
+
+        return KEY_DOCS.get(f"{module_name}:{qualname}", {})
+    return source_key_docs(module_name).get(qualname, {})
+
+
+_PACKAGE: Final = __name__.split(".", 1)[0]
 
 
 def _typed_dict_lineage(cls: type) -> list[type]:
@@ -512,27 +514,28 @@ def _typed_dict_lineage(cls: type) -> list[type]:
 
 
 @functools.cache
-def _module_classes(module_name: str) -> dict[str, ast.ClassDef]:
-    """Every class definition of a module's source, by qualified name; ``{}`` without source."""
+def source_key_docs(module_name: str) -> dict[str, dict[str, str]]:
+    """The docstring literal under each annotated name of each class of a module's source, by
+    qualified class name; ``{}`` without source. (``scripts/generate_source_notes.py`` records
+    the package's own.)"""
     try:
         tree = ast.parse(inspect.getsource(sys.modules[module_name]))
     except (OSError, TypeError, KeyError, SyntaxError):
         return {}
-    found: dict[str, ast.ClassDef] = {}
+    found: dict[str, dict[str, str]] = {}
     pending: list[tuple[str, ast.AST]] = [("", tree)]
     while pending:
         prefix, parent = pending.pop()
         for child in ast.iter_child_nodes(parent):
             if isinstance(child, ast.ClassDef):
-                found[prefix + child.name] = child
+                docs = _class_key_docs(child)
+                if docs:
+                    found[prefix + child.name] = docs
                 pending.append((f"{prefix}{child.name}.", child))
     return found
 
 
-def _class_key_docs(module_name: str, qualname: str) -> dict[str, str]:
-    definition = _module_classes(module_name).get(qualname)
-    if definition is None:
-        return {}
+def _class_key_docs(definition: ast.ClassDef) -> dict[str, str]:
     docs: dict[str, str] = {}
     for statement, following in itertools.pairwise(definition.body):
         if (

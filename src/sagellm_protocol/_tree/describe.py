@@ -2,7 +2,11 @@
 
 import typing
 from collections.abc import Collection, Mapping
+from typing import Final
 
+from typing_extensions import assert_never
+
+from .cache import NodeCache
 from .nodes import (
     AnyNode,
     BoolNode,
@@ -16,51 +20,55 @@ from .nodes import (
     StrNode,
     TypedDictNode,
     UnionNode,
+    kind_of,
 )
 
 __all__ = ["closest", "expected"]
 
 
+_DESCRIPTIONS: Final[NodeCache[Node, str]] = NodeCache()
+
+
 def expected(node: Node) -> str:
-    """What ``node`` expects (computed once, kept on the node)."""
-    text = node.description
-    if text is None:
-        text = node.description = _describe(node)
-    return text
+    """What ``node`` expects (computed once per node)."""
+    return _DESCRIPTIONS.get(node, _describe)
 
 
 def _describe(node: Node) -> str:
-    if isinstance(node, AnyNode):
-        return "any value"
-    if isinstance(node, NoneNode):
-        return "None"
-    if isinstance(node, BoolNode):
-        return "a bool"
-    if isinstance(node, NumberNode):
-        text = "a finite number" if node.is_float else "an int"
-        text += _bounds_text(node.bounds)
-        if node.multiple_of is not None:
-            text += f" that is a multiple of {node.multiple_of!r}"
-        return text
-    if isinstance(node, StrNode):
-        text = "a str" + _length_text(node.min_len, node.max_len)
-        if len(node.formats) == 1 and text == "a str":
-            return node.formats[0].description
-        formats = " and ".join(f.name for f in node.formats)
-        return f"{text} in {formats} format" if formats else text
-    if isinstance(node, ChoiceNode):
-        return _choice_text(node)
-    if isinstance(node, ListNode | DictNode):
-        return f"a {_spelled(node)}" + _length_text(node.min_len, node.max_len)
-    if isinstance(node, TypedDictNode):
-        return f"{_article(node.name)} {node.name} object"
-    assert isinstance(node, UnionNode)
-    if node.tag is not None and all(isinstance(m, TypedDictNode) for m in node.options):
-        names = " | ".join(typing.cast(TypedDictNode, m).name for m in node.options)
-        text = f"{_article(names)} {names} object"
-    else:
-        text = " or ".join(expected(m) for m in node.options)
-    return text + " or None" if node.nullable else text
+    match kind_of(node):
+        case AnyNode():
+            return "any value"
+        case NoneNode():
+            return "None"
+        case BoolNode():
+            return "a bool"
+        case NumberNode() as number:
+            text = "a finite number" if number.is_float else "an int"
+            text += _bounds_text(number.bounds)
+            if number.multiple_of is not None:
+                text += f" that is a multiple of {number.multiple_of!r}"
+            return text
+        case StrNode(formats=formats, min_len=low, max_len=high):
+            text = "a str" + _length_text(low, high)
+            if len(formats) == 1 and text == "a str":
+                return formats[0].description
+            names = " and ".join(f.name for f in formats)
+            return f"{text} in {names} format" if names else text
+        case ChoiceNode() as choice:
+            return _choice_text(choice)
+        case ListNode() | DictNode() as container:
+            return f"a {_spelled(container)}" + _length_text(container.min_len, container.max_len)
+        case TypedDictNode(name=name):
+            return f"{_article(name)} {name} object"
+        case UnionNode() as union:
+            if union.tag is not None and all(isinstance(m, TypedDictNode) for m in union.options):
+                names = " | ".join(typing.cast(TypedDictNode, m).name for m in union.options)
+                text = f"{_article(names)} {names} object"
+            else:
+                text = " or ".join(expected(m) for m in union.options)
+            return text + " or None" if union.nullable else text
+        case unknown:
+            assert_never(unknown)
 
 
 def closest(sent: str, declared: Collection[str], registered: Mapping[str, str]) -> str | None:
@@ -86,26 +94,33 @@ def _article(name: str) -> str:
 
 def _spelled(node: Node) -> str:
     """``node`` as a short type expression: ``list[int]``, ``dict[str, Error]``."""
-    if isinstance(node, ListNode):
-        return (
-            f"tuple[{_spelled(node.item)}, ...]"
-            if node.is_tuple
-            else f"list[{_spelled(node.item)}]"
-        )
-    if isinstance(node, DictNode):
-        return f"dict[str, {_spelled(node.value)}]"
-    if isinstance(node, TypedDictNode):
-        return node.name
-    if isinstance(node, UnionNode):
-        spelled = " | ".join(_spelled(option) for option in node.options)
-        return f"{spelled} | None" if node.nullable else spelled
-    if isinstance(node, ChoiceNode):
-        kinds = [name for name, values in (("str", node.strs), ("int", node.ints)) if values]
-        kinds += ["bool"] * bool(node.bools) + ["None"] * node.none
-        return " | ".join(kinds) or "Never"
-    if isinstance(node, NumberNode):
-        return "float" if node.is_float else "int"
-    return {AnyNode: "Any", NoneNode: "None", BoolNode: "bool", StrNode: "str"}[type(node)]
+    match kind_of(node):
+        case ListNode(item=item, is_tuple=is_tuple):
+            return f"tuple[{_spelled(item)}, ...]" if is_tuple else f"list[{_spelled(item)}]"
+        case DictNode(value=value):
+            return f"dict[str, {_spelled(value)}]"
+        case TypedDictNode(name=name):
+            return name
+        case UnionNode(options=options, nullable=nullable):
+            spelled = " | ".join(_spelled(option) for option in options)
+            return f"{spelled} | None" if nullable else spelled
+        case ChoiceNode() as choice:
+            wire = (("str", choice.strs), ("int", choice.ints))
+            kinds = [name for name, values in wire if values]
+            kinds += ["bool"] * bool(choice.bools) + ["None"] * choice.none
+            return " | ".join(kinds) or "Never"
+        case NumberNode(is_float=is_float):
+            return "float" if is_float else "int"
+        case AnyNode():
+            return "Any"
+        case NoneNode():
+            return "None"
+        case BoolNode():
+            return "bool"
+        case StrNode():
+            return "str"
+        case unknown:
+            assert_never(unknown)
 
 
 def _bounds_text(bounds: tuple[Bound, ...]) -> str:

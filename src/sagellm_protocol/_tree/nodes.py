@@ -1,21 +1,21 @@
-"""The nodes of the analysed type tree, and what is derived from each, kept on the node.
+"""The nodes of the analysed type tree: plain data, one node per type form.
 
-A node describes one type form. What consumers derive from it — the compiled checker and its
-source, the precise pass's field plan, the "expected …" text, whether it reaches a recursive
-type — is computed once and stored in the node's own slots, so it lives exactly as long as the
-node it describes.
+A node describes one type form and nothing else. What consumers derive from it — the compiled
+checker, the precise pass's field scanner, the "expected …" text, the JSON mirror — each keeps
+in a cache of its own that drops the value with the node (see ``cache``).
 """
 
 import enum
 import threading
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Final, Literal, NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeAlias, cast
+
+from typing_extensions import assert_never
 
 from ..constraints import StringFormat
 
 if TYPE_CHECKING:
     from .._registry import Invariant
-    from ..validation._typed_json import Mirror
 
 __all__ = [
     "ANY",
@@ -30,12 +30,14 @@ __all__ = [
     "Field",
     "ListNode",
     "Node",
+    "NodeKind",
     "NoneNode",
     "NumberNode",
     "StrNode",
     "TypedDictNode",
     "UnionNode",
     "children",
+    "kind_of",
 ]
 
 LOCK: Final = threading.RLock()
@@ -43,28 +45,13 @@ LOCK: Final = threading.RLock()
 
 
 class Node:
-    """A type form, analysed; the derived slots start empty and are filled on first use."""
+    """A type form, analysed: immutable data once analysis returns it.
 
-    __slots__ = (
-        "__weakref__",
-        "compiled",
-        "description",
-        "json_mirror",
-        "reaches_recursive",
-        "source",
-    )
+    What consumers derive from a node (compiled checkers, messages, JSON mirrors) they keep in
+    caches of their own, keyed weakly by the node (see ``cache.NodeCache``).
+    """
 
-    def __init__(self) -> None:
-        self.compiled: Callable[[object], bool] | None = None
-        """The compiled checker: ``True`` only for valid values (see ``validation._compile``)."""
-        self.source: str | None = None
-        """The generated Python source of :attr:`compiled`."""
-        self.description: str | None = None
-        """What the node expects, for messages (see ``describe.expected``)."""
-        self.reaches_recursive: bool | None = None
-        """Whether values of the node can nest without limit (it reaches a recursive type)."""
-        self.json_mirror: Mirror | None = None
-        """The node mirrored in msgspec types, for ``validate_json`` (see ``_typed_json``)."""
+    __slots__ = ("__weakref__",)
 
 
 class AnyNode(Node):
@@ -219,14 +206,9 @@ class TypedDictNode(Node):
         "cls",
         "declared",
         "defaults",
-        "doc",
         "extra",
-        "field_plan",
-        "field_scanner",
         "fields",
         "invariants",
-        "is_recursive",
-        "key_docs",
         "name",
         "suggestions",
     )
@@ -243,16 +225,6 @@ class TypedDictNode(Node):
         """The registered defaults of optional keys: plain values or ``Factory`` objects."""
         self.suggestions: Mapping[str, str] = {}
         """What a caller sending each registered unknown key means (see ``_registry``)."""
-        self.doc: str | None = None
-        """The class docstring, cleaned (see ``analyse.documentation``)."""
-        self.key_docs: Mapping[str, str] | None = None
-        """Each documented key's docstring, read from the source on first use."""
-        self.is_recursive: bool | None = None
-        """Whether the type contains itself (a tree)."""
-        self.field_scanner: Callable[[dict[str, object]], list[int]] | None = None
-        """For the precise pass: the indexes of fields missing or not confirmed valid."""
-        self.field_plan: tuple[tuple[str, Node, str, bool], ...] | None = None
-        """For the precise pass: each field's name, node, how it is walked, whether required."""
 
 
 class UnionNode(Node):
@@ -280,15 +252,40 @@ NONE: Final = NoneNode()
 BOOL: Final = BoolNode()
 
 
+NodeKind: TypeAlias = (
+    AnyNode
+    | NoneNode
+    | BoolNode
+    | NumberNode
+    | StrNode
+    | ChoiceNode
+    | ListNode
+    | DictNode
+    | TypedDictNode
+    | UnionNode
+)
+"""Every kind of node. Walkers ``match`` over :func:`kind_of` and end with ``assert_never``, so
+that mypy names each walker a new kind is missing from."""
+
+
+def kind_of(node: Node) -> NodeKind:
+    """``node`` as the one kind it is (analysis makes no other)."""
+    return cast(NodeKind, node)
+
+
 def children(node: Node) -> tuple[Node, ...]:
     """The nodes directly inside ``node``."""
-    if isinstance(node, ListNode):
-        return (node.item,)
-    if isinstance(node, DictNode):
-        return (node.value,)
-    if isinstance(node, TypedDictNode):
-        inner = tuple(field.node for field in node.fields)
-        return (*inner, node.extra) if node.extra is not None else inner
-    if isinstance(node, UnionNode):
-        return node.options
-    return ()
+    match kind_of(node):
+        case ListNode(item=item):
+            return (item,)
+        case DictNode(value=value):
+            return (value,)
+        case TypedDictNode() as typed:
+            inner = tuple(field.node for field in typed.fields)
+            return (*inner, typed.extra) if typed.extra is not None else inner
+        case UnionNode(options=options):
+            return options
+        case AnyNode() | NoneNode() | BoolNode() | NumberNode() | StrNode() | ChoiceNode():
+            return ()
+        case unknown:
+            assert_never(unknown)

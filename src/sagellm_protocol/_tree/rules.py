@@ -9,7 +9,10 @@ import math
 from operator import countOf
 from typing import cast
 
+from typing_extensions import assert_never
+
 from .nodes import (
+    AnyNode,
     BoolNode,
     Bound,
     ChoiceNode,
@@ -21,6 +24,7 @@ from .nodes import (
     StrNode,
     TypedDictNode,
     UnionNode,
+    kind_of,
 )
 
 __all__ = [
@@ -82,30 +86,34 @@ def is_chosen(node: ChoiceNode, value: object) -> bool:
 def could_be(node: Node, value: object) -> bool:
     """Whether ``value``'s type is one ``node`` accepts (its content aside)."""
     kind = type(value)
-    if isinstance(node, TypedDictNode | DictNode):
-        return issubclass(kind, dict)
-    if isinstance(node, UnionNode):
-        return (value is None and node.nullable) or any(could_be(o, value) for o in node.options)
-    if isinstance(node, ListNode):
-        return issubclass(kind, tuple if node.is_tuple else list)
-    if isinstance(node, StrNode):
-        return issubclass(kind, str)
-    if isinstance(node, NumberNode):
-        numeric = issubclass(kind, int) or (node.is_float and issubclass(kind, float))
-        return numeric and kind is not bool
-    if isinstance(node, ChoiceNode):
-        return (
-            kind in node.enum_classes
-            or (bool(node.strs) and issubclass(kind, str))
-            or (bool(node.bools) and kind is bool)
-            or (bool(node.ints) and issubclass(kind, int) and kind is not bool)
-            or (value is None and node.none)
-        )
-    if isinstance(node, BoolNode):
-        return kind is bool
-    if isinstance(node, NoneNode):
-        return value is None
-    return True
+    match kind_of(node):
+        case TypedDictNode() | DictNode():
+            return issubclass(kind, dict)
+        case UnionNode(options=options, nullable=nullable):
+            return (value is None and nullable) or any(could_be(o, value) for o in options)
+        case ListNode(is_tuple=is_tuple):
+            return issubclass(kind, tuple if is_tuple else list)
+        case StrNode():
+            return issubclass(kind, str)
+        case NumberNode(is_float=is_float):
+            numeric = issubclass(kind, int) or (is_float and issubclass(kind, float))
+            return numeric and kind is not bool
+        case ChoiceNode() as choice:
+            return (
+                kind in choice.enum_classes
+                or (bool(choice.strs) and issubclass(kind, str))
+                or (bool(choice.bools) and kind is bool)
+                or (bool(choice.ints) and issubclass(kind, int) and kind is not bool)
+                or (value is None and choice.none)
+            )
+        case BoolNode():
+            return kind is bool
+        case NoneNode():
+            return value is None
+        case AnyNode():
+            return True
+        case unknown:
+            assert_never(unknown)
 
 
 _MISSING = object()

@@ -1,13 +1,13 @@
 """validate(), is_valid(), checker(), collect_issues(): the fast path, then the precise pass."""
 
-import types
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, Union
+from typing import Any, Final, TypeVar
 
 from typing_extensions import TypeForm
 
 from .._tree.analyse import analyze
-from .._tree.nodes import LOCK, Node
+from .._tree.cache import UNIONS, FormCache
+from .._tree.nodes import Node
 from ._compile import fast_checker
 from ._issues import Issue, ValidationError
 from ._precise import collect
@@ -16,28 +16,16 @@ __all__ = ["checker", "collect_issues", "is_valid", "node_accepts", "validate"]
 
 T = TypeVar("T")
 
-_FAST: dict[object, Callable[[object], bool]] = {}
-"""Compiled checkers by type form, and unions' by their ``__args__`` (see :data:`_UNIONS`)."""
-_CHECKERS: dict[object, Callable[[object], bool]] = {}
-_UNIONS: Final = frozenset({types.UnionType, type(Union[int, str])})  # noqa: UP007
-"""Union forms hash by building a frozenset of their members on every call (~250 ns, ten times
-a TypedDict's hash); their tuple of members hashes by identity of its items, so they are
-cached by that instead."""
-
-
-def _key(tp: object) -> object:
-    return tp.__args__ if type(tp) in _UNIONS else tp  # type: ignore[attr-defined]
+_FAST: Final[FormCache[Callable[[object], bool]]] = FormCache("fast")
+"""Compiled checkers by type form; on a TypedDict class (or a ``typing`` alias) the attribute
+read first by the hot paths below."""
+assert _FAST.attribute == "__sagellm_protocol_fast__"
+assert _FAST.union_attribute == "__sagellm_protocol_fast_unions__"
+_CHECKERS: Final[FormCache[Callable[[object], bool]]] = FormCache("checker")
 
 
 def _fast(tp: object) -> Callable[[object], bool]:
-    key = _key(tp)
-    try:
-        return _FAST[key]
-    except KeyError:
-        fast = _FAST[key] = fast_checker(analyze(tp))
-        return fast
-    except TypeError:  # an unhashable type form: compiled, just not cached by the form
-        return fast_checker(analyze(tp))
+    return _FAST.get(tp, lambda form: fast_checker(analyze(form)))
 
 
 def validate(tp: TypeForm[T], value: object) -> T:
@@ -45,9 +33,13 @@ def validate(tp: TypeForm[T], value: object) -> T:
 
     Raises ``TypeError`` if ``tp`` is a type form validation does not support.
     """
-    try:
-        fast = _FAST[tp.__args__ if type(tp) in _UNIONS else tp]  # type: ignore[attr-defined]
-    except (KeyError, TypeError):
+    try:  # the values of FormCache, read without a call: a call costs a small payload's check
+        fast = (
+            tp.__args__[0].__sagellm_protocol_fast_unions__[tp.__args__]  # type: ignore[attr-defined]
+            if type(tp) in UNIONS
+            else tp.__sagellm_protocol_fast__  # type: ignore[attr-defined]
+        )
+    except (AttributeError, KeyError, TypeError):
         fast = _fast(tp)
     # ``value`` is returned as is, not through ``typing.cast``: a call costs more than a small
     # payload's whole check.
@@ -62,24 +54,19 @@ def validate(tp: TypeForm[T], value: object) -> T:
 def is_valid(tp: TypeForm[Any], value: object) -> bool:
     """Whether ``value`` conforms to ``tp``. Never raises for any ``value``."""
     try:
-        fast = _FAST[tp.__args__ if type(tp) in _UNIONS else tp]
-    except (KeyError, TypeError):
+        fast = (
+            tp.__args__[0].__sagellm_protocol_fast_unions__[tp.__args__]
+            if type(tp) in UNIONS
+            else tp.__sagellm_protocol_fast__
+        )
+    except (AttributeError, KeyError, TypeError):
         fast = _fast(tp)
     return fast(value) or not collect(analyze(tp), value, confirmed_invalid=True)
 
 
 def checker(tp: TypeForm[Any]) -> Callable[[object], bool]:
     """A cached exact predicate for ``tp``: ``True`` iff the value is valid; it never raises."""
-    try:
-        return _CHECKERS[tp]
-    except KeyError:
-        with LOCK:  # racing first calls must all get the one cached predicate
-            check = _CHECKERS.get(tp)
-            if check is None:
-                check = _CHECKERS[tp] = _make_checker(tp)
-            return check
-    except TypeError:
-        return _make_checker(tp)
+    return _CHECKERS.get(tp, _make_checker)
 
 
 def node_accepts(node: Node, value: object) -> bool:

@@ -3,25 +3,27 @@
 A compiled checker answers ``True`` only for valid values (it is sound); it may answer
 ``False`` for a valid value it cannot confirm cheaply (a ``dict`` subclass, a str enum member
 where a plain ``str`` is expected), and then the precise pass decides. Any exception inside the
-generated code means "not confirmed". The checker and its source are kept on the node.
+generated code means "not confirmed". Each node's checker is kept as long as the node.
 """
 
 import ast
 import builtins
 import functools
-import inspect
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Collection
 from operator import countOf
 from types import ModuleType
 from typing import Final, cast
 
+from typing_extensions import assert_never
+
 from .._registry import Invariant
 from .._tree.analyse import reaches_recursive
+from .._tree.cache import NodeCache
 from .._tree.nodes import (
-    LOCK,
     AnyNode,
     BoolNode,
     ChoiceNode,
@@ -33,6 +35,7 @@ from .._tree.nodes import (
     StrNode,
     TypedDictNode,
     UnionNode,
+    kind_of,
 )
 
 __all__ = ["Generator", "fast_checker", "source_of"]
@@ -64,31 +67,28 @@ def native_lists() -> ModuleType | None:
     if pure_python_requested():
         return None
     try:
-        from . import _scalar_lists
+        # Not ``from . import _scalar_lists``: import-linter would read that as importing the
+        # package itself (it sees no Python source of the C module), a cycle that is not there.
+        from ._scalar_lists import __name__ as name
     # Not built (ImportError), built for another interpreter, or a warning made an error (a
     # free-threaded interpreter warns when an extension would switch the GIL back on): the
     # pure-Python checks give the same answers.
     except Exception:
         return None
-    return _scalar_lists
+    return sys.modules[name]
+
+
+_COMPILED: Final[NodeCache[Node, Callable[[object], bool]]] = NodeCache()
 
 
 def fast_checker(node: Node) -> Callable[[object], bool]:
     """The compiled checker of ``node``: ``True`` means valid; it never raises."""
-    checker = node.compiled
-    if checker is None:
-        with LOCK:
-            checker = node.compiled
-            if checker is None:
-                checker = Generator().compile(node)
-    return checker
+    return _COMPILED.get(node, lambda n: Generator().compile(n)[0])
 
 
 def source_of(node: Node) -> str:
-    """The generated source of ``node``'s checker (for debugging and tests)."""
-    fast_checker(node)
-    assert node.source is not None
-    return node.source
+    """The generated source of ``node``'s checker, written anew (for debugging)."""
+    return Generator().compile(node)[1]
 
 
 def _all_finite(items: Collection[float]) -> bool:
@@ -129,22 +129,49 @@ class _FormatMemo:
 
 
 def _returned_expression(function: Callable[..., object]) -> tuple[ast.expr, str] | None:
-    """A fresh tree of the expression a one-parameter, one-``return`` function returns, and the
-    parameter's name; ``None`` for any other function (or one whose source can't be read)."""
-    import textwrap  # compiling a checker needs it; importing the validator does not
+    """A fresh tree of the expression a one-parameter, one-``return`` function of the package
+    returns, and the parameter's name; ``None`` for any other function.
+
+    The function's definition is read from the notes written at build time
+    (``_source_notes``), never from the installed source, and only for the function it was
+    written from: same module, qualified name, first line, parameter and global names. (A
+    test keeps the notes current with the source.)
+    """
+    from .._source_notes import INLINABLE_FUNCTIONS
 
     code = getattr(function, "__code__", None)
-    flags = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
-    if code is None or code.co_argcount != 1 or code.co_freevars or code.co_flags & flags:
-        return None  # not one plain positional parameter, or a closure
+    module, qualname = getattr(function, "__module__", None), getattr(function, "__qualname__", "")
+    recorded = INLINABLE_FUNCTIONS.get(f"{module}:{qualname}")
+    if code is None or recorded is None or code.co_freevars:
+        return None
+    first_line, source = recorded
+    found = returned_expression_of(source)
+    if found is None or code.co_firstlineno != first_line or code.co_varnames[:1] != found[1:]:
+        return None
+    tree = found[0]
+    loaded = {name.id for name in ast.walk(tree) if isinstance(name, ast.Name)} - {found[1]}
+    # Global and builtin names the expression reads are among the function's own.
+    return found if loaded <= set(code.co_names) else None
+
+
+def returned_expression_of(source: str) -> tuple[ast.expr, str] | None:
+    """The tree of the expression the function defined by ``source`` returns, and its
+    parameter's name, when it is a plain ``def f(value): return <expression>`` (a docstring
+    allowed); ``None`` for any other definition."""
     try:
-        source = textwrap.dedent(inspect.getsource(function))
         (definition,) = ast.parse(source).body
-    except (OSError, TypeError, SyntaxError, ValueError):
+    except (SyntaxError, ValueError):
         return None
     if not isinstance(definition, ast.FunctionDef) or definition.decorator_list:
         return None
-    body = [node for node in definition.body if not _is_docstring(node)]
+    arguments = definition.args
+    if len(arguments.args) != 1 or arguments.vararg or arguments.kwarg or arguments.kwonlyargs:
+        return None
+    body = [
+        node
+        for node in definition.body
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+    ]
     if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
         return None
     if any(
@@ -152,7 +179,7 @@ def _returned_expression(function: Callable[..., object]) -> tuple[ast.expr, str
         for node in ast.walk(body[0])
     ):
         return None  # names bound inside the expression would be renamed too
-    return body[0].value, definition.args.args[0].arg
+    return body[0].value, arguments.args[0].arg
 
 
 class _ReadLocals(ast.NodeTransformer):
@@ -177,10 +204,6 @@ class _ReadLocals(ast.NodeTransformer):
             return read
         self.generic_visit(node)
         return node
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
 
 class Generator:
@@ -226,8 +249,8 @@ class Generator:
             self.namespace[found] = value
         return found
 
-    def compile(self, node: Node) -> Callable[[object], bool]:
-        """Compile ``node``'s checker and keep it, and its source, on the node."""
+    def compile(self, node: Node) -> tuple[Callable[[object], bool], str]:
+        """``node``'s checker, compiled, and its source."""
         body = self.statements(node, "v", 2, ())
         lines = [
             "def _check(v):",
@@ -237,18 +260,18 @@ class Generator:
             "    except Exception:",
             "        return False",
         ]
-        checker = cast(
-            Callable[[object], bool], self.define("_check", lines, f"validator of {_label(node)}")
-        )
-        node.source = self.source(lines)
-        node.compiled = checker
-        return checker
+        checker = cast(Callable[[object], bool], self.define("_check", lines, "validator"))
+        return checker, self.source(lines)
 
     def source(self, lines: list[str]) -> str:
         return "\n\n".join([*self.functions, "\n".join(lines)]) + "\n"
 
     def define(self, name: str, lines: list[str], label: str) -> Callable[..., object]:
-        """Compile the function ``name`` written as ``lines`` (and the helpers it calls)."""
+        """Compile the function ``name`` written as ``lines`` (and the helpers it calls).
+
+        ``label`` says what it is; it names no type: the interpreter keeps the file name of
+        compiled code for good (interned), and a program may make types without end.
+        """
         code = compile(self.source(lines), f"<sagellm_protocol {label}>", "exec")
         exec(code, self.namespace)
         function = self.namespace[name]
@@ -409,7 +432,8 @@ class Generator:
     def typed_dict_function(self, node: TypedDictNode) -> str:
         found = self.typed_dicts.get(node)
         if found is None:
-            found = self.typed_dicts[node] = self.name(f"_td_{node.name}_")
+            # Named by a counter only: a TypedDict's name is the caller's ("my-inner" is one).
+            found = self.typed_dicts[node] = self.name("_td")
             # Exception-safe on its own: a missing key must fail this option of a union, not
             # abort the whole check before the next option is tried.
             body = self.typed_dict_body(node, "d", 2, (node,))
@@ -429,32 +453,35 @@ class Generator:
     # Expressions: true iff the value is confirmed valid.
 
     def expr(self, node: Node, x: str) -> str:
-        if isinstance(node, AnyNode):
-            return "True"
-        if isinstance(node, NoneNode):
-            return f"{x} is None"
-        if isinstance(node, BoolNode):
-            return f"({x} is True or {x} is False)"
-        if isinstance(node, NumberNode):
-            return self.number(node, x)
-        if isinstance(node, StrNode):
-            return self.string(node, x)
-        if isinstance(node, ChoiceNode):
-            return self.choice(node, x)
-        if isinstance(node, ListNode):
-            kind = "tuple" if node.is_tuple else "list"
-            length = _length(x, node.min_len, node.max_len)
-            return f"(type({x}) is {kind}{length}{self.items(node.item, x, x)})"
-        if isinstance(node, DictNode):
-            return (
-                f"(type({x}) is dict and {self.exact_str_keys(x)}"
-                f"{_length(x, node.min_len, node.max_len)}"
-                f"{self.items(node.value, f'{x}.values()', x)})"
-            )
-        if isinstance(node, TypedDictNode):
-            return f"{self.typed_dict_function(node)}({x})"
-        assert isinstance(node, UnionNode)
-        return self.union(node, x)
+        match kind_of(node):
+            case AnyNode():
+                return "True"
+            case NoneNode():
+                return f"{x} is None"
+            case BoolNode():
+                return f"({x} is True or {x} is False)"
+            case NumberNode() as number:
+                return self.number(number, x)
+            case StrNode() as string:
+                return self.string(string, x)
+            case ChoiceNode() as choice:
+                return self.choice(choice, x)
+            case ListNode() as sequence:
+                kind = "tuple" if sequence.is_tuple else "list"
+                length = _length(x, sequence.min_len, sequence.max_len)
+                return f"(type({x}) is {kind}{length}{self.items(sequence.item, x, x)})"
+            case DictNode() as mapping:
+                return (
+                    f"(type({x}) is dict and {self.exact_str_keys(x)}"
+                    f"{_length(x, mapping.min_len, mapping.max_len)}"
+                    f"{self.items(mapping.value, f'{x}.values()', x)})"
+                )
+            case TypedDictNode() as typed:
+                return f"{self.typed_dict_function(typed)}({x})"
+            case UnionNode() as union:
+                return self.union(union, x)
+            case unknown:
+                assert_never(unknown)
 
     def number(self, node: NumberNode, x: str) -> str:
         multiple = [] if node.multiple_of is None else [f"{x} % {_literal(node.multiple_of)} == 0"]
@@ -576,7 +603,3 @@ def _float_literal(number: int | float) -> str:
 
 def _flip(op: str) -> str:
     return {">": "<", ">=": "<="}[op]
-
-
-def _label(node: Node) -> str:
-    return node.name if isinstance(node, TypedDictNode) else type(node).__name__

@@ -29,7 +29,8 @@ from typing import Any, Final, TypeVar, cast
 from typing_extensions import TypeForm
 
 from .._tree.analyse import analyze
-from ._api import _UNIONS, _key, validate
+from .._tree.cache import UNIONS, FormCache
+from ._api import validate
 from ._issues import Issue, ValidationError
 from ._typed_json import Mirror, mirror
 
@@ -93,12 +94,18 @@ def validate_json(
 
 def _typed(tp: object) -> Mirror | None:
     """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help."""
-    try:
-        return _TYPED[tp.__args__ if type(tp) in _UNIONS else tp]  # type: ignore[attr-defined]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable type form
-        return None
+    try:  # as validate() reads its checkers
+        made: Mirror | None = (
+            tp.__args__[0].__sagellm_protocol_typed_json_unions__[tp.__args__]  # type: ignore[attr-defined]
+            if type(tp) in UNIONS
+            else tp.__sagellm_protocol_typed_json__  # type: ignore[attr-defined]
+        )
+    except (AttributeError, KeyError, TypeError):
+        made = _TYPED.get(tp, _typed_decoding)
+    return made
+
+
+def _typed_decoding(tp: object) -> Mirror | None:
     global _to_builtins
     try:
         import msgspec
@@ -111,12 +118,11 @@ def _typed(tp: object) -> Mirror | None:
         _to_builtins = msgspec.to_builtins
     except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
         made = None
-    _TYPED[_key(tp)] = made
     return made
 
 
-_TYPED: dict[object, Mirror | None] = {}
-"""Each type form's typed decoding, or ``None`` (keyed as ``validate()`` keys its checkers)."""
+_TYPED: Final[FormCache[Mirror | None]] = FormCache("typed_json")
+"""Each type form's typed decoding, or ``None``; on the form itself where it can carry it."""
 
 _to_builtins: Callable[[object], Any] = lambda built: built  # noqa: E731
 """msgspec's Struct-to-dict conversion, once msgspec is imported."""

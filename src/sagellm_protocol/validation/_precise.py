@@ -8,18 +8,19 @@ Untrusting (``trust_compiled=False``, for tests) it runs no compiled code at all
 then checked by the interpreted definitions in ``_tree.rules``.
 """
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Final, TypeAlias, cast
 
 from .._registry import Invariant
 from .._tree.analyse import reaches_recursive
+from .._tree.cache import NodeCache
 from .._tree.describe import closest, expected
 from .._tree.nodes import (
-    LOCK,
     AnyNode,
     BoolNode,
     ChoiceNode,
     DictNode,
+    Field,
     ListNode,
     Node,
     NoneNode,
@@ -44,9 +45,6 @@ __all__ = ["collect"]
 
 Work: TypeAlias = tuple[Node, object, Path, bool]
 """A value to check against a node, at a path; whether its compiled check is still to run."""
-
-_PlanEntry: TypeAlias = tuple[str, Node, str, bool]
-"""A field's name, node, how the precise pass checks it, and whether it is required."""
 
 
 _LEAVES: Final = frozenset({NoneNode, BoolNode, NumberNode, StrNode, ChoiceNode})
@@ -298,22 +296,22 @@ class _Walk:
         if not bad and not unknown:
             self.invariants(node, present, path, start)
             return None
-        plan = _field_plan(node)
+        modes = _field_modes(node)
         typed_extra = node.extra is not None and not isinstance(node.extra, AnyNode)
         if (unknown and typed_extra) or any(
-            plan[index][2] is _NESTED and plan[index][0] in present for index in bad
+            modes[index] is _NESTED and node.fields[index].name in present for index in bad
         ):
             # Containers to walk: a frame, so the issues stay in declaration order.
             return self.fields(node, present, path, bad, unknown, start)
         for index in bad:  # only leaves, flat containers and missing keys: done at once
-            self.field(plan[index], present, path)
+            self.field(node.fields[index], modes[index], present, path)
         self.unknown_keys(node, unknown, present, path)
         self.invariants(node, present, path, start)
         return None
 
-    def field(self, entry: _PlanEntry, present: dict[str, object], path: Path) -> Work | None:
+    def field(self, field: Field, mode: str, present: dict[str, object], path: Path) -> Work | None:
         """Report a failing field now, or return the work of walking it (a nested one)."""
-        name, node, mode, required = entry
+        name, node, required = field
         item = present.get(name, _MISSING)
         if item is _MISSING:
             if required:
@@ -339,9 +337,9 @@ class _Walk:
         start: int,
     ) -> Iterator[Work]:
         """Issues of the failing fields in declaration order, then unknown keys, then invariants."""
-        plan = _field_plan(node)
+        modes = _field_modes(node)
         for index in bad:
-            work = self.field(plan[index], present, path)
+            work = self.field(node.fields[index], modes[index], present, path)
             if work is not None:
                 yield work
         if node.extra is None or isinstance(node.extra, AnyNode):
@@ -483,14 +481,15 @@ _NESTED: Final = "nested"
 """A field holding containers: walked in a frame of its own."""
 
 
-def _field_plan(node: TypedDictNode) -> tuple[_PlanEntry, ...]:
-    """How the precise pass checks each field (kept on the node)."""
-    plan = node.field_plan
-    if plan is None:
-        plan = node.field_plan = tuple(
-            (f.name, f.node, _mode(f.node), f.required) for f in node.fields
-        )
-    return plan
+_FIELD_MODES: Final[NodeCache[TypedDictNode, tuple[str, ...]]] = NodeCache()
+_FIELD_SCANNERS: Final[NodeCache[TypedDictNode, Callable[[dict[str, object]], list[int]]]] = (
+    NodeCache()
+)
+
+
+def _field_modes(node: TypedDictNode) -> tuple[str, ...]:
+    """How the precise pass checks each field, in declaration order (made once per node)."""
+    return _FIELD_MODES.get(node, lambda n: tuple(_mode(f.node) for f in n.fields))
 
 
 def _mode(node: Node) -> str:
@@ -508,16 +507,10 @@ def _mode(node: Node) -> str:
     return _NESTED
 
 
-def _field_scanner(node: TypedDictNode) -> Any:
+def _field_scanner(node: TypedDictNode) -> Callable[[dict[str, object]], list[int]]:
     """A compiled function listing the indexes of ``node.fields`` that are missing (if required)
-    or not confirmed valid in a ``dict`` whose keys are exact ``str`` (kept on the node)."""
-    scanner = node.field_scanner
-    if scanner is None:
-        with LOCK:
-            scanner = node.field_scanner
-            if scanner is None:
-                scanner = node.field_scanner = _compile_scanner(node)
-    return scanner
+    or not confirmed valid in a ``dict`` whose keys are exact ``str`` (made once per node)."""
+    return _FIELD_SCANNERS.get(node, _compile_scanner)
 
 
 def _compile_scanner(node: TypedDictNode) -> Any:
@@ -538,4 +531,4 @@ def _compile_scanner(node: TypedDictNode) -> Any:
                 f"            bad.append({index})",
             ]
     lines.append("    return bad")
-    return generator.define("_scan", lines, f"field scanner of {node.name}")
+    return generator.define("_scan", lines, "field scanner")

@@ -16,9 +16,12 @@ order (a tag key first), where the untyped parse keeps the order of the text.
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union, cast
+from typing import Annotated, Any, Final, Literal, Union, cast
+
+from typing_extensions import assert_never
 
 from .._tree.analyse import reaches_recursive
+from .._tree.cache import NodeCache
 from .._tree.nodes import (
     AnyNode,
     BoolNode,
@@ -31,6 +34,7 @@ from .._tree.nodes import (
     StrNode,
     TypedDictNode,
     UnionNode,
+    kind_of,
 )
 from ._compile import Generator, fast_checker
 
@@ -57,12 +61,12 @@ class Mirror:
         """The typed decoder of a whole document of this node, made on first use."""
 
 
+_MIRRORS: Final[NodeCache[Node, Mirror]] = NodeCache()
+
+
 def mirror(node: Node) -> Mirror:
-    """The msgspec mirror of ``node``, made once and kept on the node."""
-    made = node.json_mirror
-    if made is None:
-        made = node.json_mirror = _mirror(node)
-    return made
+    """The msgspec mirror of ``node``, made once per node."""
+    return _MIRRORS.get(node, _mirror)
 
 
 def _residual(node: Node) -> Mirror:
@@ -73,54 +77,56 @@ def _residual(node: Node) -> Mirror:
 def _mirror(node: Node) -> Mirror:
     import msgspec
 
-    if isinstance(node, AnyNode):
-        return Mirror(Any, None, exact=False)
-    if isinstance(node, NoneNode):
-        return Mirror(None, None, exact=True)
-    if isinstance(node, BoolNode):
-        return Mirror(bool, None, exact=True)
-    if isinstance(node, NumberNode):
-        return _number(node)
-    if isinstance(node, StrNode):
-        if len(node.formats) > 1:
-            return _residual(node)
-        # msgspec searches for the pattern; anchored, it must match the whole string.
-        pattern = rf"\A(?:{node.formats[0].pattern})\Z" if node.formats else None
-        if pattern is None and node.min_len is None and node.max_len is None:
-            return Mirror(str, None, exact=True)
-        constraints = msgspec.Meta(
-            min_length=node.min_len, max_length=node.max_len, pattern=pattern
-        )
-        return Mirror(Annotated[str, constraints], None, exact=True)
-    if isinstance(node, ChoiceNode):
-        return _choice(node)
-    if isinstance(node, ListNode):
-        if node.is_tuple:
-            return _residual(node)
-        item = mirror(node.item)
-        meta = _lengths(node.min_len, node.max_len)
-        items = item.check
-        return Mirror(
-            Annotated[list[item.type], meta] if meta else list[item.type],  # type: ignore[name-defined]
-            None if items is None else lambda value: all(map(items, value)),
-            item.exact,
-        )
-    if isinstance(node, DictNode):
-        inner = mirror(node.value)
-        meta = _lengths(node.min_len, node.max_len)
-        values = inner.check
-        return Mirror(
-            Annotated[dict[str, inner.type], meta] if meta else dict[str, inner.type],  # type: ignore[name-defined]
-            None if values is None else lambda value: all(map(values, value.values())),
-            inner.exact,
-        )
-    if isinstance(node, TypedDictNode):
-        if node.extra is not None or reaches_recursive(node):
-            return _residual(node)
-        return _struct(node, msgspec, tag=None)
-    if isinstance(node, UnionNode):
-        return _union(node, msgspec)
-    return _residual(node)
+    match kind_of(node):
+        case AnyNode():
+            return Mirror(Any, None, exact=False)
+        case NoneNode():
+            return Mirror(None, None, exact=True)
+        case BoolNode():
+            return Mirror(bool, None, exact=True)
+        case NumberNode() as number:
+            return _number(number)
+        case StrNode() as string:
+            if len(string.formats) > 1:
+                return _residual(string)
+            # msgspec searches for the pattern; anchored, it must match the whole string.
+            pattern = rf"\A(?:{string.formats[0].pattern})\Z" if string.formats else None
+            if pattern is None and string.min_len is None and string.max_len is None:
+                return Mirror(str, None, exact=True)
+            constraints = msgspec.Meta(
+                min_length=string.min_len, max_length=string.max_len, pattern=pattern
+            )
+            return Mirror(Annotated[str, constraints], None, exact=True)
+        case ChoiceNode() as choice:
+            return _choice(choice)
+        case ListNode() as sequence:
+            if sequence.is_tuple:
+                return _residual(sequence)
+            item = mirror(sequence.item)
+            meta = _lengths(sequence.min_len, sequence.max_len)
+            items = item.check
+            return Mirror(
+                Annotated[list[item.type], meta] if meta else list[item.type],  # type: ignore[name-defined]
+                None if items is None else lambda value: all(map(items, value)),
+                item.exact,
+            )
+        case DictNode() as mapping:
+            inner = mirror(mapping.value)
+            meta = _lengths(mapping.min_len, mapping.max_len)
+            values = inner.check
+            return Mirror(
+                Annotated[dict[str, inner.type], meta] if meta else dict[str, inner.type],  # type: ignore[name-defined]
+                None if values is None else lambda value: all(map(values, value.values())),
+                inner.exact,
+            )
+        case TypedDictNode() as typed:
+            if typed.extra is not None or reaches_recursive(typed):
+                return _residual(typed)
+            return _struct(typed, msgspec, tag=None)
+        case UnionNode() as union:
+            return _union(union, msgspec)
+        case unknown:
+            assert_never(unknown)
 
 
 def _lengths(min_len: int | None, max_len: int | None) -> Any:
@@ -210,7 +216,7 @@ def _residual_check(node: TypedDictNode, checks: list[tuple[str, Check]]) -> Che
     for rule in node.invariants:
         lines += generator.invariant(rule, "d", " " * 8)
     lines += ["        return True", "    except Exception:", "        return False"]
-    return cast(Check, generator.define("_residual", lines, f"residual check of {node.name}"))
+    return cast(Check, generator.define("_residual", lines, "residual check"))
 
 
 def _union(node: UnionNode, msgspec: Any) -> Mirror:
