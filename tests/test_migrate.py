@@ -43,8 +43,10 @@ serving/report.py:54:14: PM004 x.model_dump() -> dict(x)
 serving/report.py:59:12: PM006 Response.model_validate(v) -> make(Response, validate(Response, v))
 serving/report.py:63:12: PM007 x.model_copy(update=u) -> make(Response, {**x, **u})
 serving/report.py:67:12: PM008 isinstance(x, Response) -> is_valid(Response, x)
-serving/report.py:72:8: PM101 hasattr(x, "metrics"): write "metrics" in x
-serving/report.py:73:22: PM102 getattr(x, "ttft_ms", ...): write x.get("ttft_ms", default)
+serving/report.py:72:8: PM107 hasattr(obj, "metrics"): mypy cannot tell what obj holds; if a \
+protocol value, annotate it: obj: EndEvent | Response | StreamEventEnd
+serving/report.py:73:22: PM107 getattr(obj, "ttft_ms"): mypy cannot tell what obj holds; if a \
+protocol value, annotate it: obj: Metrics
 serving/untyped.py:3:1: PM001 from sagellm_protocol.types -> from sagellm_protocol
 serving/untyped.py:7:15: PM002 Metrics(...) -> make(Metrics, {...})
 serving/untyped.py:8:5: PM003 x.evict_count -> x["evict_count"]
