@@ -610,7 +610,9 @@ def rewrite(
                 where,
                 1,
                 "PM110",
-                f"not migrated: {name} left whole ({withheld} rewrites withheld): line"
+                f"not migrated: {name} left whole ({withheld} rewrite"
+                + ("s" if withheld > 1 else "")
+                + " withheld): line"
                 + ("s " if len(lines) > 1 else " ")
                 + ", ".join(map(str, lines))
                 + " cannot be rewritten",

@@ -19,7 +19,7 @@ _OLD_VERSION: Final = re.compile(r"(?:^|[<>=!~^,\s*])0(?:\.|$|\*)")
 # A requirement inside a quoted string: name, extras, version clauses, then a marker or the end
 _QUOTED: Final = re.compile(
     rf"""(?P<quote>["'])(?P<name>{_NAME})(?P<extras>\s*\[[^\]]*\])?"""
-    r"""(?P<version>\s*[^"';\[\]]*?)\s*(?P<marker>;[^"'\n]*)?(?P=quote)""",
+    r"""(?P<version>\s*[^"';\[\]]*?)\s*(?P<marker>;[^\n]*?)?(?P=quote)""",
     re.IGNORECASE,
 )
 # A requirement on a line of its own (requirements files, setup.cfg)
@@ -88,10 +88,20 @@ def rewrite_dependencies(path: Path, text: str) -> tuple[str, list[Finding]]:
         note(match.start("quote"), match["version"], SUCCESSOR)
         return f"{match['lead']}{match['quote']}{SUCCESSOR}{match['quote']}"
 
-    if path.name == "pyproject.toml":
-        new = _POETRY.sub(poetry, _QUOTED.sub(quoted, text))
-    elif path.name == "setup.py":
-        new = _QUOTED.sub(quoted, text)
-    else:
-        new = _LINE.sub(line, text)
-    return new, sorted(found, key=lambda f: (f.line, f.column))
+    rules = {
+        "pyproject.toml": [(_QUOTED, quoted), (_POETRY, poetry)],
+        "setup.py": [(_QUOTED, quoted)],
+    }
+    # Every match is found in the original text (its positions are the ones reported), then
+    # the changed ones are spliced in.
+    edits = sorted(
+        (match.start(), match.end(), new)
+        for pattern, spell in rules.get(path.name, [(_LINE, line)])
+        for match in pattern.finditer(text)
+        if (new := spell(match)) != match[0]
+    )
+    pieces, at = [], 0
+    for start, end, new in edits:
+        pieces += [text[at:start], new]
+        at = end
+    return "".join([*pieces, text[at:]]), sorted(found, key=lambda f: (f.line, f.column))

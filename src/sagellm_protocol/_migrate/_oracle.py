@@ -135,6 +135,7 @@ class Oracle:
         self.root = root
         self.protocol = protocol
         self.mirror = cache / "tree"
+        # One mypy cache per repo: module names of two repos would share its entries
         self.mypy_cache = cache / "mypy"
         self.unparsable = unparsable
         self.runs = itertools.count()
@@ -197,16 +198,20 @@ class Oracle:
             BuildSource(str(self._mirrored(path)), modules[self._mirrored(path)][0], None)
             for path in sorted(checked)
         ]
+        here = os.getcwd()
+        os.chdir(self.mirror)  # mypy searches the working directory too: not the real tree
         try:
             result = build.build(sources, options)
         except CompileError as error:
             raise Blind(self._shown("\n".join(error.messages))) from None
-        unparsable = {self._mirrored(path) for path in self.unparsable}
-        own = {name.split(".")[0] for p, (name, _) in modules.items() if p not in unparsable}
+        finally:
+            os.chdir(here)
+        bases = {self.root / Path(base).relative_to(self.mirror) for base in options.mypy_path}
         lost = [
             self._shown(line)
             for line in result.errors
-            if (match := _NOT_FOUND.match(line)) and match.group(3).split(".")[0] in own
+            if (match := _NOT_FOUND.match(line))
+            and self._own(match.group(3).split(".")[0], bases | {self.root})
         ]
         if lost:
             raise Blind("\n".join(lost))
@@ -226,6 +231,14 @@ class Oracle:
         self.store.write_bytes(pickle.dumps(self.known))
         found = {path: self.known.get(path, ("", {}))[1] for path in checked}
         return found
+
+    def _own(self, name: str, bases: set[Path]) -> bool:
+        """Whether the repo holds top-level module ``name`` (and it parses)."""
+        for base in bases:
+            for path in (base / f"{name}.py", base / name / "__init__.py", base / name):
+                if path.exists() and path not in self.unparsable:
+                    return True
+        return False
 
     def _shown(self, text: str) -> str:
         return text.replace(f"{self.mirror}{os.sep}", "")
