@@ -149,9 +149,8 @@ def migrate(paths: Sequence[str], mode: Mode, exclude: Sequence[str] = ()) -> in
     before = {path: text for path, text in original.items() if path not in unparsable}
     for path in dependency_files(root):
         text = path.read_bytes().decode("utf-8", errors="surrogateescape")
-        new, found = rewrite_dependencies(path, text)
+        before[path], (run.current[path], found) = text, rewrite_dependencies(path, text)
         if found:
-            before[path], run.current[path] = text, new
             run.done[path] = set(found)
     return _finish(mode, before, run)
 

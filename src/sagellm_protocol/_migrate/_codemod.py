@@ -13,11 +13,11 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from ._imports import add_imports
 from ._names import Protocol
 from ._oracle import Seen, Span
+from ._units import MODULE, UnitTransformer
 
-__all__ = ["MODULE", "Finding", "Rewrite", "rewrite"]
+__all__ = ["Finding", "Rewrite", "rewrite"]
 
 _PACKAGE: Final = "sagellm_protocol"
-MODULE: Final = "<module>"
 _DUMPS: Final = frozenset({"model_dump", "dict"})
 _VALIDATORS: Final = frozenset({"model_validate", "parse_obj", "from_dict"})
 _PYDANTIC: Final = frozenset(
@@ -96,7 +96,7 @@ def _is_mapping(node: cst.BaseExpression) -> bool:
     return name in _MAPPINGS
 
 
-class _Rewriter(cst.CSTTransformer):
+class _Rewriter(UnitTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, protocol: Protocol, seen: Mapping[Span, Seen], frozen: set[str]) -> None:
@@ -109,8 +109,6 @@ class _Rewriter(cst.CSTTransformer):
         self.reports: list[Finding] = []
         self.quotes: list[str] = []  # the f-strings we are inside: their quote characters
         self.unit = MODULE
-        self.classes: list[str] = []  # the classes we are in (a method of a top-level one
-        self.functions = 0  # is a unit; a nested function belongs to its unit)
         self.unit_lines: dict[str, int] = {}
         self.done: dict[str, list[Finding]] = defaultdict(list)
         self.blockers: dict[str, list[Finding]] = defaultdict(list)
@@ -145,23 +143,17 @@ class _Rewriter(cst.CSTTransformer):
 
     # Units
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node.name.value)
-
-    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-        self.classes.pop()
-        return updated
-
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self.functions == 0 and len(self.classes) <= 1:
-            self.unit = ".".join([*self.classes, node.name.value])
-            self.unit_lines[self.unit] = self._at(node.name).start.line
-        self.functions += 1
+        unit = self.unit_of(node)
+        if unit is not None:
+            self.unit = unit
+            self.unit_lines[unit] = self._at(node.name).start.line
+        super().visit_FunctionDef(node)
 
     def leave_FunctionDef(
         self, original: cst.FunctionDef, updated: cst.FunctionDef
     ) -> cst.FunctionDef:
-        self.functions -= 1
+        super().leave_FunctionDef(original, updated)
         if self.functions:
             return updated
         unit, self.unit = self.unit, MODULE

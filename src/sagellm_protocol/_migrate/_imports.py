@@ -10,10 +10,11 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
+from ._units import UnitTransformer
+
 __all__ = ["add_imports"]
 
 _PACKAGE: Final = "sagellm_protocol"
-MODULE: Final = "<module>"  # the unit of top-level code (as in _codemod)
 
 
 def _is_anchor(node: cst.CSTNode) -> bool:
@@ -85,30 +86,18 @@ def _joined(node: cst.ImportFrom, names: Sequence[str]) -> cst.ImportFrom:
     return node.with_changes(names=result)
 
 
-class _Joiner(cst.CSTTransformer):
+class _Joiner(UnitTransformer):
     def __init__(self, joins: Mapping[int, set[str]], lazy: Mapping[str, set[str]]) -> None:
         super().__init__()
         self.joins = joins  # id of an anchor -> the names to add to it
         self.lazy = lazy  # unit -> the names to import at the top of its function
-        self.classes: list[str] = []
-        self.functions = 0
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self.classes.append(node.name.value)
-
-    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-        self.classes.pop()
-        return updated
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.functions += 1
 
     def leave_FunctionDef(
         self, original: cst.FunctionDef, updated: cst.FunctionDef
     ) -> cst.FunctionDef:
-        self.functions -= 1
-        unit = ".".join([*self.classes, original.name.value])
-        names = self.lazy.get(unit) if self.functions == 0 and len(self.classes) <= 1 else None
+        super().leave_FunctionDef(original, updated)
+        unit = self.unit_of(original)
+        names = self.lazy.get(unit) if unit is not None else None
         if not names or not isinstance(updated.body, cst.IndentedBlock):
             return updated
         comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
