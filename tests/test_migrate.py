@@ -43,8 +43,10 @@ serving/report.py:54:14: PM004 x.model_dump() -> dict(x)
 serving/report.py:59:12: PM006 Response.model_validate(v) -> make(Response, validate(Response, v))
 serving/report.py:63:12: PM007 x.model_copy(update=u) -> make(Response, {**x, **u})
 serving/report.py:67:12: PM008 isinstance(x, Response) -> is_valid(Response, x)
-serving/report.py:72:8: PM101 hasattr(x, "metrics"): write "metrics" in x
-serving/report.py:73:22: PM102 getattr(x, "ttft_ms", ...): write x.get("ttft_ms", default)
+serving/report.py:72:8: PM107 hasattr(obj, "metrics"): mypy cannot tell what obj holds; if a \
+protocol value, annotate it: obj: EndEvent | Response | StreamEventEnd
+serving/report.py:73:22: PM107 getattr(obj, "ttft_ms"): mypy cannot tell what obj holds; if a \
+protocol value, annotate it: obj: Metrics
 serving/untyped.py:3:1: PM001 from sagellm_protocol.types -> from sagellm_protocol
 serving/untyped.py:7:15: PM002 Metrics(...) -> make(Metrics, {...})
 serving/untyped.py:8:5: PM003 x.evict_count -> x["evict_count"]
@@ -175,4 +177,124 @@ def test_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["migrate", "--check", "no/such/dir"]) == 2
     assert capsys.readouterr().err == (
         "sagellm-protocol migrate: error: no such file or directory: no/such/dir\n"
+    )
+
+
+# Each case under tests/migrate_fixtures/ (but serving and blind): before/ as written for the
+# original package, check.txt what --check prints, after/ the tree --fix leaves.
+CASES = ["crossfile", "dependencies", "dispatch", "guarded", "halfway", "ruffed"]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".ruff_cache" not in p.parts and "__pycache__" not in p.parts
+    }
+
+
+def _migrate(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "sagellm_protocol", "migrate", *args, "."]
+    return subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_case_check_fix_and_second_fix(case: str, tmp_path: Path) -> None:
+    fixture = FIXTURES / case
+    shutil.copytree(fixture / "before", tmp_path, dirs_exist_ok=True)
+    check = _migrate(tmp_path, "--check")
+    assert (check.returncode, check.stdout) == (1, (fixture / "check.txt").read_text()), check
+    fix = _migrate(tmp_path, "--fix")
+    assert fix.returncode == 0, fix.stderr
+    assert _tree(tmp_path) == _tree(fixture / "after")
+    again = _migrate(tmp_path, "--fix")
+    assert again.returncode == 0, again.stderr
+    assert _tree(tmp_path) == _tree(fixture / "after")
+    # each remaining site once, as many as the first run left
+    remaining = again.stderr.splitlines()[:-1]
+    assert len(remaining) == len(set(remaining))
+    assert (
+        again.stderr.splitlines()[-1].split("; ")[1] == fix.stderr.splitlines()[-1].split("; ")[1]
+    )
+
+
+def test_guarded_and_lazy_imports_stay_optional(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "guarded" / "after", tmp_path, dirs_exist_ok=True)
+    # A meta path entry that refuses the package: the modules must import without it
+    code = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'sagellm_protocol':\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "import app.lazy, app.optional\n"
+        "print(app.optional.measured(1.5))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "{'ttft_ms': 1.5}\n"), done.stderr
+
+
+def test_guarded_fix_still_works_with_the_package(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "guarded" / "after", tmp_path, dirs_exist_ok=True)
+    code = (
+        "import app.lazy, app.optional\n"
+        "print(app.lazy.request('hi')['prompt'], app.optional.measured(2.0)['tbt_ms'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.stdout == "hi 0.0\n", done.stderr
+
+
+def test_ruffed_output_passes_the_repos_ruff(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "ruffed" / "after", tmp_path, dirs_exist_ok=True)
+    for args in (["check", "--select", "I", "."], ["format", "--check", "."]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, "--no-cache"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout
+
+
+def test_blind_tree_exits_2_before_any_rewrite(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "blind" / "before", tmp_path, dirs_exist_ok=True)
+    before = _tree(tmp_path)
+    for mode in ("--check", "--diff", "--fix"):
+        done = _migrate(tmp_path, mode)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr.startswith(
+            "sagellm-protocol migrate: error: mypy cannot type the code:\n"
+            'b/conftest.py: error: Duplicate module named "conftest" (also at "a/conftest.py")\n'
+        )
+        assert done.stderr.endswith(
+            "nothing was rewritten: without types the rewrite would leave code half-migrated.\n"
+            "Scope the run: pass fewer paths (the package and its tests), --exclude PATTERN for "
+            "what mypy cannot read (a duplicate module name, generated code), or make the repo's "
+            "own modules findable (run from the repo root, add the missing __init__.py).\n"
+        )
+    assert _tree(tmp_path) == before
+    # scoped with --exclude, the rest is migrated
+    scoped = _migrate(tmp_path, "--fix", "--exclude", "b")
+    assert scoped.returncode == 0, scoped.stderr
+    assert 'return m["ttft_ms"]' in (tmp_path / "a" / "conftest.py").read_text()
+    assert (tmp_path / "b" / "conftest.py").read_bytes() == before["b/conftest.py"]
+
+
+def test_own_module_not_found_is_blind(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(
+        "from helpers import ttft\nfrom sagellm_protocol import Metrics\n\n\n"
+        "def first(m: Metrics) -> float:\n    return ttft(m)\n"
+    )
+    (tmp_path / "helpers.py").write_text("def ttft(m):\n    return m.ttft_ms\n")
+    done = _migrate(tmp_path, "--check", "--exclude", "helpers.py")
+    assert done.returncode == 2
+    assert (
+        'main.py:1:1: error: Cannot find implementation or library stub for module named "helpers"'
+        in done.stderr
     )

@@ -755,7 +755,7 @@ def _parser() -> argparse.ArgumentParser:
         "line and rule code what needs a hand edit. Needs the extra: "
         "pip install 'isagellm-protocol[migrate]'.",
         epilog="Exit status: 0 done or nothing to do, 1 with --check when anything needs "
-        "migrating, 2 usage error.",
+        "migrating, 2 usage error or mypy cannot type the code (nothing is rewritten then).",
     )
     how = migrate.add_mutually_exclusive_group()
     how.add_argument(
@@ -776,6 +776,14 @@ def _parser() -> argparse.ArgumentParser:
         "--fix", dest="mode", action="store_const", const="fix", help="rewrite the files in place"
     )
     migrate.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    migrate.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave out the files (or folders) whose path below the common folder of the "
+        "PATHs matches this glob; repeatable",
+    )
     migrate.set_defaults(run=_migrate, mode="check")
 
     snapshot = commands.add_parser(
@@ -820,7 +828,7 @@ def _migrate(args: argparse.Namespace) -> int:
         raise UsageError(
             f"migrate needs {error.name}: pip install 'isagellm-protocol[migrate]'"
         ) from None
-    status: int = migrate(args.paths, args.mode)
+    status: int = migrate(args.paths, args.mode, args.exclude)
     return status
 
 

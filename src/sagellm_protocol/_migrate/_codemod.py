@@ -1,25 +1,43 @@
-"""One file's rewrite: LibCST keeps formatting and comments; mypy's findings say which
-attribute accesses are on protocol values."""
+"""One file's rewrite: LibCST keeps formatting and comments; mypy's types (the oracle) say which
+expressions hold protocol values. A unit (a top-level function, a method of a top-level class,
+or the rest of the module) is rewritten whole or not at all."""
 
 import dataclasses
-import re
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Final, TypeVar
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from ._imports import add_imports
 from ._names import Protocol
+from ._oracle import Seen, Span
+from ._units import MODULE, UnitTransformer
 
-__all__ = ["Finding", "Span", "TypedAccess", "left_alone", "rewrite", "typed_access"]
+__all__ = ["Finding", "Rewrite", "rewrite"]
 
 _PACKAGE: Final = "sagellm_protocol"
 _DUMPS: Final = frozenset({"model_dump", "dict"})
 _VALIDATORS: Final = frozenset({"model_validate", "parse_obj", "from_dict"})
 _PYDANTIC: Final = frozenset(
     {"model_dump", "model_dump_json", "model_copy", "model_validate", "model_fields", "dict"}
+)
+# What a TypedDict value answers by attribute: reading these is no protocol access.
+_DICT_ATTRIBUTES: Final = frozenset(dir(dict)) - _PYDANTIC
+_MAPPINGS: Final = frozenset({"dict", "Mapping", "MutableMapping"})
+# Where `"k" in x` needs no parentheses in place of hasattr(x, "k").
+_BARE: Final = (
+    cst.If,
+    cst.While,
+    cst.BooleanOperation,
+    cst.IfExp,
+    cst.Assert,
+    cst.Return,
+    cst.Assign,
+    cst.AnnAssign,
+    cst.Arg,
+    cst.Expr,
 )
 
 
@@ -33,16 +51,15 @@ class Finding:
     message: str
 
 
-Span = tuple[int, int, int, int]
-"""line, column, end line, end column of an expression (1-based lines, 0-based columns)."""
+@dataclasses.dataclass
+class Rewrite:
+    """One file's result: the new text, the rewrites done, the reports, and the units that
+    cannot be rewritten whole (with why, by line)."""
 
-
-@dataclasses.dataclass(frozen=True)
-class TypedAccess:
-    """mypy's word that ``.attribute`` is read on a value of protocol type ``type_name``."""
-
-    attribute: str
-    type_name: str
+    code: str
+    done: list[Finding]
+    reports: list[Finding]
+    blocked: dict[str, list[Finding]]
 
 
 def _span(where: CodeRange) -> Span:
@@ -71,24 +88,78 @@ def _dotted(node: cst.BaseExpression | None) -> str:
     return ""
 
 
-class _Rewriter(cst.CSTTransformer):
+def _is_mapping(node: cst.BaseExpression) -> bool:
+    """Whether ``node`` names ``dict``/``Mapping`` (or a tuple holding one)."""
+    if isinstance(node, cst.Tuple):
+        return any(_is_mapping(element.value) for element in node.elements)
+    name = node.attr.value if isinstance(node, cst.Attribute) else _name_of(node)
+    return name in _MAPPINGS
+
+
+class _Rewriter(UnitTransformer):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(
-        self,
-        protocol: Protocol,
-        typed: Mapping[Span, TypedAccess],
-        context: CodemodContext,
-    ) -> None:
+    def __init__(self, protocol: Protocol, seen: Mapping[Span, Seen], frozen: set[str]) -> None:
         super().__init__()
         self.protocol = protocol
-        self.typed = typed
-        self.context = context
+        self.seen = seen
+        self.frozen = frozen
         self.imported: dict[str, str] = {}  # local name -> protocol type name
-        self.imports_package = False
         self.findings: list[Finding] = []
         self.reports: list[Finding] = []
         self.quotes: list[str] = []  # the f-strings we are inside: their quote characters
+        self.unit = MODULE
+        self.unit_lines: dict[str, int] = {}
+        self.done: dict[str, list[Finding]] = defaultdict(list)
+        self.blockers: dict[str, list[Finding]] = defaultdict(list)
+        self.needs: dict[str, set[str]] = defaultdict(set)
+        self.handles: set[str] = set()  # units that touch protocol values
+        # reads on values of unknown type: the finding, the receiver, whether by getattr()
+        self.unknown: dict[str, list[tuple[Finding, str, bool]]] = defaultdict(list)
+        self.imports_package = False
+        self.path: list[cst.CSTNode] = []  # the nodes from the module down to this one
+        self.assigned: dict[str, set[str]] = defaultdict(set)  # names given protocol values
+        self.in_checks: set[int] = set()  # the `"k" in x` we wrote for hasattr()
+        # setattr(x, "k", v) statements, by the call: x["k"] = v replaces the statement
+        self.setters: dict[int, tuple[cst.BaseExpression, cst.SimpleString, cst.BaseExpression]]
+        self.setters = {}
+
+    # Parents (LibCST's ParentNodeProvider costs a walk of its own)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.path.append(node)
+        return super().on_visit(node)
+
+    def on_leave(  # type: ignore[override]  # the same union, spelled for any node
+        self, original: cst.CSTNode, updated: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        result = super().on_leave(original, updated)
+        self.path.pop()
+        return result
+
+    def _parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The parent of ``node``, the node being left."""
+        return self.path[-2] if len(self.path) > 1 and self.path[-1] is node else None
+
+    # Units
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        unit = self.unit_of(node)
+        if unit is not None:
+            self.unit = unit
+            self.unit_lines[unit] = self._at(node.name).start.line
+        super().visit_FunctionDef(node)
+
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        super().leave_FunctionDef(original, updated)
+        if self.functions:
+            return updated
+        unit, self.unit = self.unit, MODULE
+        return original if unit in self.frozen else updated
+
+    # f-strings
 
     def visit_FormattedString(self, node: cst.FormattedString) -> None:
         self.quotes.append(node.quote)
@@ -105,28 +176,43 @@ class _Rewriter(cst.CSTTransformer):
             return cst.SimpleString(repr(text) if "'" not in text else f'"{text}"')
         return _string(text)
 
-    # Where things are
+    # Where things are, what they hold
 
     def _at(self, node: cst.CSTNode) -> CodeRange:
         return self.get_metadata(PositionProvider, node)
 
-    def _note(self, node: cst.CSTNode, code: str, message: str, *, report: bool = False) -> None:
+    def _finding(self, node: cst.CSTNode, code: str, message: str) -> Finding:
         where = self._at(node).start
-        found = Finding(where.line, where.column + 1, code, message)
-        (self.reports if report else self.findings).append(found)
+        return Finding(where.line, where.column + 1, code, message)
+
+    def _done(self, node: cst.CSTNode, code: str, message: str) -> None:
+        self.handles.add(self.unit)
+        self.done[self.unit].append(self._finding(node, code, message))
+
+    def _report(self, node: cst.CSTNode, code: str, message: str, *, blocks: bool) -> None:
+        found = self._finding(node, code, message)
+        self.reports.append(found)
+        if blocks:
+            self.blockers[self.unit].append(found)
+
+    def _holds(self, node: cst.BaseExpression) -> Seen:
+        seen = self.seen.get(_span(self._at(node)), Seen())
+        if seen.types:
+            self.handles.add(self.unit)
+        return seen
 
     def _protocol_type(self, node: cst.BaseExpression) -> str | None:
         name = _name_of(node)
         if name is None:
             return None
         real = self.imported.get(name)
-        return real if real in self.protocol.typed_dicts else None
+        if real in self.protocol.typed_dicts:
+            self.handles.add(self.unit)
+            return real
+        return None
 
     def _need(self, name: str) -> None:
-        if name == "json":
-            AddImportsVisitor.add_needed_import(self.context, "json")
-        else:
-            AddImportsVisitor.add_needed_import(self.context, _PACKAGE, name)
+        self.needs[self.unit].add(name)
 
     # Imports (PM001, PM105)
 
@@ -134,16 +220,17 @@ class _Rewriter(cst.CSTTransformer):
         names = []
         for before, alias in zip(original.names, updated.names, strict=True):
             module = _dotted(alias.name)
-            if module.split(".")[0] == _PACKAGE:
-                self.imports_package = True
+            self.imports_package |= module.split(".")[0] == _PACKAGE
             if not self.protocol.is_old_module(module):
                 names.append(alias)
             elif alias.asname is None:  # its uses spell the module out: no safe rewrite
                 message = f"import {module}: no such module here; import {_PACKAGE}"
-                self._note(before, "PM105", message, report=True)
+                self._report(before, "PM105", message, blocks=False)
                 names.append(alias)
             else:
-                self._note(before, "PM001", f"import {module} -> import {_PACKAGE}")
+                self.findings.append(
+                    self._finding(before, "PM001", f"import {module} -> import {_PACKAGE}")
+                )
                 names.append(alias.with_changes(name=cst.Name(_PACKAGE)))
         return updated.with_changes(names=names)
 
@@ -162,38 +249,56 @@ class _Rewriter(cst.CSTTransformer):
                 self.imported[local.value] = name
             if old and name not in self.protocol.public:
                 message = f"{module} exported {name}; {_PACKAGE} has no {name}"
-                self._note(alias, "PM105", message, report=True)
+                self._report(alias, "PM105", message, blocks=False)
         if not old:
             return updated
-        self._note(original, "PM001", f"from {module} -> from {_PACKAGE}")
+        self.findings.append(self._finding(original, "PM001", f"from {module} -> from {_PACKAGE}"))
         return updated.with_changes(module=cst.Name(_PACKAGE))
 
-    # Calls (PM002, PM004-PM009, PM106)
+    # Assignments: which names a unit gives protocol values (for its unknown reads)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        if (
+            isinstance(value, cst.Call)
+            and (self._protocol_type(value.func) or self._validator_owner(value.func))
+        ) or self._holds(value).types:
+            self.assigned[self.unit].update(_dotted(t.target) for t in node.targets)
+
+    def _validator_owner(self, func: cst.BaseExpression) -> str | None:
+        if isinstance(func, cst.Attribute) and func.attr.value in _VALIDATORS:
+            return self._protocol_type(func.value)
+        return None
+
+    # Calls (PM002, PM004-PM009, PM101-PM103, PM106, PM108)
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         func = updated.func
         if (type_name := self._protocol_type(func)) is not None:
             return self._construct(original, updated, type_name)
-        if _name_of(func) == "isinstance" and len(updated.args) == 2:
+        function = _name_of(func)
+        if function == "isinstance" and len(updated.args) == 2:
             return self._isinstance(original, updated)
+        if function in {"hasattr", "getattr", "setattr"} and len(updated.args) >= 2:
+            return self._duck(original, updated, function)
         if isinstance(func, cst.Attribute):
+            assert isinstance(original.func, cst.Attribute)
             method = func.attr.value
             if method in _VALIDATORS and (owner := self._protocol_type(func.value)):
                 return self._validator(original, updated, owner, method)
-            assert isinstance(original.func, cst.Attribute)
-            access = self.typed.get(_span(self._at(original.func)))
-            if access is not None and access.attribute == method:
-                return self._method(original, updated, func.value, access)
+            seen = self._holds(original.func.value)
+            if seen.types and method not in _DICT_ATTRIBUTES and method not in self.protocol.keys:
+                return self._method(original, updated, func.value, method, seen.types[0])
         return updated
 
     def _construct(self, original: cst.Call, updated: cst.Call, type_name: str) -> cst.Call:
         if any(arg.keyword is None and arg.star != "**" for arg in updated.args):
-            self._note(
+            self._report(
                 original,
                 "PM106",
                 f"{type_name}(...) with positional arguments: write "
                 f"make({type_name}, {{...}}) by hand",
-                report=True,
+                blocks=True,
             )
             return updated
         elements: list[cst.BaseDictElement] = []
@@ -216,32 +321,129 @@ class _Rewriter(cst.CSTTransformer):
             rbrace=cst.RightCurlyBrace(whitespace_before=closing or cst.SimpleWhitespace("")),
         )
         self._need("make")
-        self._note(original, "PM002", f"{type_name}(...) -> make({type_name}, {{...}})")
+        self._done(original, "PM002", f"{type_name}(...) -> make({type_name}, {{...}})")
         return self._call("make", updated.func, fields)
 
     def _isinstance(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         value, kind = updated.args
         type_name = self._protocol_type(kind.value)
         if type_name is None:
+            if _is_mapping(kind.value):
+                self._dispatch(original, original.args[0].value)
             return updated
         self._need("is_valid")
-        self._note(original, "PM008", f"isinstance(x, {type_name}) -> is_valid({type_name}, x)")
+        self._done(original, "PM008", f"isinstance(x, {type_name}) -> is_valid({type_name}, x)")
         return self._call("is_valid", kind.value, value.value)
+
+    def leave_Comparison(
+        self, original: cst.Comparison, updated: cst.Comparison
+    ) -> cst.BaseExpression:
+        left = original.left
+        if (
+            isinstance(left, cst.Call)
+            and _name_of(left.func) == "type"
+            and len(left.args) == 1
+            and len(original.comparisons) == 1
+            and isinstance(original.comparisons[0].operator, cst.Is | cst.Equal)
+            and _is_mapping(original.comparisons[0].comparator)
+        ):
+            self._dispatch(original, left.args[0].value)
+        return updated
+
+    def _dispatch(self, node: cst.CSTNode, value: cst.BaseExpression) -> None:
+        seen = self._holds(value)
+        if seen.types:
+            held = f"holds a {seen.types[0]}"
+        elif seen.unknown and self.unit in self.handles:
+            held = "can hold a protocol value"
+        else:
+            return
+        self._report(
+            node,
+            "PM108",
+            f"dict dispatch on a value that {held}: protocol values are dicts now and take "
+            "this branch; check it is meant for them",
+            blocks=False,
+        )
+
+    def _duck(self, original: cst.Call, updated: cst.Call, function: str) -> cst.BaseExpression:
+        seen = self._holds(original.args[0].value)
+        name = _literal(updated.args[1].value)
+        if not seen.types:
+            if seen.unknown and name in self.protocol.keys:
+                self._unknown(original, name, original.args[0].value, duck=True)
+            return updated
+        receiver = updated.args[0].value
+        if name is None or name in _PYDANTIC:
+            self._report(
+                original,
+                "PM103" if name is None else "PM102",
+                f"{function}() on a {seen.types[0]} with "
+                + ("a computed name" if name is None else f'"{name}"')
+                + ": write name in x / x.get(name) / x[name] = value",
+                blocks=True,
+            )
+            return updated
+        quoted = self._key(name)
+        if function == "hasattr" and len(updated.args) == 2:
+            self._done(original, "PM101", f'hasattr(x, "{name}") -> "{name}" in x')
+            check = cst.Comparison(quoted, [cst.ComparisonTarget(cst.In(), receiver)])
+            parent = self._parent(original)
+            if not isinstance(parent, _BARE):
+                check = check.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            self.in_checks.add(id(check))
+            return check
+        if function == "getattr" and len(updated.args) in (2, 3):
+            if len(updated.args) == 2:
+                self._done(original, "PM102", f'getattr(x, "{name}") -> x["{name}"]')
+                return cst.Subscript(receiver, [cst.SubscriptElement(cst.Index(quoted))])
+            self._done(original, "PM102", f'getattr(x, "{name}", d) -> x.get("{name}", d)')
+            get = cst.Attribute(receiver, cst.Name("get"))
+            return cst.Call(get, _commas([cst.Arg(quoted), cst.Arg(updated.args[2].value)]))
+        if function == "setattr" and isinstance(self._parent(original), cst.Expr):
+            self._done(original, "PM103", f'setattr(x, "{name}", v) -> x["{name}"] = v')
+            self.setters[id(original)] = (receiver, quoted, updated.args[2].value)
+            return updated
+        self._report(
+            original,
+            "PM103",
+            f'{function}(x, "{name}", ...) on a {seen.types[0]}: write it with x["{name}"]',
+            blocks=True,
+        )
+        return updated
+
+    def leave_Expr(self, original: cst.Expr, updated: cst.Expr) -> cst.BaseSmallStatement:
+        setter = self.setters.pop(id(original.value), None)
+        if setter is None:
+            return updated
+        receiver, key, value = setter
+        target = cst.Subscript(receiver, [cst.SubscriptElement(cst.Index(key))])
+        return cst.Assign([cst.AssignTarget(target)], value, semicolon=updated.semicolon)
+
+    def leave_UnaryOperation(
+        self, original: cst.UnaryOperation, updated: cst.UnaryOperation
+    ) -> cst.BaseExpression:
+        operand = updated.expression
+        if isinstance(updated.operator, cst.Not) and id(operand) in self.in_checks:
+            assert isinstance(operand, cst.Comparison)
+            target = operand.comparisons[0].with_changes(operator=cst.NotIn())
+            return operand.with_changes(comparisons=[target], lpar=updated.lpar, rpar=updated.rpar)
+        return updated
 
     def _validator(
         self, original: cst.Call, updated: cst.Call, type_name: str, method: str
     ) -> cst.BaseExpression:
         if len(updated.args) != 1 or updated.args[0].keyword or updated.args[0].star:
-            self._note(
+            self._report(
                 original,
                 "PM106",
                 f"{type_name}.{method}(...) with options: write make({type_name}, value) by hand",
-                report=True,
+                blocks=True,
             )
             return updated
         self._need("make")
         self._need("validate")
-        self._note(
+        self._done(
             original,
             "PM006",
             f"{type_name}.{method}(v) -> make({type_name}, validate({type_name}, v))",
@@ -255,21 +457,22 @@ class _Rewriter(cst.CSTTransformer):
         original: cst.Call,
         updated: cst.Call,
         value: cst.BaseExpression,
-        access: TypedAccess,
+        method: str,
+        type_name: str,
     ) -> cst.BaseExpression:
-        method, args = access.attribute, updated.args
+        args = updated.args
         if method in _DUMPS and not args:
-            self._note(original, "PM004", f"x.{method}() -> dict(x)")
+            self._done(original, "PM004", f"x.{method}() -> dict(x)")
             return self._call("dict", value)
         if method == "model_dump_json" and all(
             a.keyword and a.keyword.value == "indent" for a in args
         ):
             self._need("json")
-            self._note(original, "PM005", "x.model_dump_json() -> json.dumps(x)")
+            self._done(original, "PM005", "x.model_dump_json() -> json.dumps(x)")
             func = cst.Attribute(cst.Name("json"), cst.Name("dumps"))
             return cst.Call(func, [cst.Arg(value), *args])
         if method == "model_copy" and not args:
-            self._note(original, "PM007", "x.model_copy() -> x.copy()")
+            self._done(original, "PM007", "x.model_copy() -> x.copy()")
             return cst.Call(cst.Attribute(value, cst.Name("copy")))
         if (
             method == "model_copy"
@@ -283,20 +486,19 @@ class _Rewriter(cst.CSTTransformer):
             else:
                 merged.append(cst.StarredDictElement(update))
             self._need("make")
-            type_name = access.type_name
-            self._note(
+            self._done(
                 original, "PM007", f"x.model_copy(update=u) -> make({type_name}, {{**x, **u}})"
             )
             return self._call("make", cst.Name(type_name), cst.Dict(_commas(merged)))
         if method in self.protocol.functions:
             self._need(method)
-            self._note(original, "PM009", f"x.{method}(...) -> {method}(x, ...)")
+            self._done(original, "PM009", f"x.{method}(...) -> {method}(x, ...)")
             return cst.Call(cst.Name(method), [cst.Arg(value), *args])
-        self._note(
+        self._report(
             original,
             "PM106",
-            f"x.{method}(...) on a {access.type_name}: {_hand_edit(method)}",
-            report=True,
+            f"x.{method}(...) on a {type_name}: {_hand_edit(method)}",
+            blocks=True,
         )
         return updated
 
@@ -304,58 +506,58 @@ class _Rewriter(cst.CSTTransformer):
     def _call(name: str, *args: cst.BaseExpression) -> cst.Call:
         return cst.Call(cst.Name(name), _commas([cst.Arg(arg) for arg in args]))
 
-    # Attribute reads and writes (PM003, PM104)
+    # Attribute reads and writes (PM003, PM104, PM107)
 
     def leave_Attribute(
         self, original: cst.Attribute, updated: cst.Attribute
     ) -> cst.BaseExpression:
-        access = self.typed.get(_span(self._at(original)))
-        if access is None or access.attribute != original.attr.value:
+        name = original.attr.value
+        seen = self._holds(original.value)
+        if not seen.types:
+            if seen.unknown and name in self.protocol.keys:
+                self._unknown(original, name, original.value)
             return updated
-        name = access.attribute
+        if name in _DICT_ATTRIBUTES:
+            return updated
         if name in _PYDANTIC or name in self.protocol.functions:
-            return updated  # a call: leave_Call rewrites it, or reports it
-        self._note(original, "PM003", f"x.{name} -> x[{_string(name).value}]")
+            parent = self._parent(original)
+            if isinstance(parent, cst.Call) and parent.func is original:
+                return updated  # a call: leave_Call rewrites it, or reports it
+            self._report(
+                original, "PM104", f".{name} on a {seen.types[0]}: {_hand_edit(name)}", blocks=True
+            )
+            return updated
+        if name not in self.protocol.keys:
+            message = f".{name} on a {seen.types[0]}: no such key; no rewrite"
+            self._report(original, "PM104", message, blocks=True)
+            return updated
+        self._done(original, "PM003", f"x.{name} -> x[{_string(name).value}]")
         index = cst.SubscriptElement(cst.Index(self._key(name)))
         return cst.Subscript(updated.value, [index])
 
-    # Duck typing (PM101-PM103)
+    def _unknown(
+        self, node: cst.CSTNode, name: str, receiver: cst.BaseExpression, *, duck: bool = False
+    ) -> None:
+        owners = self.protocol.owners[name]
+        kinds = " | ".join(owners[:3]) + (" | ..." if len(owners) > 3 else "")
+        spelled = _dotted(receiver)
+        shown = spelled or "x"
+        access = f'{node.func.value}({shown}, "{name}")' if duck else f"{shown}.{name}"  # type: ignore[attr-defined]
+        message = (
+            f"{access}: mypy cannot tell what {shown} holds; if a protocol value, annotate "
+            + (f"it: {spelled}: {kinds}" if spelled else f"where it comes from ({kinds})")
+        )
+        self.unknown[self.unit].append((self._finding(node, "PM107", message), spelled, duck))
 
-    def visit_Call(self, node: cst.Call) -> None:
-        function = _name_of(node.func)
-        if function not in {"hasattr", "getattr", "setattr"} or len(node.args) < 2:
-            return
-        if not self.imports_package:
-            return
-        name = _literal(node.args[1].value)
-        if name is None:
-            self._note(
-                node,
-                "PM103",
-                f"{function}() with a computed name: on a protocol "
-                "value write name in x / x.get(name) / x[name] = value",
-                report=True,
-            )
-        elif name in self.protocol.keys or name in _PYDANTIC:
-            self._note(node, *_duck(function, name, len(node.args)), report=True)
-
-
-def _duck(function: str | None, name: str, arity: int) -> tuple[str, str]:
-    quoted = _string(name).value
-    if function == "hasattr":
-        return "PM101", f"hasattr(x, {quoted}): write {quoted} in x"
-    if function == "getattr":
-        spelled = f"x.get({quoted}, default)" if arity == 3 else f"x[{quoted}]"
-        return "PM102", f"getattr(x, {quoted}, ...): write {spelled}"
-    return "PM103", f"setattr(x, {quoted}, v): on a protocol value write x[{quoted}] = v"
-
-
-def left_alone(access: TypedAccess) -> str:
-    """What to write by hand for an access mypy still finds after the rewrite."""
-    name = access.attribute
-    if name in _PYDANTIC:
-        return f".{name} on a {access.type_name}: {_hand_edit(name)}"
-    return f'.{name} on a {access.type_name}: no rewrite; write x["{name}"] if it is a key'
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        for unit, found in self.unknown.items():
+            for finding, spelled, duck in found:
+                if spelled in self.assigned[unit]:
+                    self.reports.append(finding)
+                    self.blockers[unit].append(finding)
+                elif unit in self.handles or (duck and self.imports_package):
+                    self.reports.append(finding)
+        return updated
 
 
 def _hand_edit(method: str) -> str:
@@ -376,26 +578,38 @@ def _commas(items: Sequence[_Item]) -> list[_Item]:
     ]
 
 
-_NO_ATTRIBUTE: Final = re.compile(r'^(?:Item )?"([\w.]+)"(?: of "[^"]*")? has no attribute "(\w+)"')
-
-
-def typed_access(message: str, protocol: Protocol) -> TypedAccess | None:
-    """The protocol type and attribute of one mypy ``attr-defined`` message, if it is one."""
-    match = _NO_ATTRIBUTE.match(message)
-    if match is None or match.group(1).rsplit(".", 1)[-1] not in protocol.typed_dicts:
-        return None
-    return TypedAccess(match.group(2), match.group(1).rsplit(".", 1)[-1])
-
-
 def rewrite(
-    source: str, protocol: Protocol, typed: Mapping[Span, TypedAccess]
-) -> tuple[str, list[Finding], list[Finding]]:
-    """``source`` migrated, the rewrites done and the patterns reported. Raises
-    ``libcst.ParserSyntaxError`` if it does not parse."""
+    source: str, protocol: Protocol, seen: Mapping[Span, Seen], frozen: set[str]
+) -> Rewrite:
+    """``source`` migrated except the ``frozen`` units. Raises ``libcst.ParserSyntaxError``
+    if it does not parse."""
     module = cst.parse_module(source)
-    context = CodemodContext()
-    rewriter = _Rewriter(protocol, typed, context)
+    rewriter = _Rewriter(protocol, seen, frozen)
     changed = MetadataWrapper(module).visit(rewriter)
-    if rewriter.findings:
-        changed = AddImportsVisitor(context).transform_module(changed)
-    return changed.code, rewriter.findings, rewriter.reports
+    if MODULE in frozen:
+        changed = module
+    needs = {unit: names for unit, names in rewriter.needs.items() if unit not in frozen}
+    changed = add_imports(changed, needs)
+    done = [f for unit, found in rewriter.done.items() if unit not in frozen for f in found]
+    reports = list(rewriter.reports)
+    for unit in sorted(frozen & set(rewriter.done)):
+        lines = sorted({f.line for f in rewriter.blockers.get(unit, [])})
+        withheld = len(rewriter.done.get(unit, []))
+        where = rewriter.unit_lines.get(unit, 1)
+        name = "the module's top-level code" if unit == MODULE else f"{unit}()"
+        reports.append(
+            Finding(
+                where,
+                1,
+                "PM110",
+                f"not migrated: {name} left whole ({withheld} rewrite"
+                + ("s" if withheld > 1 else "")
+                + " withheld): line"
+                + ("s " if len(lines) > 1 else " ")
+                + ", ".join(map(str, lines))
+                + " cannot be rewritten",
+            )
+        )
+    if MODULE not in frozen:
+        done += rewriter.findings
+    return Rewrite(changed.code, done, reports, dict(rewriter.blockers))

@@ -38,6 +38,11 @@ class Protocol:
         self.typed_dicts = frozenset(self._nodes)
         self.functions = frozenset(functions)
         self.keys = frozenset(f.name for node in self._nodes.values() for f in node.fields)
+        # key -> the types that declare it, to say which annotation would type a value
+        self.owners = {
+            key: tuple(sorted(n for n, node in self._nodes.items() if key in node.declared))
+            for key in self.keys
+        }
 
     def tags(self, type_name: str) -> list[tuple[str, str]]:
         """The required keys of ``type_name`` that allow one string, with that string."""
