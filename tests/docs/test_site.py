@@ -4,9 +4,9 @@ Builds the site with ``mkdocs build --strict``, serves it on a free loopback por
 pages in Debian's headless Chromium through Playwright (no browser download). Each page must
 load with no console error, no uncaught exception and no request outside the loopback server,
 and every in-page anchor (``href="#..."``) must name an element of that page. Screenshots of
-three pages are kept as test artefacts under pytest's temporary directory (the path is
-printed). Skipped, saying why, without the ``docs`` extra or without ``/usr/bin/chromium``
-(``apt-get install -y chromium``).
+three pages and of a search are kept as test artefacts, under pytest's temporary directory or
+in ``$SAGELLM_DOCS_SCREENSHOTS`` (the path is printed). Skipped, saying why, without the
+``docs`` extra or without ``/usr/bin/chromium`` (``apt-get install -y chromium``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import functools
 import http.server
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -35,6 +36,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+SCREENSHOTS_ENV = "SAGELLM_DOCS_SCREENSHOTS"
+"""A folder for the screenshots that outlives pytest's temporary ones (``.ci/run`` sets it)."""
 PAGES = {
     "home": "",
     "api-reference": "api/validation/",
@@ -98,7 +101,9 @@ def browser(base_url: str) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("screenshots")
+    kept = os.environ.get(SCREENSHOTS_ENV)  # pytest keeps only its last three temporary folders
+    folder = Path(kept) if kept else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
     print(f"screenshots of the site: {folder}")
     return folder
 
