@@ -42,6 +42,7 @@ PAGES = {
     "home": "",
     "api-reference": "api/validation/",
     "getting-started": "getting-started/",
+    "api-openai-types": "api/modules/openai/",  # the largest page of TypedDicts with their keys
 }
 
 pytestmark = [
