@@ -29,7 +29,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 STUBS = ROOT / "stubs" / "sagellm_protocol-stubs"
 TYPING_TESTS = ROOT / "tests" / "typing"
-REGENERATE = "python scripts/generate_stubs.py"
+REGENERATE = "python scripts/regenerate.py"
 pytestmark = pytest.mark.static
 
 

@@ -26,7 +26,7 @@ from sagellm_protocol._tree.nodes import TypedDictNode
 from sagellm_protocol.openai import ChatMessage
 
 ROOT = Path(__file__).resolve().parents[2]
-REGENERATE = "python scripts/generate_docstrings.py"
+REGENERATE = "python scripts/regenerate.py"
 
 REQUEST_DESCRIPTION = "An inference request. Carries a prompt or chat messages, never both."
 REQUEST_HELP = """\
