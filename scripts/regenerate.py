@@ -12,8 +12,8 @@ Usage: ``python scripts/regenerate.py [--no-docs]``, from the development instal
 6. the site (``mkdocs build --strict`` into ``site/``), unless ``--no-docs``.
 
 Each step runs in a fresh interpreter, so it reads what the steps before it wrote. The drift
-tests (``tests/unit/test_docstrings.py``, ``tests/unit/test_source_notes.py``, ``tests/test_stubs.py``,
-``tests/unit/test_snapshot.py``)
+tests (``tests/unit/test_docstrings.py``, ``tests/unit/test_source_notes.py``,
+``tests/test_stubs.py``, ``tests/unit/test_snapshot.py``)
 name this command. Stops at the first step that fails, with its exit status.
 """
 
