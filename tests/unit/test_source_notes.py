@@ -26,7 +26,8 @@ def test_the_committed_notes_match_the_generator(tmp_path: Path) -> None:
     fresh = tmp_path / "_source_notes.py"
     subprocess.run([sys.executable, str(GENERATOR), str(fresh)], check=True, capture_output=True)
     committed = (PACKAGE / "_source_notes.py").read_text(encoding="utf-8")
-    assert fresh.read_text(encoding="utf-8") == committed, "regenerate: python scripts/regenerate.py"
+    regenerate = "regenerate: python scripts/regenerate.py"
+    assert fresh.read_text(encoding="utf-8") == committed, regenerate
 
 
 def _package_predicates() -> list[Any]:
