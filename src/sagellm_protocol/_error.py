@@ -10,6 +10,7 @@ from typing import Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
+from ._key_help import list_keys_in_help
 from ._registry import register_defaults
 
 __all__ = ["Error", "ErrorCode", "ErrorCodeName"]
@@ -71,14 +72,7 @@ class ErrorCode(StrEnum):
 
 
 class Error(TypedDict, closed=True):
-    """A protocol error, safe to show to callers (no sensitive detail).
-
-    Keys:
-        code: What went wrong.
-        message: A human-readable description without sensitive information.
-        retryable (optional): Whether the same request may succeed if retried; ``None`` when
-            unknown.
-    """
+    """A protocol error, safe to show to callers (no sensitive detail)."""
 
     code: ErrorCodeName | ErrorCode
     """What went wrong."""
@@ -89,3 +83,5 @@ class Error(TypedDict, closed=True):
 
 
 register_defaults(Error, {"retryable": None})
+
+list_keys_in_help(globals())

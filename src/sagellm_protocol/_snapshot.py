@@ -567,7 +567,7 @@ def reference() -> str:
         "",
         "Generated from the type tree by `sagellm-protocol reference > docs/protocol.md`; "
         "do not edit. Frozen interfaces are marked *frozen*: their keys may only be added to "
-        '(see [Evolving the protocol](evolving.md)).',
+        "(see [Evolving the protocol](evolving.md)).",
         "",
         "Types: " + ", ".join(f"[{name}](#{_anchor(name)})" for name in types),
         "",

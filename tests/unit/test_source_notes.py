@@ -95,6 +95,7 @@ for name in type_names():
         "schema": json_schema(tp),
         "issues of {}": collect_issues(tp, {}),
         "checker": source_of(analyze(tp)),
+        "__doc__": getattr(tp, "__doc__", None),  # a TypedDict's lists its keys
     }
 for path in sorted(examples.glob("*.json")):
     tp = type_by_name(path.name.split(".")[0])
@@ -139,3 +140,4 @@ def test_a_pyc_only_copy_behaves_as_the_source(tmp_path: Path) -> None:
     assert compiled_only == from_source
     described = from_source["Request"]["schema"]["properties"]["request_id"]
     assert described["description"] == "Unique request identifier."
+    assert "\n    request_id: Unique request identifier.\n" in from_source["Request"]["__doc__"]
