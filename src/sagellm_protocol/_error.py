@@ -10,7 +10,6 @@ from typing import Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
-from ._key_help import list_keys_in_help
 from ._registry import register_defaults
 
 __all__ = ["Error", "ErrorCode", "ErrorCodeName"]
@@ -83,5 +82,3 @@ class Error(TypedDict, closed=True):
 
 
 register_defaults(Error, {"retryable": None})
-
-list_keys_in_help(globals())

@@ -14,6 +14,8 @@ from typing_extensions import is_typeddict
 
 __all__ = ["list_keys_in_help"]
 
+_PACKAGE = "sagellm_protocol."
+
 
 class _DocWithKeys(str):
     """A TypedDict's ``__doc__``: its docstring as written, which ``__get__`` extends with the
@@ -59,10 +61,15 @@ def _with_listing(cls: type, written: str) -> str:
 
 
 def list_keys_in_help(namespace: Mapping[str, object]) -> None:
-    """Give every TypedDict defined in the module of ``namespace`` (its ``globals()``) a
-    ``__doc__`` that lists its keys."""
+    """Give every TypedDict of the package in ``namespace`` (a module's ``globals()``) a
+    ``__doc__`` that lists its keys: those defined there, and those imported from modules below
+    the types' layer, which may not import this one (``_error.Error``, through ``core``)."""
     for value in namespace.values():
-        if is_typeddict(value) and value.__module__ == namespace["__name__"]:
+        if (
+            is_typeddict(value)
+            and value.__module__.startswith(_PACKAGE)
+            and not isinstance(value.__dict__.get("__doc__"), _DocWithKeys)
+        ):
             assert isinstance(value, type)  # is_typeddict does not narrow
             written = _DocWithKeys(value.__dict__.get("__doc__") or "")
             type.__setattr__(value, "__doc__", written)
