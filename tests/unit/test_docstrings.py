@@ -114,6 +114,13 @@ def test_each_runtime_docstring_is_the_description_then_the_listing() -> None:
         assert inspect.getdoc(node.cls) == expected, name
 
 
+def printed(code: str) -> str:
+    """What ``python -c code`` prints, in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def test_the_listing_is_built_once_whatever_the_threads() -> None:
     code = (
         "from concurrent.futures import ThreadPoolExecutor\n"
@@ -122,10 +129,7 @@ def test_the_listing_is_built_once_whatever_the_threads() -> None:
         "    docs = list(pool.map(lambda _: T.__doc__, range(64)))\n"
         "print(len({id(doc) for doc in docs}), 'Keys:' in docs[0])"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["1", "True"]
+    assert printed(code).split() == ["1", "True"]
 
 
 def test_documentation_leaves_the_listing_out() -> None:
@@ -179,7 +183,4 @@ def test_the_listing_is_not_loaded_at_import() -> None:
         "validate(Request, {'request_id': 'r', 'trace_id': 't', 'max_tokens': 1})\n"
         "print('sagellm_protocol._tree.listing' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert printed(code).strip() == "False"
