@@ -3,18 +3,17 @@
 Usage: ``python scripts/regenerate.py [--no-docs]``, from the development install
 (``pip install -e '.[dev]'``; the site needs ``'.[docs]'`` too). In order:
 
-1. the ``Keys:`` listings in the TypedDict class docstrings (``scripts/generate_docstrings.py``);
-2. the key docstrings and invariant notes read from the source at build time
+1. the key docstrings and invariant notes read from the source at build time
    (``scripts/generate_source_notes.py`` writes ``src/sagellm_protocol/_source_notes.py``);
-3. the stubs, which copy those docstrings (``scripts/generate_stubs.py``);
-4. the wire snapshot (``sagellm-protocol snapshot > contracts/protocol-v0.1.json``);
-5. the protocol reference (``sagellm-protocol reference > docs/protocol.md``);
-6. the site (``mkdocs build --strict`` into ``site/``), unless ``--no-docs``.
+2. the stubs, which copy the docstrings (``scripts/generate_stubs.py``);
+3. the wire snapshot (``sagellm-protocol snapshot > contracts/protocol-v0.1.json``);
+4. the protocol reference (``sagellm-protocol reference > docs/protocol.md``);
+5. the site (``mkdocs build --strict`` into ``site/``), unless ``--no-docs``.
 
 Each step runs in a fresh interpreter, so it reads what the steps before it wrote. The drift
-tests (``tests/unit/test_docstrings.py``, ``tests/unit/test_source_notes.py``,
-``tests/test_stubs.py``, ``tests/unit/test_snapshot.py``)
-name this command. Stops at the first step that fails, with its exit status.
+tests (``tests/unit/test_source_notes.py``, ``tests/test_stubs.py``,
+``tests/unit/test_snapshot.py``) name this command. Stops at the first step that fails, with its
+exit status.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ PYTHON = sys.executable
 CLI = [PYTHON, "-m", "sagellm_protocol"]
 
 STEPS: list[tuple[list[str], Path | None]] = [
-    ([PYTHON, "scripts/generate_docstrings.py"], None),
     ([PYTHON, "scripts/generate_source_notes.py"], None),
     ([PYTHON, "scripts/generate_stubs.py"], None),
     ([*CLI, "snapshot"], ROOT / "contracts" / "protocol-v0.1.json"),

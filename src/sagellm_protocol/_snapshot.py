@@ -64,7 +64,7 @@ def _named_nodes() -> tuple[dict[str, Node], dict[TypedDictNode, str]]:
 
 
 def snapshot() -> Snapshot:
-    """The wire contract of every protocol type, as plain JSON data (see the README)."""
+    """The wire contract of every protocol type, as plain JSON data (see docs/evolving.md)."""
     nodes, names = _named_nodes()
     types = {name: _type(node, names) for name, node in sorted(nodes.items())}
     for name, found in _sides(types, declared_sides(), _first_names(nodes, names)).items():
@@ -567,7 +567,7 @@ def reference() -> str:
         "",
         "Generated from the type tree by `sagellm-protocol reference > docs/protocol.md`; "
         "do not edit. Frozen interfaces are marked *frozen*: their keys may only be added to "
-        '(see the README, "Evolving the protocol").',
+        "(see [Evolving the protocol](evolving.md)).",
         "",
         "Types: " + ", ".join(f"[{name}](#{_anchor(name)})" for name in types),
         "",

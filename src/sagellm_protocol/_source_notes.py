@@ -1624,31 +1624,31 @@ KEY_DOCS: Final[dict[str, dict[str, str]]] = {
 
 INLINABLE_FUNCTIONS: Final[dict[str, tuple[int, str]]] = {
     "sagellm_protocol.core:_error_iff_error_finish": (
-        583,
+        480,
         'def _error_iff_error_finish(value: Mapping[str, Any]) -> bool:\n    return (value["finish_reason"] == "error") is (value.get("error") is not None)\n',
     ),
     "sagellm_protocol.core:_ranks_below_sizes": (
-        417,
+        355,
         'def _ranks_below_sizes(value: Mapping[str, Any]) -> bool:\n    """Each rank below its size where both are set."""\n    return bool(\n        (\n            "rank" not in value\n            or "world_size" not in value\n            or value["rank"] is None\n            or value["world_size"] is None\n            or value["rank"] < value["world_size"]\n        )\n        and (\n            "tp_rank" not in value\n            or "tp_size" not in value\n            or value["tp_rank"] is None\n            or value["tp_size"] is None\n            or value["tp_rank"] < value["tp_size"]\n        )\n        and (\n            "pp_rank" not in value\n            or "pp_size" not in value\n            or value["pp_rank"] is None\n            or value["pp_size"] is None\n            or value["pp_rank"] < value["pp_size"]\n        )\n    )\n',
     ),
     "sagellm_protocol.core:_single_input": (
-        393,
+        331,
         'def _single_input(value: Mapping[str, Any]) -> bool:\n    return not ("prompt" in value and value["prompt"] and "messages" in value and value["messages"])\n',
     ),
     "sagellm_protocol.core:_stamps_in_order": (
-        93,
+        87,
         'def _stamps_in_order(value: Mapping[str, Any]) -> bool:\n    return bool(\n        value["queued_at"] <= value["scheduled_at"] <= value["executed_at"] <= value["completed_at"]\n    )\n',
     ),
     "sagellm_protocol.kv.types:_ranges_ordered": (
-        335,
+        266,
         'def _ranges_ordered(value: Mapping[str, Any]) -> bool:\n    return bool(\n        value["layer_start"] <= value["layer_end"]\n        and value["token_start"] <= value["token_end"]\n        and value.get("shard_id", 0) < value.get("shard_count", 1)\n    )\n',
     ),
     "sagellm_protocol.kv.types:_stamps_settled": (
-        369,
+        300,
         'def _stamps_settled(value: Mapping[str, Any]) -> bool:\n    """The common cases: nothing after ``created_at`` is recorded, or every stamp is, in order."""\n    return bool(\n        (value.get("started_at") is None and value.get("completed_at") is None)\n        or (\n            value.get("started_at") is not None\n            and value.get("completed_at") is not None\n            and value["started_at"] <= value["completed_at"]\n            and (\n                value.get("created_at", 0.0) == 0\n                or value.get("created_at", 0.0) <= value["started_at"]\n            )\n        )\n    )\n',
     ),
     "sagellm_protocol.openai:_plain_text_message": (
-        516,
+        427,
         'def _plain_text_message(value: Mapping[str, Any]) -> bool:\n    """The common case, which breaks no rule: a role that needs no other key, and text."""\n    return (\n        len(value) == 2\n        and "content" in value\n        and value["role"] in _TEXT_ONLY_ROLES\n        and type(value["content"]) is str\n    )\n',
     ),
 }

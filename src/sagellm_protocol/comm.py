@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, TypeAlias, TypeVar, runtime_checkable
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
+from ._key_help import list_keys_in_help
 from ._registry import InvariantViolation, register_defaults, register_invariant, register_wire_side
 from .constraints import JSONObject, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
@@ -127,18 +128,7 @@ class TopologyType(StrEnum):
 
 
 class CommGroupInfo(TypedDict, closed=True):
-    """A communication group: ``world_size`` distinct global ranks.
-
-    Keys:
-        group_id: Unique group identifier.
-        backend: Communication library of the group.
-        world_size: Number of members (> 0), equal to ``len(ranks)``.
-        ranks: Global ranks of the members, distinct.
-        root_rank (optional): Default root (global rank) of broadcast/reduce; not required to be a
-            member.
-        timeout_ms (optional): Default operation timeout (ms, > 0).
-        metadata (optional): Extension metadata.
-    """
+    """A communication group: ``world_size`` distinct global ranks."""
 
     group_id: str
     """Unique group identifier."""
@@ -186,20 +176,7 @@ def _group_ranks(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
 
 
 class CollectiveRequest(TypedDict, closed=True):
-    """A collective operation over a group.
-
-    Keys:
-        request_id: Unique request identifier.
-        trace_id: Distributed tracing identifier.
-        group_id: The group to run on.
-        op: The primitive to run.
-        reduce_op (optional): Reduction of all_reduce/reduce_scatter/reduce.
-        root_rank (optional): Root (global rank) of broadcast/reduce; ``None`` uses the group's
-            ``root_rank``.
-        async_op (optional): Whether the caller asks for a non-blocking operation.
-        timeout_ms (optional): Timeout (ms, > 0) overriding the group's; ``None`` uses the group's.
-        metadata (optional): Extension metadata.
-    """
+    """A collective operation over a group."""
 
     request_id: str
     """Unique request identifier."""
@@ -228,18 +205,7 @@ register_defaults(
 
 
 class CollectiveResponse(TypedDict, closed=True):
-    """The outcome of a collective operation on one rank.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        op: The primitive that ran.
-        status: Operation state.
-        elapsed_ms (optional): Time the operation took on this rank (ms).
-        bytes_transferred (optional): Bytes moved (bytes).
-        error_message (optional): What went wrong, when the operation did not complete.
-        metadata (optional): Extension metadata.
-    """
+    """The outcome of a collective operation on one rank."""
 
     request_id: str
     """The request this answers."""
@@ -266,20 +232,7 @@ register_defaults(
 
 
 class P2PSendRequest(TypedDict, closed=True):
-    """A point-to-point send from ``src_rank`` to a different ``dst_rank``.
-
-    Keys:
-        request_id: Unique request identifier.
-        trace_id: Distributed tracing identifier.
-        group_id: The group both ranks belong to.
-        src_rank: Sending global rank.
-        dst_rank: Receiving global rank, != ``src_rank``.
-        tag (optional): Message tag matching a send to a receive.
-        nbytes: Payload size (bytes, > 0).
-        async_op (optional): Whether the caller asks for a non-blocking send.
-        timeout_ms (optional): Timeout (ms, > 0); ``None`` uses the group's.
-        metadata (optional): Extension metadata.
-    """
+    """A point-to-point send from ``src_rank`` to a different ``dst_rank``."""
 
     request_id: str
     """Unique request identifier."""
@@ -310,16 +263,7 @@ register_defaults(
 
 
 class P2PSendResponse(TypedDict, closed=True):
-    """The outcome of a point-to-point send.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        status: Operation state.
-        elapsed_ms (optional): Time the send took (ms).
-        bytes_sent (optional): Bytes sent (bytes).
-        error_message (optional): What went wrong, when the send did not complete.
-    """
+    """The outcome of a point-to-point send."""
 
     request_id: str
     """The request this answers."""
@@ -339,20 +283,7 @@ register_defaults(P2PSendResponse, {"elapsed_ms": 0.0, "bytes_sent": 0, "error_m
 
 
 class P2PRecvRequest(TypedDict, closed=True):
-    """A point-to-point receive on ``dst_rank`` from a different ``src_rank``.
-
-    Keys:
-        request_id: Unique request identifier.
-        trace_id: Distributed tracing identifier.
-        group_id: The group both ranks belong to.
-        src_rank: Sending global rank.
-        dst_rank: Receiving global rank, != ``src_rank``.
-        tag (optional): Message tag matching a send to a receive.
-        expected_nbytes: Expected payload size (bytes, > 0).
-        async_op (optional): Whether the caller asks for a non-blocking receive.
-        timeout_ms (optional): Timeout (ms, > 0); ``None`` uses the group's.
-        metadata (optional): Extension metadata.
-    """
+    """A point-to-point receive on ``dst_rank`` from a different ``src_rank``."""
 
     request_id: str
     """Unique request identifier."""
@@ -392,16 +323,7 @@ def _p2p_distinct_ranks(value: Mapping[str, Any]) -> Iterator[InvariantViolation
 
 
 class P2PRecvResponse(TypedDict, closed=True):
-    """The outcome of a point-to-point receive.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        status: Operation state.
-        elapsed_ms (optional): Time the receive took (ms).
-        bytes_received (optional): Bytes received (bytes).
-        error_message (optional): What went wrong, when the receive did not complete.
-    """
+    """The outcome of a point-to-point receive."""
 
     request_id: str
     """The request this answers."""
@@ -421,17 +343,7 @@ register_defaults(P2PRecvResponse, {"elapsed_ms": 0.0, "bytes_received": 0, "err
 
 
 class CommOperationMetrics(TypedDict, closed=True):
-    """Measured cost of one communication operation.
-
-    Keys:
-        op: The primitive measured.
-        group_id: The group it ran on.
-        elapsed_ms: Duration (ms).
-        bytes_transferred: Bytes moved (bytes).
-        bandwidth_gbps (optional): Measured bandwidth (GB/s).
-        bus_bandwidth_gbps (optional): Bus bandwidth (GB/s).
-        algo_bandwidth_gbps (optional): Algorithm bandwidth (GB/s).
-    """
+    """Measured cost of one communication operation."""
 
     op: CollectiveOpName | CollectiveOp
     """The primitive measured."""
@@ -456,17 +368,7 @@ register_defaults(
 
 
 class CommTopologyDescriptor(TypedDict, closed=True):
-    """Interconnect topology of a cluster and the backend recommended for it.
-
-    Keys:
-        topology_type: Topology kind.
-        num_nodes: Number of nodes (> 0).
-        gpus_per_node (optional): Accelerators per node (> 0).
-        intra_node_bandwidth_gbps (optional): Bandwidth within a node (GB/s).
-        inter_node_bandwidth_gbps (optional): Bandwidth between nodes (GB/s).
-        backend: Recommended communication library.
-        metadata (optional): Extension metadata.
-    """
+    """Interconnect topology of a cluster and the backend recommended for it."""
 
     topology_type: TopologyTypeName | TopologyType
     """Topology kind."""
@@ -592,3 +494,5 @@ class CommBackend(Protocol[TensorT]):
 # Who sends each top-level type no interface (typing.Protocol) takes or returns.
 register_wire_side("response", CommOperationMetrics)
 register_wire_side("both", CommTopologyDescriptor)
+
+list_keys_in_help(globals())

@@ -8,6 +8,7 @@ from typing import Any, Final, Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from ._error import Error, ErrorCode, ErrorCodeName
+from ._key_help import list_keys_in_help
 from ._registry import (
     InvariantViolation,
     register_defaults,
@@ -54,14 +55,7 @@ Phase: TypeAlias = Literal["prefill", "decode"]
 
 
 class Timestamps(TypedDict, closed=True):
-    """Observation timestamps of one request, in Unix seconds, in order.
-
-    Keys:
-        queued_at: When the request entered the queue (Unix seconds).
-        scheduled_at: When compute/resources were assigned (Unix seconds).
-        executed_at: When the first token started generating (Unix seconds).
-        completed_at: When generation completed (Unix seconds).
-    """
+    """Observation timestamps of one request, in Unix seconds, in order."""
 
     queued_at: float
     """When the request entered the queue (Unix seconds)."""
@@ -108,38 +102,7 @@ def _timestamps_ordered(value: Mapping[str, Any]) -> Iterator[InvariantViolation
 
 
 class Metrics(TypedDict, closed=True):
-    """Performance metrics of one request. Durations in ms, memory in MB.
-
-    Keys:
-        ttft_ms: Time to first token (ms).
-        tbt_ms (optional): Time between tokens (ms); 0 without data.
-        tpot_ms (optional): Time per output token (ms); 0 without data.
-        throughput_tps: Throughput (tokens/second).
-        peak_mem_mb: Peak memory (MB).
-        error_rate: Error rate in [0, 1].
-        kv_used_tokens (optional): Tokens held in the KV cache; 0 when the KV cache is off.
-        kv_used_bytes (optional): Bytes held in the KV cache; 0 when the KV cache is off.
-        prefix_hit_rate (optional): Prefix cache hit rate in [0, 1]; 0 when prefix caching is off.
-        evict_count (optional): Number of evictions; 0 when none happened.
-        evict_ms (optional): Time spent evicting (ms).
-        spec_accept_rate (optional): Speculative decoding acceptance rate in [0, 1]; 0 when off.
-        prefill_ms (optional): Prefill phase duration (ms); 0 when phases are not separated.
-        decode_ms (optional): Decode phase duration (ms); 0 when phases are not separated.
-        prefill_tokens (optional): Tokens the prefill phase processed; 0 when phases are not
-            separated (an extension of Protocol v0.1: the engine's core and control plane send it).
-        decode_tokens (optional): Tokens the decode phase generated; 0 when phases are not separated
-            (an extension of Protocol v0.1: the engine's core and control plane send it).
-        kv_transfer_count (optional): Number of KV transfers.
-        kv_transfer_bytes (optional): Bytes moved by KV transfers.
-        kv_transfer_ms (optional): Total KV transfer time (ms).
-        comm_overhead_ms (optional): Communication overhead (ms).
-        allreduce_count (optional): Number of AllReduce calls.
-        allgather_count (optional): Number of AllGather calls.
-        itl_list (optional): Inter-token latencies (ms), one per streamed delta.
-        timestamps (optional): Observation timestamps, when recorded.
-        component_trace (optional): Components the request passed through, e.g.
-            ``["sagellm-gateway", "sagellm-core"]``.
-    """
+    """Performance metrics of one request. Durations in ms, memory in MB."""
 
     ttft_ms: NonNegativeFloat
     """Time to first token (ms)."""
@@ -297,32 +260,7 @@ def metrics_from_timestamps(
 
 
 class Request(TypedDict, closed=True):
-    """An inference request. Carries a prompt or chat messages, never both.
-
-    Keys:
-        request_id: Unique request identifier.
-        trace_id: Distributed tracing identifier.
-        model (optional): Model name; empty for the engine's default.
-        prompt (optional): Input text (alternative to ``messages``).
-        messages (optional): Chat messages (alternative to ``prompt``); the engine renders them to a
-            prompt.
-        max_tokens: Maximum number of tokens to generate (> 0).
-        stream (optional): Whether to stream the output as events.
-        sampling_params (optional): Full sampling parameters; wins over ``temperature``/``top_p``
-            when given.
-        temperature (optional): Sampling temperature in [0, 2].
-        top_p (optional): Nucleus sampling threshold in (0, 1].
-        kv_budget_tokens (optional): KV cache budget (tokens), > 0 when given.
-        metadata (optional): Opaque metadata passed through to the engine/adapter.
-        phase (optional): Execution phase, for prefill/decode separation.
-        rank (optional): This node's rank (distributed), < ``world_size``.
-        world_size (optional): Total number of nodes (distributed).
-        group_id (optional): Communication group (distributed).
-        tp_rank (optional): Tensor-parallel rank, < ``tp_size``.
-        pp_rank (optional): Pipeline-parallel rank, < ``pp_size``.
-        tp_size (optional): Tensor-parallel group size.
-        pp_size (optional): Pipeline-parallel group size.
-    """
+    """An inference request. Carries a prompt or chat messages, never both."""
 
     request_id: str
     """Unique request identifier."""
@@ -451,18 +389,7 @@ def _request_ranks(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
 
 
 class Response(TypedDict, closed=True):
-    """The complete result of a non-streamed request.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        output_text: Generated text.
-        output_tokens: Generated token ids.
-        prompt_tokens (optional): Number of prompt tokens, when known.
-        finish_reason: Why generation ended; ``"error"`` exactly when ``error`` is set.
-        metrics: Performance metrics.
-        error (optional): The error, when generation failed.
-    """
+    """The complete result of a non-streamed request."""
 
     request_id: str
     """The request this answers."""
@@ -488,15 +415,7 @@ register_suggestions(Response, {"timestamps": "metrics.timestamps"})
 
 
 class StreamEventStart(TypedDict, closed=True):
-    """First event of a stream: the engine accepted the request.
-
-    Keys:
-        event: Event tag.
-        request_id: The request this stream answers.
-        trace_id: Distributed tracing identifier.
-        engine_id: The engine instance serving the request (observability).
-        prompt_tokens (optional): Number of prompt tokens, when known.
-    """
+    """First event of a stream: the engine accepted the request."""
 
     event: Literal["start"]
     """Event tag."""
@@ -514,16 +433,7 @@ register_defaults(StreamEventStart, {"prompt_tokens": None})
 
 
 class StreamEventDelta(TypedDict, closed=True):
-    """An increment of generated text.
-
-    Keys:
-        event: Event tag.
-        request_id: The request this stream answers.
-        trace_id: Distributed tracing identifier.
-        engine_id: The engine instance serving the request (observability).
-        content: The new text.
-        content_tokens: The new token ids.
-    """
+    """An increment of generated text."""
 
     event: Literal["delta"]
     """Event tag."""
@@ -540,20 +450,7 @@ class StreamEventDelta(TypedDict, closed=True):
 
 
 class StreamEventEnd(TypedDict, closed=True):
-    """Last event of a stream: the full output, finish reason and metrics.
-
-    Keys:
-        event: Event tag.
-        request_id: The request this stream answers.
-        trace_id: Distributed tracing identifier.
-        engine_id: The engine instance serving the request (observability).
-        prompt_tokens (optional): Number of prompt tokens, when known.
-        content: The complete generated text.
-        output_tokens: The complete generated token ids.
-        finish_reason: Why generation ended; ``"error"`` exactly when ``error`` is set.
-        metrics: Performance metrics.
-        error (optional): The error, when generation failed.
-    """
+    """Last event of a stream: the full output, finish reason and metrics."""
 
     event: Literal["end"]
     """Event tag."""
@@ -723,3 +620,5 @@ def _mismatch(what: str, unit: str, joined: Any, got: Any) -> str:
 StartEvent: TypeAlias = StreamEventStart
 DeltaEvent: TypeAlias = StreamEventDelta
 EndEvent: TypeAlias = StreamEventEnd
+
+list_keys_in_help(globals())

@@ -13,6 +13,7 @@ from annotated_types import Ge
 from typing_extensions import NotRequired, TypedDict
 
 from ._enum import StrEnum
+from ._key_help import list_keys_in_help
 from ._registry import InvariantViolation, register_defaults, register_invariant, register_wire_side
 from .backend import DType, DTypeName, KernelKind, KernelKindName
 from .constraints import DeviceStr, JSONObject
@@ -87,17 +88,7 @@ class OperatorType(StrEnum):
 
 
 class OperatorConstraint(TypedDict, closed=True):
-    """Hardware and workload conditions; every unset field means "any".
-
-    Keys:
-        device_type (optional): Device type, e.g. ``"cuda"``, ``"cpu"``, ``"npu"``.
-        dtype (optional): Data type.
-        min_compute_capability (optional): Minimum compute capability, e.g. ``"8.0"`` for CUDA.
-        kernel_kind (optional): Kernel category.
-        min_batch_size (optional): Smallest batch size (>= 1), <= ``max_batch_size``.
-        max_batch_size (optional): Largest batch size (>= 1).
-        custom_constraints (optional): Backend-specific conditions.
-    """
+    """Hardware and workload conditions; every unset field means "any"."""
 
     device_type: NotRequired[str | None]
     """Device type, e.g. ``"cuda"``, ``"cpu"``, ``"npu"``."""
@@ -138,16 +129,7 @@ def _batch_range(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
 
 
 class LogicalOperator(TypedDict, closed=True):
-    """An operator of the model graph, independent of any kernel.
-
-    Keys:
-        op_type: Operator type.
-        name: Operator name in the graph.
-        input_shapes: Shape of each input tensor (JSON arrays; tuples in the original).
-        output_shape: Shape of the output tensor (a JSON array; a tuple in the original).
-        params (optional): Operator parameters (dimensions …).
-        metadata (optional): Extension metadata.
-    """
+    """An operator of the model graph, independent of any kernel."""
 
     op_type: OperatorTypeName | OperatorType
     """Operator type."""
@@ -167,18 +149,7 @@ register_defaults(LogicalOperator, {"params": {}, "metadata": {}})
 
 
 class PhysicalOperator(TypedDict, closed=True):
-    """A kernel implementation on one backend and device.
-
-    Keys:
-        kernel_name: Kernel implementation name.
-        backend: Backend provider, e.g. ``"cuda"``, ``"ascend"``, ``"cpu"``.
-        device: Target device, e.g. ``"cuda:0"`` or ``"cpu"``.
-        dtype: Data type the kernel computes in.
-        kernel_kind: Kernel category.
-        priority (optional): Selection priority; higher is preferred.
-        constraints (optional): Conditions the kernel needs.
-        metadata (optional): Backend-specific metadata.
-    """
+    """A kernel implementation on one backend and device."""
 
     kernel_name: str
     """Kernel implementation name."""
@@ -202,18 +173,7 @@ register_defaults(PhysicalOperator, {"priority": 0, "constraints": None, "metada
 
 
 class OperatorMapping(TypedDict, closed=True):
-    """A logical operator type mapped to a physical kernel.
-
-    Keys:
-        logical_op_type: Logical operator type mapped.
-        physical_kernel: Kernel implementation name.
-        backend: Backend provider.
-        device: Target device.
-        dtype: Data type.
-        constraints (optional): Conditions under which the mapping applies.
-        priority (optional): Selection priority; higher is preferred.
-        metadata (optional): Extension metadata.
-    """
+    """A logical operator type mapped to a physical kernel."""
 
     logical_op_type: OperatorTypeName | OperatorType
     """Logical operator type mapped."""
@@ -253,15 +213,7 @@ class OperatorRegistryEntry:
 
 
 class OperatorRegistryQuery(TypedDict, closed=True):
-    """What a caller needs a kernel for; every unset field means "any".
-
-    Keys:
-        op_type: Logical operator type.
-        device (optional): Target device.
-        dtype (optional): Data type.
-        backend (optional): Backend provider.
-        constraints (optional): The caller's conditions, matched against each kernel's constraints.
-    """
+    """What a caller needs a kernel for; every unset field means "any"."""
 
     op_type: OperatorTypeName | OperatorType
     """Logical operator type."""
@@ -282,16 +234,7 @@ register_defaults(
 
 
 class OperatorRegistrySnapshot(TypedDict, closed=True):
-    """The state of an operator registry at one moment.
-
-    Keys:
-        total_operators: Number of registered kernels.
-        operators_by_type (optional): Registered kernels per logical operator type.
-        operators_by_backend (optional): Registered kernels per backend.
-        registered_operators (optional): Every registered kernel.
-        active_mappings (optional): Every logical-to-physical mapping in effect.
-        metadata (optional): Registry metadata.
-    """
+    """The state of an operator registry at one moment."""
 
     total_operators: int
     """Number of registered kernels."""
@@ -362,3 +305,5 @@ class OperatorRegistry(Protocol):
 
 # Who sends each top-level type no interface (typing.Protocol) takes or returns.
 register_wire_side("request", LogicalOperator)
+
+list_keys_in_help(globals())

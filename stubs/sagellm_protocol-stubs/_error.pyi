@@ -68,14 +68,7 @@ class ErrorCode(StrEnum):
     SPECULATIVE_DECODING_FAILED = "speculative_decoding_failed"
 
 class Error(TypedDict, closed=True):
-    """A protocol error, safe to show to callers (no sensitive detail).
-
-    Keys:
-        code: What went wrong.
-        message: A human-readable description without sensitive information.
-        retryable (optional): Whether the same request may succeed if retried; ``None`` when
-            unknown.
-    """
+    """A protocol error, safe to show to callers (no sensitive detail)."""
 
     code: ErrorCodeName | ErrorCode
     """What went wrong."""

@@ -86,32 +86,7 @@ class KernelKind(StrEnum):
     EMBEDDING = "embedding"
 
 class CapabilityDescriptor(TypedDict, closed=True):
-    """What a backend's device offers; an absent key means its default (nothing supported).
-
-    Keys:
-        device_name (optional): Device model name, e.g. ``"NVIDIA A100-SXM4-80GB"``.
-        device_type (optional): Device type, e.g. ``"cuda"`` (see the ``DEVICE_TYPE_*`` constants).
-        compute_capability (optional): Vendor compute capability, e.g. ``"8.0"``.
-        total_memory_bytes (optional): Device memory (bytes, >= 0; the bound is ours, the original
-            took any int).
-        available_memory_bytes (optional): Free device memory (bytes, >= 0; the bound is ours).
-        supported_dtypes (optional): Element types the backend computes in.
-        supported_kernels (optional): Kernel kinds the backend provides.
-        has_stream (optional): Whether the backend has asynchronous streams.
-        has_event (optional): Whether the backend has synchronisation/timing events.
-        has_collective (optional): Whether the backend runs collectives at all; when false,
-            ``supported_collectives`` is ignored.
-        has_graph_exec (optional): Whether the backend can capture and replay execution graphs.
-        supported_collectives (optional): Collective operations the backend runs, e.g.
-            ``"all_reduce"``.
-        has_kv_block_copy (optional): Whether the backend copies KV blocks on the device.
-        has_kv_block_migrate (optional): Whether the backend migrates KV blocks between devices.
-        max_memory_mb (optional): Memory the backend may use (MB, >= 0; the bound is ours).
-        max_batch_size (optional): Largest batch the backend runs (>= 0; the bound is ours, a size
-            is never negative).
-        max_sequence_length (optional): Longest sequence the backend runs (tokens, >= 0; the bound
-            is ours).
-    """
+    """What a backend's device offers; an absent key means its default (nothing supported)."""
 
     device_name: NotRequired[str | None]
     """Device model name, e.g. ``"NVIDIA A100-SXM4-80GB"``."""

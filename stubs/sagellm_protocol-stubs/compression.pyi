@@ -109,21 +109,7 @@ class FusionLevel(StrEnum):
     FULL = "full"
 
 class QuantizationConfig(TypedDict, closed=True):
-    """Quantization settings of a model.
-
-    Keys:
-        scheme (optional): Quantization scheme; ``"none"`` keeps full precision.
-        weight_granularity (optional): Granularity of weight scales.
-        activation_granularity (optional): Granularity of activation scales.
-        group_size (optional): Elements per group for group quantization (> 0).
-        bits (optional): Quantized bit width in [2, 32].
-        fp8_format (optional): FP8 encoding, ``"e4m3"`` or ``"e5m2"`` (the original accepts any
-            string).
-        calibration_dataset (optional): Calibration dataset name (post-training quantization).
-        calibration_samples (optional): Number of calibration samples (> 0, post-training
-            quantization).
-        metadata (optional): Extension metadata.
-    """
+    """Quantization settings of a model."""
 
     scheme: NotRequired[QuantizationSchemeName | QuantizationScheme]
     """Quantization scheme; ``"none"`` keeps full precision."""
@@ -145,18 +131,7 @@ class QuantizationConfig(TypedDict, closed=True):
     """Extension metadata."""
 
 class SparseConfig(TypedDict, closed=True):
-    """Weight sparsity settings. For N:M sparsity, ``n <= m``.
-
-    Keys:
-        enabled (optional): Whether sparsity is applied.
-        pattern (optional): Sparsity pattern.
-        sparse_format (optional): Storage format of the sparse weights.
-        sparsity_ratio (optional): Target fraction of zeros in [0, 1].
-        n (optional): N of N:M sparsity: non-zeros kept per block (>= 1, <= ``m``).
-        m (optional): M of N:M sparsity: the block size (>= 1).
-        block_size (optional): Block size of block sparsity (> 0).
-        metadata (optional): Extension metadata.
-    """
+    """Weight sparsity settings. For N:M sparsity, ``n <= m``."""
 
     enabled: NotRequired[bool]
     """Whether sparsity is applied."""
@@ -176,18 +151,7 @@ class SparseConfig(TypedDict, closed=True):
     """Extension metadata."""
 
 class SpeculativeDecodingConfig(TypedDict, closed=True):
-    """Speculative decoding settings.
-
-    Keys:
-        enabled (optional): Whether speculative decoding is used.
-        strategy (optional): How draft tokens are proposed.
-        draft_model (optional): Draft model name (``draft_model`` strategy).
-        num_speculative_tokens (optional): Draft tokens proposed per step, in [1, 64].
-        num_heads (optional): Number of Medusa/EAGLE decoding heads (>= 1).
-        acceptance_threshold (optional): Minimum acceptance rate in [0, 1] below which speculation
-            is switched off; 0 = never.
-        metadata (optional): Extension metadata.
-    """
+    """Speculative decoding settings."""
 
     enabled: NotRequired[bool]
     """Whether speculative decoding is used."""
@@ -205,16 +169,7 @@ class SpeculativeDecodingConfig(TypedDict, closed=True):
     """Extension metadata."""
 
 class FusionConfig(TypedDict, closed=True):
-    """Operator fusion settings.
-
-    Keys:
-        level (optional): Fusion level.
-        use_flash_attention (optional): Whether to use Flash Attention (fused SDPA).
-        use_fused_rope (optional): Whether to use a fused RoPE kernel.
-        use_fused_layernorm (optional): Whether to use a fused LayerNorm kernel.
-        use_fused_swiglu (optional): Whether to use a fused SwiGLU activation kernel.
-        metadata (optional): Extension metadata.
-    """
+    """Operator fusion settings."""
 
     level: NotRequired[FusionLevelName | FusionLevel]
     """Fusion level."""
@@ -230,14 +185,7 @@ class FusionConfig(TypedDict, closed=True):
     """Extension metadata."""
 
 class CompressionConfig(TypedDict, closed=True):
-    """All compression settings of a model; each part defaults to its own defaults.
-
-    Keys:
-        quantization (optional): Quantization settings.
-        sparsity (optional): Sparsity settings.
-        speculative_decoding (optional): Speculative decoding settings.
-        fusion (optional): Operator fusion settings.
-    """
+    """All compression settings of a model; each part defaults to its own defaults."""
 
     quantization: NotRequired[QuantizationConfig]
     """Quantization settings."""
@@ -249,19 +197,7 @@ class CompressionConfig(TypedDict, closed=True):
     """Operator fusion settings."""
 
 class CompressionMetrics(TypedDict, closed=True):
-    """What compression actually achieved at run time.
-
-    Keys:
-        quant_scheme (optional): Quantization scheme in effect.
-        compress_ratio (optional): Memory compression ratio (original / compressed, >= 1); 1.0 means
-            uncompressed.
-        quant_error_pct (optional): Quantization error relative to an FP32 baseline (percent, >= 0).
-        actual_sparsity_ratio (optional): Achieved fraction of zeros in [0, 1].
-        spec_tokens_proposed (optional): Draft tokens proposed so far (tokens).
-        spec_tokens_accepted (optional): Draft tokens accepted so far (tokens), <=
-            ``spec_tokens_proposed``.
-        fusion_level (optional): Fusion level in effect.
-    """
+    """What compression actually achieved at run time."""
 
     quant_scheme: NotRequired[QuantizationSchemeName | QuantizationScheme]
     """Quantization scheme in effect."""

@@ -55,18 +55,7 @@ class KVRestoreTrigger(StrEnum):
     EXPLICIT = "explicit"
 
 class HeteroSchedulingHint(TypedDict, closed=True):
-    """Where a request prefers to run and when its KV cache may be offloaded.
-
-    Keys:
-        preferred_device (optional): Preferred device class; ``auto`` lets the scheduler choose.
-        allow_cpu_fallback (optional): Run on the CPU when the preferred device has no room.
-        kv_offload_on_idle (optional): Offload the KV cache of a sequence while it is idle.
-        kv_offload_threshold (optional): Device memory utilisation in [0, 1] above which KV blocks
-            are offloaded. (The range is ours: the original took any float, but it is a fraction of
-            memory.)
-        affinity_engine_id (optional): Engine the request should stick to, if any.
-        extra (optional): Scheduler-specific hints.
-    """
+    """Where a request prefers to run and when its KV cache may be offloaded."""
 
     preferred_device: NotRequired[DeviceClassName | DeviceClass]
     """Preferred device class; ``auto`` lets the scheduler choose."""
@@ -83,19 +72,7 @@ class HeteroSchedulingHint(TypedDict, closed=True):
     """Scheduler-specific hints."""
 
 class KVOffloadSpec(TypedDict, closed=True):
-    """One request to move a KV-cache handle from one device to another.
-
-    Keys:
-        handle_id: The KV-cache handle to move.
-        src_device: Device the blocks are on now, e.g. ``"cuda:0"``.
-        dst_device: Device to move the blocks to, e.g. ``"cpu"``.
-        trigger (optional): Why the offload happens.
-        priority (optional): Offload priority; larger goes first. Unbounded, as in the original: a
-            negative priority is a meaningful "after everything else".
-        num_tokens (optional): Tokens held by the handle (>= 0; the bound is ours, a count is never
-            negative).
-        request_id (optional): The request owning the handle; empty when unknown.
-    """
+    """One request to move a KV-cache handle from one device to another."""
 
     handle_id: str
     """The KV-cache handle to move."""
@@ -118,20 +95,6 @@ class KVOffloadStats(TypedDict, closed=True):
 
     Every counter is >= 0 (the bound is ours: the original took any int, but these count
     events and tokens).
-
-    Keys:
-        offloads_triggered (optional): Offloads started.
-        restores_triggered (optional): Restores started.
-        offload_tokens (optional): Tokens offloaded.
-        restore_tokens (optional): Tokens restored.
-        offload_failures (optional): Offloads that failed.
-        restore_failures (optional): Restores that failed.
-        nvme_offloads_triggered (optional): Offloads to NVMe started.
-        nvme_restores_triggered (optional): Restores from NVMe started.
-        nvme_offload_tokens (optional): Tokens offloaded to NVMe.
-        nvme_restore_tokens (optional): Tokens restored from NVMe.
-        nvme_offload_failures (optional): Offloads to NVMe that failed.
-        nvme_restore_failures (optional): Restores from NVMe that failed.
     """
 
     offloads_triggered: NotRequired[NonNegativeInt]

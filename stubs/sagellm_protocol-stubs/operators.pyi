@@ -84,17 +84,7 @@ class OperatorType(StrEnum):
     CUSTOM = "custom"
 
 class OperatorConstraint(TypedDict, closed=True):
-    """Hardware and workload conditions; every unset field means "any".
-
-    Keys:
-        device_type (optional): Device type, e.g. ``"cuda"``, ``"cpu"``, ``"npu"``.
-        dtype (optional): Data type.
-        min_compute_capability (optional): Minimum compute capability, e.g. ``"8.0"`` for CUDA.
-        kernel_kind (optional): Kernel category.
-        min_batch_size (optional): Smallest batch size (>= 1), <= ``max_batch_size``.
-        max_batch_size (optional): Largest batch size (>= 1).
-        custom_constraints (optional): Backend-specific conditions.
-    """
+    """Hardware and workload conditions; every unset field means "any"."""
 
     device_type: NotRequired[str | None]
     """Device type, e.g. ``"cuda"``, ``"cpu"``, ``"npu"``."""
@@ -112,16 +102,7 @@ class OperatorConstraint(TypedDict, closed=True):
     """Backend-specific conditions."""
 
 class LogicalOperator(TypedDict, closed=True):
-    """An operator of the model graph, independent of any kernel.
-
-    Keys:
-        op_type: Operator type.
-        name: Operator name in the graph.
-        input_shapes: Shape of each input tensor (JSON arrays; tuples in the original).
-        output_shape: Shape of the output tensor (a JSON array; a tuple in the original).
-        params (optional): Operator parameters (dimensions …).
-        metadata (optional): Extension metadata.
-    """
+    """An operator of the model graph, independent of any kernel."""
 
     op_type: OperatorTypeName | OperatorType
     """Operator type."""
@@ -137,18 +118,7 @@ class LogicalOperator(TypedDict, closed=True):
     """Extension metadata."""
 
 class PhysicalOperator(TypedDict, closed=True):
-    """A kernel implementation on one backend and device.
-
-    Keys:
-        kernel_name: Kernel implementation name.
-        backend: Backend provider, e.g. ``"cuda"``, ``"ascend"``, ``"cpu"``.
-        device: Target device, e.g. ``"cuda:0"`` or ``"cpu"``.
-        dtype: Data type the kernel computes in.
-        kernel_kind: Kernel category.
-        priority (optional): Selection priority; higher is preferred.
-        constraints (optional): Conditions the kernel needs.
-        metadata (optional): Backend-specific metadata.
-    """
+    """A kernel implementation on one backend and device."""
 
     kernel_name: str
     """Kernel implementation name."""
@@ -168,18 +138,7 @@ class PhysicalOperator(TypedDict, closed=True):
     """Backend-specific metadata."""
 
 class OperatorMapping(TypedDict, closed=True):
-    """A logical operator type mapped to a physical kernel.
-
-    Keys:
-        logical_op_type: Logical operator type mapped.
-        physical_kernel: Kernel implementation name.
-        backend: Backend provider.
-        device: Target device.
-        dtype: Data type.
-        constraints (optional): Conditions under which the mapping applies.
-        priority (optional): Selection priority; higher is preferred.
-        metadata (optional): Extension metadata.
-    """
+    """A logical operator type mapped to a physical kernel."""
 
     logical_op_type: OperatorTypeName | OperatorType
     """Logical operator type mapped."""
@@ -214,15 +173,7 @@ class OperatorRegistryEntry:
     """Who registered it, when, why (free-form)."""
 
 class OperatorRegistryQuery(TypedDict, closed=True):
-    """What a caller needs a kernel for; every unset field means "any".
-
-    Keys:
-        op_type: Logical operator type.
-        device (optional): Target device.
-        dtype (optional): Data type.
-        backend (optional): Backend provider.
-        constraints (optional): The caller's conditions, matched against each kernel's constraints.
-    """
+    """What a caller needs a kernel for; every unset field means "any"."""
 
     op_type: OperatorTypeName | OperatorType
     """Logical operator type."""
@@ -236,16 +187,7 @@ class OperatorRegistryQuery(TypedDict, closed=True):
     """The caller's conditions, matched against each kernel's constraints."""
 
 class OperatorRegistrySnapshot(TypedDict, closed=True):
-    """The state of an operator registry at one moment.
-
-    Keys:
-        total_operators: Number of registered kernels.
-        operators_by_type (optional): Registered kernels per logical operator type.
-        operators_by_backend (optional): Registered kernels per backend.
-        registered_operators (optional): Every registered kernel.
-        active_mappings (optional): Every logical-to-physical mapping in effect.
-        metadata (optional): Registry metadata.
-    """
+    """The state of an operator registry at one moment."""
 
     total_operators: int
     """Number of registered kernels."""

@@ -42,16 +42,6 @@ class PDDispatchPlan(TypedDict, closed=True):
     """Which prefill and decode engines serve a request, and the KV channel between them.
 
     The two engine ids may be equal: a hybrid engine can be given both phases.
-
-    Keys:
-        request_id: The request being dispatched.
-        trace_id: Distributed tracing identifier.
-        plan_id (optional): Unique id of this plan; a fresh UUID when absent.
-        prefill_engine_id: Engine running the prefill phase.
-        decode_engine_id: Engine running the decode phase.
-        kv_channel_id: Channel the KV cache travels on from prefill to decode.
-        prefill_rank: Communication rank of the prefill engine (>= 0).
-        decode_rank: Communication rank of the decode engine (>= 0).
     """
 
     request_id: str
@@ -72,23 +62,7 @@ class PDDispatchPlan(TypedDict, closed=True):
     """Communication rank of the decode engine (>= 0)."""
 
 class KVTransferRequest(TypedDict, closed=True):
-    """Move one request's KV cache from the prefill engine to the decode engine.
-
-    Keys:
-        transfer_id (optional): Unique id of this transfer; a fresh UUID when absent.
-        request_id: The request whose KV cache moves.
-        trace_id: Distributed tracing identifier.
-        src_engine_id: Sending (prefill) engine.
-        dst_engine_id: Receiving (decode) engine.
-        src_rank: Communication rank of the sender (>= 0).
-        dst_rank: Communication rank of the receiver (>= 0).
-        num_layers: Layers of KV cache to move (> 0).
-        num_tokens: Tokens of KV cache to move (> 0).
-        num_heads: Attention heads per layer (> 0).
-        head_dim: Dimension of each head (> 0).
-        dtype (optional): Element type of the KV tensors as a framework dtype name, e.g.
-            ``"float16"`` (not a :class:`~sagellm_protocol.backend.DType` value).
-    """
+    """Move one request's KV cache from the prefill engine to the decode engine."""
 
     transfer_id: NotRequired[UUIDStr]
     """Unique id of this transfer; a fresh UUID when absent."""
@@ -117,16 +91,7 @@ class KVTransferRequest(TypedDict, closed=True):
     (not a :class:`~sagellm_protocol.backend.DType` value)."""
 
 class KVTransferResult(TypedDict, closed=True):
-    """Outcome of a :class:`KVTransferRequest`.
-
-    Keys:
-        transfer_id: The transfer this reports on.
-        request_id: The request whose KV cache moved.
-        state (optional): Where the transfer stands.
-        bytes_transferred (optional): Bytes moved so far (>= 0).
-        duration_ms (optional): Time the transfer took (ms, >= 0).
-        error (optional): What went wrong, when the transfer failed.
-    """
+    """Outcome of a :class:`KVTransferRequest`."""
 
     transfer_id: UUIDStr
     """The transfer this reports on."""

@@ -106,12 +106,7 @@ ResponsesIncompleteReason: TypeAlias = Literal["max_output_tokens", "content_fil
 
 @_open
 class ResponsesInputText(TypedDict):
-    """Text given to the model.
-
-    Keys:
-        type: Part tag.
-        text: The text.
-    """
+    """Text given to the model."""
 
     type: Literal["input_text"]
     """Part tag."""
@@ -120,14 +115,7 @@ class ResponsesInputText(TypedDict):
 
 @_open
 class ResponsesInputImage(TypedDict):
-    """An image given to the model, by URL or by uploaded file id.
-
-    Keys:
-        type: Part tag.
-        image_url (optional): An ``https://`` URL or a ``data:`` URL with base64 image data.
-        file_id (optional): The id of an uploaded image file.
-        detail (optional): How closely the model looks at the image; ``"auto"`` when absent.
-    """
+    """An image given to the model, by URL or by uploaded file id."""
 
     type: Literal["input_image"]
     """Part tag."""
@@ -140,15 +128,7 @@ class ResponsesInputImage(TypedDict):
 
 @_open
 class ResponsesInputFile(TypedDict):
-    """A file given to the model: inline, by URL or by uploaded file id.
-
-    Keys:
-        type: Part tag.
-        file_data (optional): The file's content, base64-encoded.
-        file_id (optional): The id of an uploaded file.
-        file_url (optional): A URL of the file.
-        filename (optional): The file's name.
-    """
+    """A file given to the model: inline, by URL or by uploaded file id."""
 
     type: Literal["input_file"]
     """Part tag."""
@@ -163,15 +143,7 @@ class ResponsesInputFile(TypedDict):
 
 @_open
 class ResponsesOutputText(TypedDict):
-    """Text the model generated (in an output message, or resent in an input's history).
-
-    Keys:
-        type: Part tag.
-        text: The text.
-        annotations (optional): Citations and file paths in the text; always present (maybe empty)
-            in a response.
-        logprobs (optional): Log probabilities of the text's tokens, when asked for.
-    """
+    """Text the model generated (in an output message, or resent in an input's history)."""
 
     type: Literal["output_text"]
     """Part tag."""
@@ -184,12 +156,7 @@ class ResponsesOutputText(TypedDict):
 
 @_open
 class ResponsesRefusal(TypedDict):
-    """The model's refusal to answer.
-
-    Keys:
-        type: Part tag.
-        refusal: The refusal's explanation.
-    """
+    """The model's refusal to answer."""
 
     type: Literal["refusal"]
     """Part tag."""
@@ -198,12 +165,7 @@ class ResponsesRefusal(TypedDict):
 
 @_open
 class ResponsesReasoningText(TypedDict):
-    """Reasoning text of a reasoning model.
-
-    Keys:
-        type: Part tag.
-        text: The reasoning text.
-    """
+    """Reasoning text of a reasoning model."""
 
     type: Literal["reasoning_text"]
     """Part tag."""
@@ -212,12 +174,7 @@ class ResponsesReasoningText(TypedDict):
 
 @_open
 class ResponsesSummaryText(TypedDict):
-    """A summary of a reasoning model's reasoning.
-
-    Keys:
-        type: Part tag.
-        text: The summary.
-    """
+    """A summary of a reasoning model's reasoning."""
 
     type: Literal["summary_text"]
     """Part tag."""
@@ -241,15 +198,6 @@ class ResponsesInputMessage(TypedDict):
 
     An assistant message resent from an earlier response keeps its ``id`` and ``status``;
     ``output_text`` and ``refusal`` parts belong in assistant messages only (checked).
-
-    Keys:
-        role: Who authored the message.
-        content: The message's text, or its parts.
-        type (optional): Item tag; ``"message"`` when absent.
-        id (optional): The item's id, on a message resent from an earlier response.
-        status (optional): The item's status, on a message resent from an earlier response.
-        phase (optional): An assistant message's phase: intermediate commentary, or the final
-            answer.
     """
 
     role: ResponsesRole
@@ -267,16 +215,7 @@ class ResponsesInputMessage(TypedDict):
 
 @_open
 class ResponsesOutputMessage(TypedDict):
-    """A message the model generated.
-
-    Keys:
-        type: Item tag.
-        id: The item's id.
-        role: Always ``"assistant"``.
-        status: Where the message is.
-        content: The message's parts.
-        phase (optional): The message's phase: intermediate commentary, or the final answer.
-    """
+    """A message the model generated."""
 
     type: Literal["message"]
     """Item tag."""
@@ -293,17 +232,7 @@ class ResponsesOutputMessage(TypedDict):
 
 @_open
 class ResponsesFunctionCall(TypedDict):
-    """A call of a function tool by the model (in a response, or resent in an input).
-
-    Keys:
-        type: Item tag.
-        call_id: The call's id, quoted by the ``function_call_output`` answering it.
-        name: The function's name.
-        arguments: The arguments as the model generated them, JSON-encoded (not always valid JSON).
-        id (optional): The item's id.
-        status (optional): Where the call is.
-        namespace (optional): The namespace of the function.
-    """
+    """A call of a function tool by the model (in a response, or resent in an input)."""
 
     type: Literal["function_call"]
     """Item tag."""
@@ -322,15 +251,7 @@ class ResponsesFunctionCall(TypedDict):
 
 @_open
 class ResponsesFunctionCallOutput(TypedDict):
-    """The result of a function call, given back to the model.
-
-    Keys:
-        type: Item tag.
-        call_id: The id of the call this answers.
-        output: The result: text, or text, image and file parts.
-        id (optional): The item's id.
-        status (optional): Where the item is.
-    """
+    """The result of a function call, given back to the model."""
 
     type: Literal["function_call_output"]
     """Item tag."""
@@ -345,17 +266,7 @@ class ResponsesFunctionCallOutput(TypedDict):
 
 @_open
 class ResponsesReasoningItem(TypedDict):
-    """The reasoning of a reasoning model: its text, a summary, or both.
-
-    Keys:
-        type: Item tag.
-        id: The item's id.
-        summary: Summaries of the reasoning (maybe none).
-        content (optional): The reasoning text.
-        encrypted_content (optional): The reasoning, encrypted by the server that generated it, for
-            a later stateless turn.
-        status (optional): Where the item is.
-    """
+    """The reasoning of a reasoning model: its text, a summary, or both."""
 
     type: Literal["reasoning"]
     """Item tag."""
@@ -372,12 +283,7 @@ class ResponsesReasoningItem(TypedDict):
 
 @_open
 class ResponsesItemReference(TypedDict):
-    """A reference to an item stored by the server (needs a response store).
-
-    Keys:
-        id: The referenced item's id.
-        type (optional): Item tag.
-    """
+    """A reference to an item stored by the server (needs a response store)."""
 
     id: str
     """The referenced item's id."""
@@ -400,15 +306,7 @@ ResponsesOutputItem: TypeAlias = (
 
 @_open
 class ResponsesFunctionTool(TypedDict):
-    """A function the model may call (flat: name and parameters beside ``type``).
-
-    Keys:
-        type: Tool tag.
-        name: The function's name.
-        parameters (optional): The parameters, as a JSON Schema object.
-        strict (optional): Whether the arguments must follow ``parameters`` exactly.
-        description (optional): What the function does, for the model to choose when to call it.
-    """
+    """A function the model may call (flat: name and parameters beside ``type``)."""
 
     type: Literal["function"]
     """Tool tag."""
@@ -426,12 +324,7 @@ ResponsesTool: TypeAlias = ResponsesFunctionTool
 
 @_open
 class ResponsesToolChoiceFunction(TypedDict):
-    """Forces a call of the named function.
-
-    Keys:
-        type: Tool-choice tag.
-        name: The function's name.
-    """
+    """Forces a call of the named function."""
 
     type: Literal["function"]
     """Tool-choice tag."""
@@ -440,13 +333,7 @@ class ResponsesToolChoiceFunction(TypedDict):
 
 @_open
 class ResponsesToolChoiceAllowed(TypedDict):
-    """Restricts the model to some of the tools.
-
-    Keys:
-        type: Tool-choice tag.
-        mode: Whether the model may or must call one of them.
-        tools: The allowed tools (``{"type": "function", "name": …}`` …).
-    """
+    """Restricts the model to some of the tools."""
 
     type: Literal["allowed_tools"]
     """Tool-choice tag."""
@@ -463,15 +350,7 @@ one of an allowed set."""
 
 @_open
 class ResponsesJSONSchemaFormat(TypedDict):
-    """Structured output: the answer follows a JSON Schema (flat, unlike chat's).
-
-    Keys:
-        type: Format tag.
-        name: The format's name (a-z, A-Z, 0-9, underscores and dashes, at most 64 characters).
-        schema: The JSON Schema the answer follows.
-        description (optional): What the format is for.
-        strict (optional): Whether the answer must follow the schema exactly.
-    """
+    """Structured output: the answer follows a JSON Schema (flat, unlike chat's)."""
 
     type: Literal["json_schema"]
     """Format tag."""
@@ -491,12 +370,7 @@ ResponsesTextFormat: TypeAlias = (
 
 @_open
 class ResponsesTextConfig(TypedDict):
-    """How the model writes its text answer.
-
-    Keys:
-        format (optional): The answer's format; ``{"type": "text"}`` when absent.
-        verbosity (optional): How long the answer is.
-    """
+    """How the model writes its text answer."""
 
     format: NotRequired[ResponsesTextFormat | None]
     """The answer's format; ``{"type": "text"}`` when absent."""
@@ -505,13 +379,7 @@ class ResponsesTextConfig(TypedDict):
 
 @_open
 class ResponsesReasoning(TypedDict):
-    """How a reasoning model reasons.
-
-    Keys:
-        effort (optional): How much the model reasons.
-        summary (optional): Whether and how the model summarises its reasoning.
-        generate_summary (optional): Deprecated for ``summary``.
-    """
+    """How a reasoning model reasons."""
 
     effort: NotRequired[ReasoningEffort | None]
     """How much the model reasons."""
@@ -522,50 +390,7 @@ class ResponsesReasoning(TypedDict):
 
 @_open
 class ResponsesRequest(TypedDict):
-    """``POST /v1/responses`` request body.
-
-    Keys:
-        model: Model name.
-        input (optional): The input: a user message's text, or a list of items (messages, function
-            calls and their outputs, reasoning).
-        instructions (optional): A system message put before the input.
-        max_output_tokens (optional): Most tokens to generate, reasoning tokens included (>= 0).
-        temperature (optional): Sampling temperature in [0, 2]; ``None`` for the default (1).
-        top_p (optional): Nucleus sampling threshold in [0, 1].
-        top_logprobs (optional): Most likely tokens returned per position, in [0, 20].
-        stream (optional): Whether to stream the answer as server-sent events.
-        stream_options (optional): Options of a streamed answer (``include_obfuscation``).
-        tools (optional): Tools the model may call.
-        tool_choice (optional): Which tool the model calls.
-        parallel_tool_calls (optional): Whether the model may call several tools in one turn.
-        max_tool_calls (optional): Most calls of hosted tools in the response.
-        text (optional): How the model writes its text answer (``format``, ``verbosity``).
-        reasoning (optional): How a reasoning model reasons.
-        metadata (optional): Up to 16 string key-value pairs stored with the response.
-        store (optional): Whether the server stores the response for later retrieval (OpenAI's
-            default: true).
-        previous_response_id (optional): The id of a stored response this one continues.
-        conversation (optional): A stored conversation this response belongs to.
-        prompt (optional): A stored prompt template and its variables.
-        include (optional): Extra output data asked for (``message.output_text.logprobs`` …).
-        background (optional): Whether to run the response in the background.
-        truncation (optional): Whether input beyond the context window is dropped from the start, or
-            rejected.
-        service_tier (optional): OpenAI's processing tier.
-        user (optional): End-user identifier (replaced by ``safety_identifier`` and
-            ``prompt_cache_key``).
-        safety_identifier (optional): A stable identifier of the end user, for abuse detection.
-        prompt_cache_key (optional): A key grouping requests that share a prompt prefix, for
-            caching.
-        top_k (optional): vLLM: sample from the ``top_k`` most likely tokens; 0 or -1 for all of
-            them.
-        repetition_penalty (optional): vLLM: repetition penalty (> 0); 1 is none, > 1 discourages
-            repeats.
-        seed (optional): vLLM: random seed, for best-effort reproducible sampling.
-        stop (optional): vLLM: a stop sequence, or 1 to 4 of them.
-        skip_special_tokens (optional): vLLM: leave special tokens out of the output text.
-        trace_id (optional): sageLLM distributed tracing identifier (extension).
-    """
+    """``POST /v1/responses`` request body."""
 
     model: str
     """Model name."""
@@ -637,12 +462,7 @@ class ResponsesRequest(TypedDict):
 
 @_open
 class ResponsesInputTokensDetails(TypedDict):
-    """Breakdown of the input tokens (tokens).
-
-    Keys:
-        cached_tokens: Input tokens served from the prompt cache.
-        cache_write_tokens: Input tokens written to the prompt cache.
-    """
+    """Breakdown of the input tokens (tokens)."""
 
     cached_tokens: int
     """Input tokens served from the prompt cache."""
@@ -651,26 +471,14 @@ class ResponsesInputTokensDetails(TypedDict):
 
 @_open
 class ResponsesOutputTokensDetails(TypedDict):
-    """Breakdown of the output tokens (tokens).
-
-    Keys:
-        reasoning_tokens: Tokens spent reasoning.
-    """
+    """Breakdown of the output tokens (tokens)."""
 
     reasoning_tokens: int
     """Tokens spent reasoning."""
 
 @_open
 class ResponsesUsage(TypedDict):
-    """Token counts of a response (tokens).
-
-    Keys:
-        input_tokens: Tokens of the input.
-        input_tokens_details: Breakdown of the input tokens.
-        output_tokens: Tokens generated, reasoning included.
-        output_tokens_details: Breakdown of the output tokens.
-        total_tokens: Input and output tokens.
-    """
+    """Token counts of a response (tokens)."""
 
     input_tokens: int
     """Tokens of the input."""
@@ -685,12 +493,7 @@ class ResponsesUsage(TypedDict):
 
 @_open
 class ResponsesError(TypedDict):
-    """Why a response failed.
-
-    Keys:
-        code: OpenAI's error code (``server_error``, ``rate_limit_exceeded``, ``invalid_prompt`` …).
-        message: What went wrong, for people.
-    """
+    """Why a response failed."""
 
     code: str
     """OpenAI's error code (``server_error``, ``rate_limit_exceeded``, ``invalid_prompt`` …)."""
@@ -699,11 +502,7 @@ class ResponsesError(TypedDict):
 
 @_open
 class ResponsesIncompleteDetails(TypedDict):
-    """Why a response is incomplete.
-
-    Keys:
-        reason (optional): The reason.
-    """
+    """Why a response is incomplete."""
 
     reason: NotRequired[ResponsesIncompleteReason | None]
     """The reason."""
@@ -712,40 +511,6 @@ class ResponsesIncompleteDetails(TypedDict):
 class ResponsesResponse(TypedDict):
     """The response object: the answer to ``POST /v1/responses``, and the ``response`` of the
     lifecycle events. It echoes the request's settings.
-
-    Keys:
-        id: The response's id (``resp_…``).
-        object: Object tag.
-        created_at: When the response was created (Unix seconds).
-        model: The model that generated the response.
-        output: The generated items, in order.
-        status (optional): Where the response is in its life.
-        error (optional): Why the response failed; ``None`` unless ``status`` is ``"failed"``.
-        incomplete_details (optional): Why the response is incomplete; ``None`` unless ``status`` is
-            ``"incomplete"``.
-        usage (optional): Token counts, once known.
-        completed_at (optional): When the response completed (Unix seconds).
-        instructions (optional): The request's ``instructions``.
-        max_output_tokens (optional): The request's ``max_output_tokens``.
-        temperature (optional): The sampling temperature used.
-        top_p (optional): The nucleus sampling threshold used.
-        top_logprobs (optional): The request's ``top_logprobs``.
-        parallel_tool_calls: The request's ``parallel_tool_calls``.
-        tool_choice: The request's ``tool_choice``.
-        tools: The request's ``tools``.
-        max_tool_calls (optional): The request's ``max_tool_calls``.
-        text (optional): The request's ``text``.
-        reasoning (optional): The request's ``reasoning``.
-        metadata (optional): The request's ``metadata``.
-        store (optional): Whether the response is stored.
-        previous_response_id (optional): The response this one continues.
-        truncation (optional): The request's ``truncation``.
-        background (optional): Whether the response runs in the background.
-        service_tier (optional): The processing tier used.
-        user (optional): The request's ``user``.
-        safety_identifier (optional): The request's ``safety_identifier``.
-        prompt_cache_key (optional): The request's ``prompt_cache_key``.
-        trace_id (optional): sageLLM distributed tracing identifier (extension).
     """
 
     id: str
@@ -836,13 +601,7 @@ class _ResponsesPartEvent(_ResponsesItemEvent):
 
 @_open
 class ResponsesCreatedEvent(_ResponsesEventBase):
-    """The response was created (the first event of a stream).
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        response: The response, as created.
-    """
+    """The response was created (the first event of a stream)."""
 
     type: Literal["response.created"]
     """Event tag."""
@@ -851,13 +610,7 @@ class ResponsesCreatedEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesInProgressEvent(_ResponsesEventBase):
-    """The response is being generated.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        response: The response, in progress.
-    """
+    """The response is being generated."""
 
     type: Literal["response.in_progress"]
     """Event tag."""
@@ -866,13 +619,7 @@ class ResponsesInProgressEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesCompletedEvent(_ResponsesEventBase):
-    """The response completed (terminal).
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        response: The complete response.
-    """
+    """The response completed (terminal)."""
 
     type: Literal["response.completed"]
     """Event tag."""
@@ -881,13 +628,7 @@ class ResponsesCompletedEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesFailedEvent(_ResponsesEventBase):
-    """The response failed (terminal).
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        response: The failed response, with its ``error``.
-    """
+    """The response failed (terminal)."""
 
     type: Literal["response.failed"]
     """Event tag."""
@@ -896,13 +637,7 @@ class ResponsesFailedEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesIncompleteEvent(_ResponsesEventBase):
-    """The response ended incomplete (terminal).
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        response: The incomplete response, with its ``incomplete_details``.
-    """
+    """The response ended incomplete (terminal)."""
 
     type: Literal["response.incomplete"]
     """Event tag."""
@@ -911,15 +646,7 @@ class ResponsesIncompleteEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesErrorEvent(_ResponsesEventBase):
-    """An error ended the stream (terminal).
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        message: What went wrong.
-        code (optional): The error's code.
-        param (optional): The request parameter at fault.
-    """
+    """An error ended the stream (terminal)."""
 
     type: Literal["error"]
     """Event tag."""
@@ -932,14 +659,7 @@ class ResponsesErrorEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesOutputItemAddedEvent(_ResponsesEventBase):
-    """An output item began.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        output_index: The item's position in the response's ``output``.
-        item: The item, as begun.
-    """
+    """An output item began."""
 
     type: Literal["response.output_item.added"]
     """Event tag."""
@@ -950,14 +670,7 @@ class ResponsesOutputItemAddedEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesOutputItemDoneEvent(_ResponsesEventBase):
-    """An output item is finished.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        type: Event tag.
-        output_index: The item's position in the response's ``output``.
-        item: The finished item.
-    """
+    """An output item is finished."""
 
     type: Literal["response.output_item.done"]
     """Event tag."""
@@ -968,16 +681,7 @@ class ResponsesOutputItemDoneEvent(_ResponsesEventBase):
 
 @_open
 class ResponsesContentPartAddedEvent(_ResponsesPartEvent):
-    """A content part of an output item began.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        part: The part, as begun (empty text).
-    """
+    """A content part of an output item began."""
 
     type: Literal["response.content_part.added"]
     """Event tag."""
@@ -986,16 +690,7 @@ class ResponsesContentPartAddedEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesContentPartDoneEvent(_ResponsesPartEvent):
-    """A content part of an output item is finished.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        part: The finished part.
-    """
+    """A content part of an output item is finished."""
 
     type: Literal["response.content_part.done"]
     """Event tag."""
@@ -1004,17 +699,7 @@ class ResponsesContentPartDoneEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesOutputTextDeltaEvent(_ResponsesPartEvent):
-    """More text of an ``output_text`` part.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        delta: The new text.
-        logprobs: Log probabilities of the new tokens (empty unless asked for).
-    """
+    """More text of an ``output_text`` part."""
 
     type: Literal["response.output_text.delta"]
     """Event tag."""
@@ -1025,17 +710,7 @@ class ResponsesOutputTextDeltaEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesOutputTextDoneEvent(_ResponsesPartEvent):
-    """The whole text of an ``output_text`` part.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        text: The whole text: the part's deltas joined.
-        logprobs: Log probabilities of the text's tokens (empty unless asked for).
-    """
+    """The whole text of an ``output_text`` part."""
 
     type: Literal["response.output_text.done"]
     """Event tag."""
@@ -1046,16 +721,7 @@ class ResponsesOutputTextDoneEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesRefusalDeltaEvent(_ResponsesPartEvent):
-    """More text of a ``refusal`` part.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        delta: The new refusal text.
-    """
+    """More text of a ``refusal`` part."""
 
     type: Literal["response.refusal.delta"]
     """Event tag."""
@@ -1064,16 +730,7 @@ class ResponsesRefusalDeltaEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesRefusalDoneEvent(_ResponsesPartEvent):
-    """The whole text of a ``refusal`` part.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        refusal: The whole refusal: the part's deltas joined.
-    """
+    """The whole text of a ``refusal`` part."""
 
     type: Literal["response.refusal.done"]
     """Event tag."""
@@ -1082,16 +739,7 @@ class ResponsesRefusalDoneEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesReasoningTextDeltaEvent(_ResponsesPartEvent):
-    """More text of a ``reasoning_text`` part.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        delta: The new reasoning text.
-    """
+    """More text of a ``reasoning_text`` part."""
 
     type: Literal["response.reasoning_text.delta"]
     """Event tag."""
@@ -1100,16 +748,7 @@ class ResponsesReasoningTextDeltaEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesReasoningTextDoneEvent(_ResponsesPartEvent):
-    """The whole text of a ``reasoning_text`` part.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        content_index: The part's position in the item's content.
-        type: Event tag.
-        text: The whole reasoning text: the part's deltas joined.
-    """
+    """The whole text of a ``reasoning_text`` part."""
 
     type: Literal["response.reasoning_text.done"]
     """Event tag."""
@@ -1118,15 +757,7 @@ class ResponsesReasoningTextDoneEvent(_ResponsesPartEvent):
 
 @_open
 class ResponsesFunctionCallArgumentsDeltaEvent(_ResponsesItemEvent):
-    """More of a function call's arguments.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        type: Event tag.
-        delta: The new arguments text.
-    """
+    """More of a function call's arguments."""
 
     type: Literal["response.function_call_arguments.delta"]
     """Event tag."""
@@ -1135,16 +766,7 @@ class ResponsesFunctionCallArgumentsDeltaEvent(_ResponsesItemEvent):
 
 @_open
 class ResponsesFunctionCallArgumentsDoneEvent(_ResponsesItemEvent):
-    """A function call's whole arguments.
-
-    Keys:
-        sequence_number: The event's position in the stream.
-        item_id: The item's id.
-        output_index: The item's position in the response's ``output``.
-        type: Event tag.
-        arguments: The whole arguments: the call's deltas joined.
-        name (optional): The function's name.
-    """
+    """A function call's whole arguments."""
 
     type: Literal["response.function_call_arguments.done"]
     """Event tag."""

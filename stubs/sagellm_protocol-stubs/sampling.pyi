@@ -35,37 +35,7 @@ class DecodingStrategy(StrEnum):
     SPECULATIVE = "speculative"
 
 class SamplingParams(TypedDict, closed=True):
-    """Decoding parameters of one request; absent keys take their defaults.
-
-    Keys:
-        strategy (optional): Decoding strategy. Usually implied by ``temperature`` (0 is greedy, > 0
-            is sampling); beam search, contrastive and speculative decoding must be asked for
-            explicitly.
-        temperature (optional): Sampling temperature in [0, 2]; below 1e-5 decoding is greedy.
-        top_p (optional): Nucleus-sampling threshold in (0, 1]; 1 keeps every token.
-        top_k (optional): Sample only from the ``top_k`` most likely tokens; 0 disables, -1 means no
-            limit.
-        beam_size (optional): Beam-search width: candidate sequences kept (> 0).
-        length_penalty (optional): Beam-search length penalty: > 1 favours longer sequences, < 1
-            shorter ones.
-        early_stopping (optional): Beam search stops once ``beam_size`` sequences are complete.
-        alpha (optional): Contrastive search: coherence weight in [0, 1].
-        penalty_alpha (optional): Contrastive search: degeneration penalty strength (>= 0).
-        repetition_penalty (optional): Repetition penalty (>= 1); larger values suppress repeated
-            tokens more.
-        presence_penalty (optional): OpenAI presence penalty in [-2, 2]: penalises tokens that
-            already appeared.
-        frequency_penalty (optional): OpenAI frequency penalty in [-2, 2]: penalises tokens by how
-            often they appeared.
-        max_tokens (optional): Maximum tokens to generate (> 0); ``Request.max_tokens`` overrides
-            it.
-        stop_sequences (optional): Generation stops as soon as any of these strings is produced.
-        n_speculative_tokens (optional): Speculative decoding: tokens the draft model proposes per
-            step (>= 1).
-        seed (optional): Random seed for reproducible sampling.
-        skip_special_tokens (optional): Leave special tokens (``<pad>``, ``<eos>`` …) out of the
-            output text.
-    """
+    """Decoding parameters of one request; absent keys take their defaults."""
 
     strategy: NotRequired[DecodingStrategyName | DecodingStrategy]
     """Decoding strategy. Usually implied by ``temperature`` (0 is greedy, > 0 is sampling);

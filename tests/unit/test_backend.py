@@ -147,7 +147,7 @@ def test_enums() -> None:
         "fusion",
         "layernorm",
         "softmax",
-        "embedding",  # an extension of Protocol v0.1 (README, "Keys real callers send")
+        "embedding",  # an extension of Protocol v0.1 (docs/migrating.md, "Keys real callers send")
     ]
     assert [m.value for m in KernelKind] == list(get_args(KernelKindName))
 

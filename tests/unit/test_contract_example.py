@@ -1,4 +1,4 @@
-"""The README's "Testing your backend against the contract" example: shown verbatim, and it
+"""The "Testing your backend" page's example (docs/testing.md): shown verbatim, and it
 passes when run as a downstream repo would run it (its own pytest process)."""
 
 import subprocess
@@ -9,9 +9,9 @@ ROOT = Path(__file__).parent.parent.parent
 EXAMPLE = ROOT / "examples" / "test_backend_contract.py"
 
 
-def test_the_readme_shows_the_example_verbatim() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"```python\n{EXAMPLE.read_text(encoding='utf-8')}```" in readme
+def test_the_testing_page_shows_the_example_verbatim() -> None:
+    page = (ROOT / "docs" / "testing.md").read_text(encoding="utf-8")
+    assert f"```python\n{EXAMPLE.read_text(encoding='utf-8')}```" in page
 
 
 def test_the_example_passes() -> None:

@@ -1,7 +1,7 @@
-"""The key listing in each TypedDict's class docstring: current, shown by ``help()``, kept out of
-the docs that list the keys themselves, and written by ``scripts/generate_docstrings.py``."""
+"""The key listing of each TypedDict's ``__doc__``: built on first access from the key docstrings
+(none of it in the source), shown by ``inspect.getdoc``, kept out of the docs that list the keys
+themselves."""
 
-import ast
 import importlib
 import importlib.util
 import inspect
@@ -10,16 +10,13 @@ import pydoc
 import re
 import subprocess
 import sys
-import textwrap
-import types
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typing_extensions import is_typeddict
 
 import sagellm_protocol
 from sagellm_protocol import Request
+from sagellm_protocol._snapshot import _named_nodes
 from sagellm_protocol._tree.analyse import KEYS_HEADING, analyze, documentation, split_keys_section
 from sagellm_protocol._tree.listing import key_listing
 from sagellm_protocol._tree.nodes import TypedDictNode
@@ -59,35 +56,23 @@ Keys:
 """What ``help(Request)`` shows between its class line and the method resolution order."""
 
 
-@pytest.fixture(scope="module")
-def generator() -> Iterator[types.ModuleType]:
-    """``scripts/generate_docstrings.py`` as a module (its dataclass needs ``sys.modules``)."""
-    spec = importlib.util.spec_from_file_location(
-        "generate_docstrings", ROOT / "scripts" / "generate_docstrings.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    path = list(sys.path)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
-        sys.path[:] = path
+def protocol_typed_dicts() -> list[tuple[str, TypedDictNode]]:
+    """Every TypedDict of the protocol snapshot, with its snapshot name."""
+    _, names = _named_nodes()
+    return [(name, node) for node, name in names.items()]
 
 
-def test_every_class_docstring_has_the_current_listing(generator: types.ModuleType) -> None:
-    stale = [docstring.name for docstring in generator.docstrings() if docstring.stale]
-    assert stale == [], f"stale key listings in the class docstrings of {stale}; run {REGENERATE}"
+def test_no_generated_listing_is_left_in_the_source() -> None:
+    listed = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "src" / "sagellm_protocol").rglob("*.py")
+        if re.search(rf"^\s*{KEYS_HEADING}$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert listed == []
 
 
-def test_the_generator_covers_every_typed_dict_of_the_package(
-    generator: types.ModuleType,
-) -> None:
-    """All but private bases (``openai._SamplingExtensions``, the Responses events' bases), whose
-    keys their subclasses list."""
+def test_every_typed_dict_of_the_package_lists_its_keys_in_its_doc() -> None:
+    """All of them, private bases included (``openai._SamplingExtensions`` …)."""
     for module in pkgutil.walk_packages(sagellm_protocol.__path__, "sagellm_protocol."):
         importlib.import_module(module.name)
     defined = {
@@ -97,26 +82,22 @@ def test_the_generator_covers_every_typed_dict_of_the_package(
         for value in vars(module).values()
         if is_typeddict(value) and value.__module__ == name
     }
-    covered = {node.cls for _, node in generator.typed_dicts()}
-    assert covered <= defined
-    assert sorted(cls.__qualname__ for cls in defined - covered) == [
-        "_ResponsesEventBase",
-        "_ResponsesItemEvent",
-        "_ResponsesPartEvent",
-        "_SamplingExtensions",
-    ]
-    modules = {cls.__module__.removeprefix("sagellm_protocol.") for cls in covered}
-    assert {"core", "openai", "backend", "sampling", "kv.types", "kv.hooks"} <= modules
+    assert {node.cls for _, node in protocol_typed_dicts()} <= defined
+    for cls in defined:
+        fields = [line.split(":")[0] for line in split_keys_section(cls.__doc__)[1].splitlines()]
+        assert fields[0] == KEYS_HEADING.rstrip(":"), cls
+        keys = [
+            field.strip().removesuffix(" (optional)") for field in fields[1:] if field[4] != " "
+        ]
+        assert keys == list(cls.__annotations__), cls
 
 
-def test_help_lists_every_key_of_request_with_its_one_line_doc() -> None:
+def test_help_shows_the_description_and_getdoc_every_key_with_its_one_line_doc() -> None:
     text = pydoc.render_doc(Request, renderer=pydoc.plaintext)
     lines = text.splitlines()
     start = lines.index("class Request(builtins.dict)") + 1
-    end = lines.index(" |  Method resolution order:")
-    # pydoc prefixes each line with " |  " (3.13 writes a blank line as " |" alone).
-    shown = [line.removeprefix(" |").removeprefix("  ").rstrip() for line in lines[start:end]]
-    assert shown == [*REQUEST_HELP.splitlines(), ""]
+    assert lines[start].removeprefix(" |  ") == REQUEST_DESCRIPTION
+    assert inspect.getdoc(Request) == REQUEST_HELP.rstrip("\n")
     # Each key's line, then its wrapped continuation lines, indented one step further.
     entries = re.findall(r"^    (\w+)( \(optional\))?: ", REQUEST_HELP, re.MULTILINE)
     assert [key for key, _ in entries] == list(Request.__annotations__)
@@ -125,17 +106,30 @@ def test_help_lists_every_key_of_request_with_its_one_line_doc() -> None:
     )
 
 
-def test_each_runtime_docstring_is_the_description_then_the_listing(
-    generator: types.ModuleType,
-) -> None:
-    """What ``help()`` cleans from ``__doc__`` ends with exactly the rendered listing."""
-    nodes = dict(generator.typed_dicts())
-    for docstring in generator.docstrings():
-        node = nodes[docstring.name]
+def test_each_runtime_docstring_is_the_description_then_the_listing() -> None:
+    for name, node in protocol_typed_dicts():
         description, _ = documentation(node)
-        listing = "\n".join(key_listing(node, docstring.start[1]))
+        listing = "\n".join(key_listing(node))
         expected = f"{description}\n\n{listing}" if description else listing
-        assert inspect.getdoc(node.cls) == expected, docstring.name
+        assert inspect.getdoc(node.cls) == expected, name
+
+
+def printed(code: str) -> str:
+    """What ``python -c code`` prints, in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_the_listing_is_built_once_whatever_the_threads() -> None:
+    code = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from sagellm_protocol.openai import ChatCompletionRequest as T\n"
+        "with ThreadPoolExecutor(8) as pool:\n"
+        "    docs = list(pool.map(lambda _: T.__doc__, range(64)))\n"
+        "print(len({id(doc) for doc in docs}), 'Keys:' in docs[0])"
+    )
+    assert printed(code).split() == ["1", "True"]
 
 
 def test_documentation_leaves_the_listing_out() -> None:
@@ -147,8 +141,8 @@ def test_documentation_leaves_the_listing_out() -> None:
     assert chat_doc.endswith("``function``\ncontent is a string or ``null``.")
 
 
-def test_no_type_description_repeats_its_keys(generator: types.ModuleType) -> None:
-    for name, node in generator.typed_dicts():
+def test_no_type_description_repeats_its_keys() -> None:
+    for name, node in protocol_typed_dicts():
         doc, _ = documentation(node)
         assert KEYS_HEADING not in doc.splitlines(), name
 
@@ -189,138 +183,4 @@ def test_the_listing_is_not_loaded_at_import() -> None:
         "validate(Request, {'request_id': 'r', 'trace_id': 't', 'max_tokens': 1})\n"
         "print('sagellm_protocol._tree.listing' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
-
-
-# The generator on sources of its own ---------------------------------------------------------
-
-LISTING = ["Keys:", "    a: The a.", "    b (optional): The b."]
-
-
-def rewrite(generator: types.ModuleType, literal: str, listing: list[str] = LISTING) -> str:
-    new: str = generator.rewritten("T", literal, listing, 4)
-    return new
-
-
-def test_rewritten_keeps_the_description_and_replaces_the_listing(
-    generator: types.ModuleType,
-) -> None:
-    once = rewrite(generator, '"""One line."""')
-    assert once == (
-        '"""One line.\n\n    Keys:\n        a: The a.\n        b (optional): The b.\n    """'
-    )
-    assert rewrite(generator, once) == once
-    changed = rewrite(generator, once, ["Keys:", "    c: The c."])
-    assert changed == '"""One line.\n\n    Keys:\n        c: The c.\n    """'
-    multi = '"""Title.\n\n    More, with a ``Keys:`` mention.\n    """'
-    assert rewrite(generator, multi) == (
-        '"""Title.\n\n    More, with a ``Keys:`` mention.\n\n'
-        '    Keys:\n        a: The a.\n        b (optional): The b.\n    """'
-    )
-
-
-def test_rewritten_keeps_prefix_and_quotes_and_escapes(generator: types.ModuleType) -> None:
-    listing = ["Keys:", '    a: A \\d+ path, "quoted" and """triple""".']
-    new = rewrite(generator, "'''Back\\\\slash, \\' quote.'''", listing)
-    assert new == (
-        "'''Back\\\\slash, \\' quote.\n\n    Keys:\n"
-        '        a: A \\\\d+ path, "quoted" and """triple""".\n    \'\'\''
-    )
-    value = ast.literal_eval(new)
-    assert inspect.cleandoc(value).endswith('a: A \\d+ path, "quoted" and """triple""".')
-    escaped = rewrite(generator, '"""Doc."""', listing)
-    assert '\\"\\"\\"triple\\"\\"\\"' in escaped
-    assert inspect.cleandoc(ast.literal_eval(escaped)).endswith('"""triple""".')
-    assert rewrite(generator, "'Short.'").startswith('"""Short.\n\n    Keys:')
-    assert rewrite(generator, 'r"""Raw \\d."""').startswith('r"""Raw \\d.\n\n')
-    with pytest.raises(generator.DocstringError, match="raw docstring"):
-        rewrite(generator, 'r"""Raw."""', listing)
-    # An escaped line break would be dedented as one block with the listing: refused.
-    with pytest.raises(generator.DocstringError, match="does not read back"):
-        rewrite(generator, '"""Broken \\n line."""')
-
-
-def test_the_generator_splices_sources_and_creates_missing_docstrings(
-    generator: types.ModuleType, tmp_path: Path
-) -> None:
-    source = textwrap.dedent(
-        '''\
-        from typing import TypedDict
-
-
-        class Documented(TypedDict):
-            """Has a doc."""  # a comment after it stays
-
-            a: int
-            """The a."""
-
-
-        class Bare(TypedDict):
-            # A comment above the first key.
-            b: int
-        '''
-    )
-    tree = ast.parse(source)
-    documented = generator.class_definition(tree, "Documented")
-    bare = generator.class_definition(tree, "Bare")
-    first = documented.body[0]
-    edits = [
-        generator.Docstring(
-            "Documented",
-            tmp_path,
-            (first.lineno, first.col_offset),
-            (first.end_lineno, first.end_col_offset),
-            '"""Has a doc."""',
-            rewrite(generator, '"""Has a doc."""', ["Keys:", "    a: The a."]),
-        ),
-        generator.Docstring(
-            "Bare",
-            tmp_path,
-            (bare.body[0].lineno, 4),
-            (bare.body[0].lineno, 4),
-            None,
-            rewrite(generator, '""""""', ["Keys:", "    b: The b."]),
-        ),
-    ]
-    result = generator.apply(source, edits)
-    assert result == textwrap.dedent(
-        '''\
-        from typing import TypedDict
-
-
-        class Documented(TypedDict):
-            """Has a doc.
-
-            Keys:
-                a: The a.
-            """  # a comment after it stays
-
-            a: int
-            """The a."""
-
-
-        class Bare(TypedDict):
-            # A comment above the first key.
-            """
-            Keys:
-                b: The b.
-            """
-
-            b: int
-        '''
-    )
-    namespace: dict[str, object] = {}
-    exec(compile(result, "<generated>", "exec"), namespace)
-    assert inspect.getdoc(namespace["Bare"]) == "Keys:\n    b: The b."
-    assert inspect.getdoc(namespace["Documented"]) == "Has a doc.\n\nKeys:\n    a: The a."
-    formatted = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--config", str(ROOT / "pyproject.toml"), "-"],
-        input=result,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert formatted.stdout == result
+    assert printed(code).strip() == "False"

@@ -395,7 +395,7 @@ BREAKS_ON: dict[str, set[str]] = {
     "made nullable": {"response"},
     "type widened": {"response"},
     "type narrowed": {"request"},
-    "literal value added": set(),  # readers treat enumerations as open (see the README)
+    "literal value added": set(),  # readers treat enumerations as open (see docs/evolving.md)
     "literal value removed": {"request"},
 }
 """The sides on which each change kind breaks: a request-side type must keep accepting what

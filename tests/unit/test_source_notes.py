@@ -26,9 +26,8 @@ def test_the_committed_notes_match_the_generator(tmp_path: Path) -> None:
     fresh = tmp_path / "_source_notes.py"
     subprocess.run([sys.executable, str(GENERATOR), str(fresh)], check=True, capture_output=True)
     committed = (PACKAGE / "_source_notes.py").read_text(encoding="utf-8")
-    assert fresh.read_text(encoding="utf-8") == committed, (
-        "regenerate: python scripts/regenerate.py"
-    )
+    regenerate = "regenerate: python scripts/regenerate.py"
+    assert fresh.read_text(encoding="utf-8") == committed, regenerate
 
 
 def _package_predicates() -> list[Any]:
@@ -96,6 +95,7 @@ for name in type_names():
         "schema": json_schema(tp),
         "issues of {}": collect_issues(tp, {}),
         "checker": source_of(analyze(tp)),
+        "__doc__": getattr(tp, "__doc__", None),  # a TypedDict's lists its keys
     }
 for path in sorted(examples.glob("*.json")):
     tp = type_by_name(path.name.split(".")[0])
@@ -140,3 +140,4 @@ def test_a_pyc_only_copy_behaves_as_the_source(tmp_path: Path) -> None:
     assert compiled_only == from_source
     described = from_source["Request"]["schema"]["properties"]["request_id"]
     assert described["description"] == "Unique request identifier."
+    assert "\n    request_id: Unique request identifier.\n" in from_source["Request"]["__doc__"]

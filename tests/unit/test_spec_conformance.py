@@ -29,10 +29,11 @@ TAG_KEYS_REQUIRED = {
 }
 """Stream event tags are required: the union is discriminated by them (the original emits them)."""
 EXTENSION_KEYS = {"Metrics": ("prefill_tokens", "decode_tokens")}
-"""Optional keys beyond the reference, with defaults, that the engine's packages send (README,
-"Keys real callers send")."""
+"""Optional keys beyond the reference, with defaults, that the engine's packages send
+(docs/migrating.md, "Keys real callers send")."""
 EXTENSION_VALUES = {"KernelKind": {"EMBEDDING": "embedding"}}
-"""Enum values beyond the reference, after its values (README, "Keys real callers send")."""
+"""Enum values beyond the reference, after its values (docs/migrating.md, "Keys real callers
+send")."""
 UNVALIDATED_KINDS = {"TypedDict", "dataclass"}
 """Reference types that were never validated (plain TypedDicts, dataclasses) had no bounds; ours
 bound counts, sizes and durations at >= 0 and rates at [0, 1], as documented per key."""

@@ -450,8 +450,8 @@ def _reachable(start: tuple[Node, ...]) -> list[Node]:
 KEYS_HEADING: Final = "Keys:"
 """The line that starts the generated key listing at the end of a TypedDict's class docstring.
 
-``scripts/generate_docstrings.py`` writes the listing (see ``_tree.listing``) so that ``help()``
-and IDE hovers show every key; :func:`documentation` leaves it out.
+``_key_help`` adds the listing (see ``_tree.listing``) to ``__doc__`` on first access so that
+``inspect.getdoc`` shows every key; :func:`documentation` leaves it out.
 """
 
 

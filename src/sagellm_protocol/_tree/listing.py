@@ -1,8 +1,6 @@
-"""The key listing generated into each TypedDict's class docstring, so ``help()`` shows the keys.
+"""The key listing each TypedDict's ``__doc__`` gains on first access (``_key_help``).
 
-``scripts/generate_docstrings.py`` writes it into the source (IDE hovers read the source, and
-``help()`` reads ``__doc__`` as the class body set it); a drift test keeps it current. Nothing
-imports this module at import time: the listing needs each key's docstring, read from source.
+Nothing imports this module at import time: the listing needs each key's docstring.
 """
 
 from .analyse import KEYS_HEADING, documentation

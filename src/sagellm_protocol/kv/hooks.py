@@ -10,6 +10,7 @@ from typing import Literal, TypeAlias
 from typing_extensions import NotRequired, TypedDict
 
 from .._enum import StrEnum
+from .._key_help import list_keys_in_help
 from .._registry import register_defaults, register_wire_side
 from ..constraints import DeviceStr, JSONObject, NonNegativeFloat, PositiveFloat, PositiveInt
 
@@ -118,20 +119,7 @@ class KVHookEvent(StrEnum):
 
 
 class KVAllocateParams(TypedDict, closed=True):
-    """Parameters of a KV allocation through the hook interface.
-
-    Keys:
-        request_id: Request identifier.
-        num_tokens: Tokens to allocate (> 0).
-        kv_dtype: KV data type.
-        layout: KV memory layout.
-        block_size: Block size (tokens, > 0).
-        trace_id (optional): Distributed tracing identifier.
-        priority (optional): Allocation priority; higher goes first (when the scheduler supports
-            it).
-        qos_labels (optional): QoS labels, e.g. ``{"tier": "premium", "slo": "latency"}``.
-        metadata (optional): Extension metadata.
-    """
+    """Parameters of a KV allocation through the hook interface."""
 
     request_id: str
     """Request identifier."""
@@ -160,14 +148,7 @@ register_defaults(
 
 
 class KVHandle(TypedDict, closed=True):
-    """The hook-side handle of a KV allocation.
-
-    Keys:
-        handle_id: Handle identifier.
-        request_id: The request the handle belongs to.
-        num_tokens: Tokens allocated.
-        device: Device holding the data, e.g. ``"cuda:0"``, ``"npu:0"``.
-    """
+    """The hook-side handle of a KV allocation."""
 
     handle_id: str
     """Handle identifier."""
@@ -180,15 +161,7 @@ class KVHandle(TypedDict, closed=True):
 
 
 class KVMigrateParams(TypedDict, closed=True):
-    """Parameters of a KV migration through the hook interface.
-
-    Keys:
-        kv_handle: The handle to migrate.
-        target_device: Device to migrate to, e.g. ``"cuda:1"``.
-        trace_id (optional): Distributed tracing identifier.
-        priority (optional): Migration priority; higher goes first.
-        metadata (optional): Extension metadata.
-    """
+    """Parameters of a KV migration through the hook interface."""
 
     kv_handle: KVHandle
     """The handle to migrate."""
@@ -206,16 +179,7 @@ register_defaults(KVMigrateParams, {"trace_id": None, "priority": 0, "metadata":
 
 
 class KVQoSPolicy(TypedDict, closed=True):
-    """Quality-of-service policy of KV allocations: tier, latency SLO, wait limit, protection.
-
-    Keys:
-        tier (optional): Service tier, e.g. ``"premium"``, ``"standard"``, ``"best_effort"``.
-        slo_latency_ms (optional): Latency SLO (ms, > 0); service degrades when it is missed.
-        max_wait_ms (optional): Longest wait for resources (ms, > 0) before failing with resource
-            exhaustion.
-        evict_protected (optional): Whether the data is protected from eviction, even under memory
-            pressure.
-    """
+    """Quality-of-service policy of KV allocations: tier, latency SLO, wait limit, protection."""
 
     tier: NotRequired[str]
     """Service tier, e.g. ``"premium"``, ``"standard"``, ``"best_effort"``."""
@@ -234,20 +198,7 @@ register_defaults(
 
 
 class KVHookPayload(TypedDict, closed=True):
-    """What a KV hook receives when it fires.
-
-    Keys:
-        event: The event that fired.
-        request_id: The request concerned.
-        trace_id (optional): Distributed tracing identifier.
-        kv_handle (optional): The handle concerned, once allocated.
-        evict_reason (optional): Why data was evicted (eviction events only).
-        device (optional): Device concerned.
-        elapsed_ms (optional): Time the operation took (ms).
-        success (optional): Whether the operation succeeded.
-        error_message (optional): What went wrong, on failure.
-        metadata (optional): Extension metadata.
-    """
+    """What a KV hook receives when it fires."""
 
     event: KVHookEventName | KVHookEvent
     """The event that fired."""
@@ -287,14 +238,7 @@ register_defaults(
 
 
 class KVFreeParams(TypedDict, closed=True):
-    """Parameters of freeing a KV handle through the hook interface.
-
-    Keys:
-        kv_handle: The handle to free.
-        force (optional): Whether to free even when pinned.
-        trace_id (optional): Distributed tracing identifier.
-        metadata (optional): Extension metadata.
-    """
+    """Parameters of freeing a KV handle through the hook interface."""
 
     kv_handle: KVHandle
     """The handle to free."""
@@ -310,16 +254,7 @@ register_defaults(KVFreeParams, {"force": False, "trace_id": None, "metadata": {
 
 
 class KVEvictParams(TypedDict, closed=True):
-    """Parameters of evicting a KV handle through the hook interface.
-
-    Keys:
-        kv_handle: The handle to evict.
-        reason: Why it is evicted.
-        target_device (optional): Device to move the data to; dropped when absent.
-        trace_id (optional): Distributed tracing identifier.
-        priority (optional): Eviction priority.
-        metadata (optional): Extension metadata.
-    """
+    """Parameters of evicting a KV handle through the hook interface."""
 
     kv_handle: KVHandle
     """The handle to evict."""
@@ -342,17 +277,7 @@ register_defaults(
 
 
 class KVPrefetchParams(TypedDict, closed=True):
-    """Parameters of prefetching a KV handle to a device through the hook interface.
-
-    Keys:
-        request_id: Request identifier.
-        kv_handle: The handle to prefetch.
-        target_device: Device to prefetch to, e.g. ``"cuda:0"``.
-        priority (optional): Prefetch priority; higher goes first.
-        trace_id (optional): Distributed tracing identifier.
-        prefetch_window_tokens (optional): Tokens to prefetch (> 0); the whole handle when absent.
-        metadata (optional): Extension metadata.
-    """
+    """Parameters of prefetching a KV handle to a device through the hook interface."""
 
     request_id: str
     """Request identifier."""
@@ -383,3 +308,5 @@ register_defaults(
 
 # Who sends each top-level type no interface (typing.Protocol) takes or returns.
 register_wire_side("request", KVQoSPolicy)
+
+list_keys_in_help(globals())

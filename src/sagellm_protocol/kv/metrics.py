@@ -11,6 +11,7 @@ format-checked: a key is a label here, not an address).
 
 from typing_extensions import NotRequired, TypedDict
 
+from .._key_help import list_keys_in_help
 from .._registry import register_wire_side
 from ..constraints import NonNegativeFloat, NonNegativeInt, UnitInterval
 
@@ -28,58 +29,6 @@ __all__ = [
 class KVMetricsFields(TypedDict, closed=True):
     """Every KV-cache metric in one flat record (prefix cache, pool, eviction, transfer,
     scheduler, predictor).
-
-    Keys:
-        hit_rate (optional): Prefix cache hit rate in [0, 1].
-        hit_count (optional): Prefix cache hits.
-        miss_count (optional): Prefix cache misses.
-        hit_len (optional): Tokens matched by prefix cache hits.
-        avg_hit_len (optional): Mean prefix hit length (tokens).
-        reuse_bytes (optional): Bytes of KV data reused from the prefix cache.
-        prefill_saved_ms (optional): Prefill time saved by prefix reuse (ms).
-        allocated_tokens (optional): Tokens currently allocated in the pool.
-        allocated_bytes (optional): Bytes currently allocated in the pool.
-        available_tokens (optional): Tokens still available in the pool.
-        available_bytes (optional): Bytes still available in the pool.
-        alloc_count (optional): Allocations performed.
-        free_count (optional): Frees performed.
-        alloc_fail_count (optional): Allocations that failed.
-        pin_count (optional): Pin operations.
-        unpin_count (optional): Unpin operations.
-        pinned_tokens (optional): Tokens currently pinned (not evictable).
-        fragmentation_ratio (optional): Share of free pool memory lost to fragmentation, in [0, 1].
-        evict_count (optional): Blocks evicted.
-        evict_bytes (optional): Bytes evicted.
-        evict_tokens (optional): Tokens evicted.
-        evict_latency_ms (optional): Eviction latency (ms).
-        evict_fail_count (optional): Evictions that failed.
-        evict_trigger_count (optional): Times eviction was triggered.
-        transfer_count (optional): KV transfers performed.
-        transfer_bytes (optional): Bytes transferred.
-        transfer_bw (optional): Transfer bandwidth, >= 0 (the original states no unit).
-        transfer_latency_ms (optional): Transfer latency (ms).
-        transfer_fail_count (optional): Transfers that failed.
-        shard_count (optional): Shards transferred.
-        compression_ratio (optional): Compression ratio of transferred data, >= 0 (may exceed 1).
-        compression_latency_ms (optional): Time spent compressing (ms).
-        decompression_latency_ms (optional): Time spent decompressing (ms).
-        queue_length (optional): Requests waiting in the scheduler queue.
-        wait_time_ms (optional): Queue wait time (ms).
-        batch_size (optional): Requests in the current batch.
-        avg_batch_size (optional): Mean batch size (requests).
-        dispatch_latency_ms (optional): Dispatch latency (ms).
-        admission_count (optional): Requests admitted.
-        admission_reject_count (optional): Requests rejected at admission.
-        prefix_group_size (optional): Requests grouped by a shared prefix.
-        prefix_group_hit_rate (optional): Hit rate of prefix grouping, in [0, 1].
-        extra_queue_delay_ms (optional): Extra queueing delay caused by grouping or placement (ms).
-        load_imbalance_ratio (optional): Load imbalance across devices, >= 0 (may exceed 1).
-        device_kv_usage (optional): KV usage per device string.
-        device_queue_length (optional): Queue length per device string.
-        prediction_count (optional): Lifetime predictions made.
-        prediction_accuracy (optional): Lifetime prediction accuracy in [0, 1].
-        prediction_latency_ms (optional): Prediction latency (ms).
-        timestamp (optional): When the metrics were taken (Unix seconds).
     """
 
     hit_rate: NotRequired[UnitInterval]
@@ -185,19 +134,7 @@ class KVMetricsFields(TypedDict, closed=True):
 
 
 class PrefixCacheMetrics(TypedDict, closed=True):
-    """Prefix cache metrics.
-
-    Keys:
-        hit_rate (optional): Hit rate in [0, 1].
-        hit_count (optional): Hits.
-        miss_count (optional): Misses.
-        hit_len (optional): Tokens matched by hits.
-        avg_hit_len (optional): Mean hit length (tokens).
-        reuse_bytes (optional): Bytes of KV data reused.
-        prefill_saved_ms (optional): Prefill time saved by reuse (ms).
-        index_size (optional): Entries in the prefix index.
-        timestamp (optional): When the metrics were taken (Unix seconds).
-    """
+    """Prefix cache metrics."""
 
     hit_rate: NotRequired[UnitInterval]
     """Hit rate in [0, 1]."""
@@ -220,24 +157,7 @@ class PrefixCacheMetrics(TypedDict, closed=True):
 
 
 class KVPoolMetrics(TypedDict, closed=True):
-    """KV pool capacity and allocation metrics.
-
-    Keys:
-        total_tokens (optional): Pool capacity (tokens).
-        allocated_tokens (optional): Tokens allocated.
-        available_tokens (optional): Tokens available.
-        total_bytes (optional): Pool capacity (bytes).
-        allocated_bytes (optional): Bytes allocated.
-        available_bytes (optional): Bytes available.
-        alloc_count (optional): Allocations performed.
-        free_count (optional): Frees performed.
-        alloc_fail_count (optional): Allocations that failed.
-        pin_count (optional): Pin operations.
-        unpin_count (optional): Unpin operations.
-        pinned_tokens (optional): Tokens currently pinned.
-        fragmentation_ratio (optional): Share of free memory lost to fragmentation, in [0, 1].
-        timestamp (optional): When the metrics were taken (Unix seconds).
-    """
+    """KV pool capacity and allocation metrics."""
 
     total_tokens: NotRequired[NonNegativeInt]
     """Pool capacity (tokens)."""
@@ -270,19 +190,7 @@ class KVPoolMetrics(TypedDict, closed=True):
 
 
 class EvictionMetrics(TypedDict, closed=True):
-    """Eviction metrics.
-
-    Keys:
-        evict_count (optional): Blocks evicted.
-        evict_bytes (optional): Bytes evicted.
-        evict_tokens (optional): Tokens evicted.
-        evict_latency_ms (optional): Eviction latency (ms).
-        evict_fail_count (optional): Evictions that failed.
-        evict_trigger_count (optional): Times eviction was triggered.
-        policy_used (optional): Name of the eviction policy used (free text, usually an
-            ``EvictionPolicy`` value).
-        timestamp (optional): When the metrics were taken (Unix seconds).
-    """
+    """Eviction metrics."""
 
     evict_count: NotRequired[NonNegativeInt]
     """Blocks evicted."""
@@ -303,22 +211,7 @@ class EvictionMetrics(TypedDict, closed=True):
 
 
 class TransferMetrics(TypedDict, closed=True):
-    """KV transfer metrics.
-
-    Keys:
-        transfer_count (optional): Transfers performed.
-        transfer_bytes (optional): Bytes transferred.
-        transfer_bw (optional): Transfer bandwidth, >= 0 (the original states no unit).
-        transfer_latency_ms (optional): Transfer latency (ms).
-        transfer_fail_count (optional): Transfers that failed.
-        shard_count (optional): Shards transferred.
-        compression_ratio (optional): Compression ratio, >= 0 (may exceed 1).
-        compression_latency_ms (optional): Time spent compressing (ms).
-        decompression_latency_ms (optional): Time spent decompressing (ms).
-        backend_kind (optional): The transfer backend used (free text).
-        topology_source (optional): Where the topology information came from (free text).
-        timestamp (optional): When the metrics were taken (Unix seconds).
-    """
+    """KV transfer metrics."""
 
     transfer_count: NotRequired[NonNegativeInt]
     """Transfers performed."""
@@ -347,18 +240,7 @@ class TransferMetrics(TypedDict, closed=True):
 
 
 class SchedulerMetrics(TypedDict, closed=True):
-    """KV-aware scheduler metrics.
-
-    Keys:
-        queue_length (optional): Requests waiting in the queue.
-        wait_time_ms (optional): Queue wait time (ms).
-        batch_size (optional): Requests in the current batch.
-        avg_batch_size (optional): Mean batch size (requests).
-        dispatch_latency_ms (optional): Dispatch latency (ms).
-        admission_count (optional): Requests admitted.
-        admission_reject_count (optional): Requests rejected at admission.
-        timestamp (optional): When the metrics were taken (Unix seconds).
-    """
+    """KV-aware scheduler metrics."""
 
     queue_length: NotRequired[NonNegativeInt]
     """Requests waiting in the queue."""
@@ -379,34 +261,7 @@ class SchedulerMetrics(TypedDict, closed=True):
 
 
 class OperationMetrics(TypedDict, closed=True):
-    """Counts and latencies of the allocate/free/evict/migrate operations.
-
-    Keys:
-        allocate_count (optional): Allocate requests.
-        allocate_success_count (optional): Allocate requests that succeeded.
-        allocate_fail_count (optional): Allocate requests that failed.
-        allocate_latency_ms (optional): Allocate latency (ms).
-        allocate_prefix_hit_count (optional): Allocate requests served by a prefix cache hit.
-        free_count (optional): Free requests.
-        free_success_count (optional): Free requests that succeeded.
-        free_fail_count (optional): Free requests that failed.
-        free_latency_ms (optional): Free latency (ms).
-        free_kept_in_cache_count (optional): Frees that kept the data in the prefix cache.
-        evict_request_count (optional): Evict requests.
-        evict_success_count (optional): Evict requests that succeeded.
-        evict_fail_count (optional): Evict requests that failed.
-        evict_latency_ms (optional): Evict latency (ms).
-        evict_target_bytes (optional): Bytes requested for eviction.
-        evict_actual_bytes (optional): Bytes actually evicted.
-        migrate_count (optional): Migrate requests.
-        migrate_success_count (optional): Migrate requests that succeeded.
-        migrate_fail_count (optional): Migrate requests that failed.
-        migrate_latency_ms (optional): Migrate latency (ms).
-        migrate_bandwidth_mbps (optional): Migration bandwidth (MB/s).
-        migrate_compressed_count (optional): Migrations that used compression.
-        migrate_async_count (optional): Migrations run asynchronously.
-        timestamp (optional): When the metrics were taken (Unix seconds).
-    """
+    """Counts and latencies of the allocate/free/evict/migrate operations."""
 
     allocate_count: NotRequired[NonNegativeInt]
     """Allocate requests."""
@@ -469,3 +324,5 @@ register_wire_side(
     SchedulerMetrics,
     TransferMetrics,
 )
+
+list_keys_in_help(globals())

@@ -40,29 +40,7 @@ __all__ = [
 ]
 
 class KVCacheAllocateRequest(TypedDict, closed=True):
-    """Allocate KV cache for a request's tokens, optionally reusing a cached prefix.
-
-    Keys:
-        request_id: Request identifier.
-        session_id (optional): Session identifier (keeps sessions' memory apart).
-        trace_id: Distributed tracing identifier.
-        num_tokens: Tokens to allocate.
-        token_start (optional): First token position.
-        token_end (optional): End token position (exclusive), >= ``token_start`` when given.
-        dtype (optional): Element data type.
-        layout (optional): Memory layout.
-        device (optional): Target device, e.g. ``"cuda:0"``, ``"npu:0"``, ``"cpu"``.
-        memory_tier (optional): Target memory tier.
-        allow_fallback (optional): Whether allocation may fall back to another tier (e.g. CPU when
-            GPU memory is short).
-        pin_on_allocate (optional): Whether to pin the allocation right away (protect it from
-            eviction).
-        priority (optional): Allocation priority; higher goes first.
-        prefix_hash (optional): Prefix hash to look up in the prefix cache.
-        metadata (optional): Extension metadata.
-        rank (optional): Target node rank (distributed).
-        placement (optional): Placement strategy, e.g. ``"tp_shard"``, ``"replicated"``.
-    """
+    """Allocate KV cache for a request's tokens, optionally reusing a cached prefix."""
 
     request_id: str
     """Request identifier."""
@@ -100,24 +78,7 @@ class KVCacheAllocateRequest(TypedDict, closed=True):
     """Placement strategy, e.g. ``"tp_shard"``, ``"replicated"``."""
 
 class KVCacheAllocateResponse(TypedDict, closed=True):
-    """The result of an allocation: the handle, what was actually allocated, prefix reuse.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        success: Whether the allocation succeeded.
-        handle (optional): The allocated handle, on success.
-        allocated_tokens (optional): Tokens actually allocated.
-        allocated_bytes (optional): Bytes actually allocated.
-        actual_device (optional): Device actually used (differs from the request's after a
-            fallback).
-        actual_memory_tier (optional): Memory tier actually used.
-        prefix_hit (optional): Whether the prefix cache was hit.
-        prefix_hit_len (optional): Prefix hit length (tokens).
-        reused_bytes (optional): Bytes reused from the prefix cache.
-        error (optional): The error, on failure.
-        timestamp (optional): Response time (Unix seconds).
-    """
+    """The result of an allocation: the handle, what was actually allocated, prefix reuse."""
 
     request_id: str
     """The request this answers."""
@@ -147,17 +108,7 @@ class KVCacheAllocateResponse(TypedDict, closed=True):
     """Response time (Unix seconds)."""
 
 class KVCacheFreeRequest(TypedDict, closed=True):
-    """Free KV handles, or only drop a reference, or keep them in the prefix cache.
-
-    Keys:
-        request_id: Request identifier.
-        trace_id: Distributed tracing identifier.
-        handle_ids: Handles to free.
-        force (optional): Whether to free even pinned handles (ignores ``pin_count``).
-        decrement_ref_only (optional): Whether to only decrement the reference count (no free while
-            ``ref_count`` > 1).
-        keep_in_cache (optional): Whether to keep the data in the prefix cache for reuse.
-    """
+    """Free KV handles, or only drop a reference, or keep them in the prefix cache."""
 
     request_id: str
     """Request identifier."""
@@ -173,19 +124,7 @@ class KVCacheFreeRequest(TypedDict, closed=True):
     """Whether to keep the data in the prefix cache for reuse."""
 
 class KVCacheFreeResponse(TypedDict, closed=True):
-    """The result of a free: which handles were freed, what it released, per-handle errors.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        success: Whether every handle was freed.
-        freed_handles (optional): Handles freed.
-        failed_handles (optional): Handles that could not be freed.
-        freed_tokens (optional): Tokens released.
-        freed_bytes (optional): Bytes released.
-        errors (optional): Error of each failed handle: ``{handle_id: error}``.
-        timestamp (optional): Response time (Unix seconds).
-    """
+    """The result of a free: which handles were freed, what it released, per-handle errors."""
 
     request_id: str
     """The request this answers."""
@@ -207,21 +146,7 @@ class KVCacheFreeResponse(TypedDict, closed=True):
     """Response time (Unix seconds)."""
 
 class KVCacheEvictRequest(TypedDict, closed=True):
-    """Evict KV data until a token or byte target is met, within an optional scope.
-
-    Keys:
-        request_id: Request identifier.
-        trace_id: Distributed tracing identifier.
-        target_tokens (optional): Tokens to evict; when absent, ``target_bytes`` applies.
-        target_bytes (optional): Bytes to evict.
-        eviction_policy (optional): Policy choosing the victims.
-        device (optional): Only evict on this device; all devices when absent.
-        memory_tier (optional): Only evict from this memory tier.
-        exclude_handle_ids (optional): Handles never to evict.
-        exclude_session_ids (optional): Sessions whose handles are never evicted.
-        allow_pin_override (optional): Whether pinned blocks may be evicted (use with care).
-        prefer_cold_data (optional): Whether to evict cold data first.
-    """
+    """Evict KV data until a token or byte target is met, within an optional scope."""
 
     request_id: str
     """Request identifier."""
@@ -247,20 +172,7 @@ class KVCacheEvictRequest(TypedDict, closed=True):
     """Whether to evict cold data first."""
 
 class KVCacheEvictResponse(TypedDict, closed=True):
-    """The result of an eviction: evicted handles, what was released, latency.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        success: Whether the eviction succeeded.
-        evicted_handles (optional): Handles evicted.
-        evicted_tokens (optional): Tokens evicted.
-        evicted_bytes (optional): Bytes evicted.
-        eviction_count (optional): Blocks evicted.
-        eviction_latency_ms (optional): Eviction latency (ms).
-        error (optional): The error, on failure.
-        timestamp (optional): Response time (Unix seconds).
-    """
+    """The result of an eviction: evicted handles, what was released, latency."""
 
     request_id: str
     """The request this answers."""
@@ -284,26 +196,7 @@ class KVCacheEvictResponse(TypedDict, closed=True):
     """Response time (Unix seconds)."""
 
 class KVCacheMigrateRequest(TypedDict, closed=True):
-    """Move (or copy) KV handles to another device, rank or memory tier.
-
-    Keys:
-        request_id: Request identifier.
-        trace_id: Distributed tracing identifier.
-        handle_ids: Handles to migrate.
-        source_device: Device the data comes from.
-        source_rank (optional): Node rank the data comes from (distributed).
-        target_device: Device the data goes to.
-        target_rank (optional): Node rank the data goes to (distributed).
-        target_memory_tier (optional): Memory tier the data goes to.
-        transfer_direction (optional): Transfer direction.
-        async_transfer (optional): Whether to transfer asynchronously.
-        compression_enabled (optional): Whether to compress the data in transit.
-        pin_on_arrival (optional): Whether to pin the data on arrival (protect it from eviction).
-        keep_source (optional): Whether to keep the source copy (copy rather than move).
-        priority (optional): Migration priority; higher goes first.
-        enable_checksum (optional): Whether to verify the data with a checksum.
-        metadata (optional): Extension metadata.
-    """
+    """Move (or copy) KV handles to another device, rank or memory tier."""
 
     request_id: str
     """Request identifier."""
@@ -339,26 +232,7 @@ class KVCacheMigrateRequest(TypedDict, closed=True):
     """Extension metadata."""
 
 class KVCacheMigrateResponse(TypedDict, closed=True):
-    """The result of a migration: moved handles, their new ids, volumes, latency, status.
-
-    Keys:
-        request_id: The request this answers.
-        trace_id: Distributed tracing identifier.
-        success: Whether every handle was migrated.
-        migrated_handles (optional): Handles migrated.
-        failed_handles (optional): Handles that could not be migrated.
-        handle_mapping (optional): New handle id of each migrated handle: ``{source_handle_id:
-            target_handle_id}``.
-        transferred_tokens (optional): Tokens transferred.
-        transferred_bytes (optional): Bytes transferred.
-        compressed_bytes (optional): Bytes after compression, when compression was on.
-        transfer_metadata (optional): Transfer metadata of each migrated block.
-        transfer_latency_ms (optional): Transfer latency (ms).
-        transfer_bandwidth_mbps (optional): Transfer bandwidth (MB/s).
-        transfer_status (optional): Transfer status.
-        errors (optional): Error of each failed handle: ``{handle_id: error}``.
-        timestamp (optional): Response time (Unix seconds).
-    """
+    """The result of a migration: moved handles, their new ids, volumes, latency, status."""
 
     request_id: str
     """The request this answers."""

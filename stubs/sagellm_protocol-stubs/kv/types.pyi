@@ -52,37 +52,7 @@ __all__ = [
 ]
 
 class KVHandle(TypedDict, closed=True):
-    """A KV-cache allocation: where its tokens live, its state, and its reference counts.
-
-    Keys:
-        handle_id: Unique handle identifier.
-        request_id (optional): The request the handle belongs to.
-        session_id (optional): The session the handle belongs to (keeps sessions' memory apart).
-        num_tokens: Tokens allocated.
-        token_start (optional): First token position covered.
-        token_end (optional): End token position (exclusive); 0 means not set, otherwise >=
-            ``token_start``.
-        dtype (optional): Element data type.
-        layout (optional): Memory layout.
-        device (optional): Device holding the data, e.g. ``"cuda:0"``, ``"npu:0"``, ``"cpu"``.
-        memory_tier (optional): Memory tier holding the data.
-        state (optional): Lifecycle state.
-        pin_count (optional): Pin count; the handle cannot be evicted while > 0.
-        ref_count (optional): Reference count.
-        last_access (optional): Last access time (Unix seconds).
-        access_count (optional): Number of accesses.
-        created_at (optional): Creation time (Unix seconds).
-        metadata (optional): Extension metadata.
-        is_compressed (optional): Whether the data is compressed.
-        compression_type (optional): Compression applied.
-        prefix_hash (optional): Prefix hash indexing the handle in the prefix cache.
-        rank (optional): Rank of the node holding the handle (distributed).
-        placement (optional): Placement strategy, e.g. ``"tp_shard"``, ``"replicated"``,
-            ``"migrated"``.
-        source_rank (optional): Rank the handle was migrated from.
-        transfer_id (optional): The transfer in progress, if any.
-        is_transferring (optional): Whether a transfer is in progress.
-    """
+    """A KV-cache allocation: where its tokens live, its state, and its reference counts."""
 
     handle_id: UUIDStr
     """Unique handle identifier."""
@@ -136,17 +106,7 @@ class KVHandle(TypedDict, closed=True):
     """Whether a transfer is in progress."""
 
 class KVBlock(TypedDict, closed=True):
-    """A block of a KV pool and the handle it belongs to.
-
-    Keys:
-        block_id: Block identifier, unique within the pool.
-        handle: The handle owning the block.
-        block_size: Block size (tokens).
-        size_bytes: Memory taken by the block (bytes).
-        offset (optional): Offset in the memory pool.
-        layer_idx (optional): Model layer index.
-        head_idx (optional): Attention head index.
-    """
+    """A block of a KV pool and the handle it belongs to."""
 
     block_id: NonNegativeInt
     """Block identifier, unique within the pool."""
@@ -164,37 +124,7 @@ class KVBlock(TypedDict, closed=True):
     """Attention head index."""
 
 class KVTransferMetadata(TypedDict, closed=True):
-    """What one KV transfer (or one shard of it) carries: layers, tokens, shape, shard, status.
-
-    Keys:
-        transfer_id: Unique transfer identifier.
-        request_id: The request whose KV data moves.
-        trace_id: Distributed tracing identifier.
-        layer_start: First layer index, <= ``layer_end``.
-        layer_end: End layer index (exclusive).
-        token_start: First token position, <= ``token_end``.
-        token_end: End token position (exclusive).
-        num_heads: Attention heads.
-        head_dim: Dimension of each head.
-        dtype: Element data type.
-        layout: Memory layout.
-        shard_id (optional): This shard's index, < ``shard_count``.
-        shard_count (optional): Total shards.
-        offset (optional): Offset of the shard in the payload (bytes).
-        length (optional): Shard length (bytes).
-        is_compressed (optional): Whether the data is compressed.
-        compression_type (optional): Compression applied.
-        original_size (optional): Size before compression (bytes).
-        checksum (optional): Checksum of the data (CRC32/MD5).
-        total_bytes: Total size (bytes).
-        direction (optional): Transfer direction.
-        source_device: Device the data comes from.
-        target_device: Device the data goes to.
-        status (optional): Transfer status.
-        created_at (optional): Creation time (Unix seconds); 0 when not recorded.
-        started_at (optional): When the transfer started (Unix seconds).
-        completed_at (optional): When the transfer completed (Unix seconds).
-    """
+    """What one KV transfer (or one shard of it) carries: layers, tokens, shape, shard, status."""
 
     transfer_id: UUIDStr
     """Unique transfer identifier."""
@@ -252,17 +182,7 @@ class KVTransferMetadata(TypedDict, closed=True):
     """When the transfer completed (Unix seconds)."""
 
 class PrefixCacheEntry(TypedDict, closed=True):
-    """A prefix-cache entry: a token prefix and the handle holding its KV data.
-
-    Keys:
-        prefix_hash: Hash of the prefix.
-        prefix_tokens: The prefix token ids.
-        handle: The handle holding the prefix's KV data.
-        hit_count (optional): Number of hits.
-        reuse_bytes (optional): Bytes reused through this entry.
-        created_at (optional): Creation time (Unix seconds).
-        last_hit_at (optional): Last hit time (Unix seconds).
-    """
+    """A prefix-cache entry: a token prefix and the handle holding its KV data."""
 
     prefix_hash: str
     """Hash of the prefix."""
@@ -280,19 +200,7 @@ class PrefixCacheEntry(TypedDict, closed=True):
     """Last hit time (Unix seconds)."""
 
 class EvictionCandidate(TypedDict, closed=True):
-    """A handle considered for eviction, with its score under a policy.
-
-    Keys:
-        handle: The candidate handle.
-        score: Eviction score; higher means evict sooner.
-        eviction_policy: The policy that produced the score.
-        last_access: Last access time (Unix seconds).
-        access_count (optional): Number of accesses.
-        size_bytes: Memory taken (bytes).
-        reuse_prob (optional): Probability of future reuse, in [0, 1].
-        remaining_lifetime (optional): Predicted remaining lifetime (steps or seconds, as the
-            predictor reports).
-    """
+    """A handle considered for eviction, with its score under a policy."""
 
     handle: KVHandle
     """The candidate handle."""
@@ -312,29 +220,7 @@ class EvictionCandidate(TypedDict, closed=True):
     """Predicted remaining lifetime (steps or seconds, as the predictor reports)."""
 
 class SchedulerRequest(TypedDict, closed=True):
-    """A request as the KV-aware scheduler sees it: size, KV needs, state, placement.
-
-    Keys:
-        request_id: Request identifier.
-        session_id (optional): Session identifier.
-        trace_id: Distributed tracing identifier.
-        request_type: The phase the request runs.
-        prompt_len: Prompt length (tokens).
-        max_new_tokens: Maximum tokens to generate.
-        generated_len (optional): Tokens generated so far.
-        priority (optional): Priority; higher runs first.
-        deadline (optional): Deadline (Unix seconds).
-        kv_tokens_required (optional): KV tokens the request needs.
-        memory_required_mb (optional): Memory the request needs (MB).
-        prefix_fingerprint (optional): Prefix fingerprint, for grouping requests that share a
-            prefix.
-        prefix_hit_len (optional): Prefix cache hit length (tokens).
-        state (optional): Scheduling state.
-        queued_at (optional): When the request was queued (Unix seconds); 0 when not recorded.
-        scheduled_at (optional): When the request was scheduled (Unix seconds).
-        device_affinity (optional): Preferred placement (free text: a device or a node label).
-        worker_id (optional): The worker the request was assigned to.
-    """
+    """A request as the KV-aware scheduler sees it: size, KV needs, state, placement."""
 
     request_id: str
     """Request identifier."""
@@ -374,17 +260,7 @@ class SchedulerRequest(TypedDict, closed=True):
     """The worker the request was assigned to."""
 
 class SchedulerPlan(TypedDict, closed=True):
-    """A batch the scheduler decided to run, with its KV/memory needs and placement.
-
-    Keys:
-        plan_id: Plan identifier.
-        requests: The batched requests.
-        batch_size: Batch size (requests).
-        total_kv_tokens (optional): KV tokens the batch needs.
-        total_memory_mb (optional): Memory the batch needs (MB).
-        placement (optional): Device of each request: ``{request_id: device}``.
-        created_at (optional): Creation time (Unix seconds).
-    """
+    """A batch the scheduler decided to run, with its KV/memory needs and placement."""
 
     plan_id: UUIDStr
     """Plan identifier."""
@@ -402,19 +278,7 @@ class SchedulerPlan(TypedDict, closed=True):
     """Creation time (Unix seconds)."""
 
 class LifetimePrediction(TypedDict, closed=True):
-    """A predictor's estimate of a handle's reuse and remaining lifetime.
-
-    Keys:
-        handle_id: The handle predicted for.
-        request_id: The request the handle belongs to.
-        reuse_prob: Probability of future reuse, in [0, 1].
-        remaining_lifetime: Predicted remaining lifetime (steps or seconds, as the predictor
-            reports).
-        evict_score: Eviction score for lifetime-aware eviction; higher means evict sooner.
-        confidence (optional): Confidence of the prediction, in [0, 1].
-        features_summary (optional): Summary of the features the prediction used.
-        predicted_at (optional): Prediction time (Unix seconds).
-    """
+    """A predictor's estimate of a handle's reuse and remaining lifetime."""
 
     handle_id: UUIDStr
     """The handle predicted for."""
@@ -434,26 +298,7 @@ class LifetimePrediction(TypedDict, closed=True):
     """Prediction time (Unix seconds)."""
 
 class KVPoolStats(TypedDict, closed=True):
-    """A snapshot of a KV pool's capacity, usage and operation counts.
-
-    Keys:
-        total_tokens: Capacity (tokens).
-        allocated_tokens: Tokens allocated.
-        available_tokens: Tokens available.
-        total_bytes: Capacity (bytes).
-        allocated_bytes: Bytes allocated.
-        available_bytes: Bytes available.
-        total_blocks: Blocks in the pool.
-        allocated_blocks: Blocks allocated.
-        free_blocks: Blocks free.
-        pinned_blocks: Blocks pinned.
-        alloc_count (optional): Allocations performed.
-        free_count (optional): Frees performed.
-        alloc_fail_count (optional): Allocations that failed.
-        pin_count (optional): Pin operations.
-        unpin_count (optional): Unpin operations.
-        timestamp (optional): When the snapshot was taken (Unix seconds).
-    """
+    """A snapshot of a KV pool's capacity, usage and operation counts."""
 
     total_tokens: NonNegativeInt
     """Capacity (tokens)."""
