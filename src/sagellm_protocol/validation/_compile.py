@@ -327,7 +327,12 @@ class Generator:
         self, node: TypedDictNode, var: str, indent: int, inlining: tuple[Node, ...]
     ) -> list[str]:
         pad = "    " * indent
-        lines = [f"{pad}if type({var}) is not dict:", f"{pad}    return False"]
+        # Exact str keys, as the precise pass requires: a key object that hashes and compares
+        # equal to a declared name would otherwise be read as that key.
+        lines = [
+            f"{pad}if type({var}) is not dict or not {self.exact_str_keys(var)}:",
+            f"{pad}    return False",
+        ]
         # The dict holds no undeclared key when its size is the number of declared keys it
         # holds: counting them as they are read is cheaper than a subset test over every key.
         # Counting down the keys not yet accounted for also skips the ``in`` tests of the
@@ -361,20 +366,18 @@ class Generator:
             inner = self.statements(field.node, item, indent + 2, inlining)
             if inner:
                 lines += [f"{inner_pad}    {item} = {var}[{field.name!r}]", *inner]
-        lines.append(f"{pad}if {undeclared}:")
         if node.extra is None:
-            lines.append(f"{pad}    return False")
-        else:
+            lines += [f"{pad}if {undeclared}:", f"{pad}    return False"]
+        elif not isinstance(node.extra, AnyNode):
             # Undeclared keys (vendor extensions) are rare: check them only then.
-            lines += [f"{pad}    if not {self.exact_str_keys(var)}:", f"{pad}        return False"]
-            if not isinstance(node.extra, AnyNode):
-                extra = self.predicate(node.extra)
-                declared = self.const(node.declared, "_keys")
-                undeclared = f"[{var}[k] for k in {var}.keys() - {declared}]"
-                lines += [
-                    f"{pad}    if not all(map({extra}, {undeclared})):",
-                    f"{pad}        return False",
-                ]
+            extra = self.predicate(node.extra)
+            declared = self.const(node.declared, "_keys")
+            values = f"[{var}[k] for k in {var}.keys() - {declared}]"
+            lines += [
+                f"{pad}if {undeclared}:",
+                f"{pad}    if not all(map({extra}, {values})):",
+                f"{pad}        return False",
+            ]
         for rule in node.invariants:
             lines += self.invariant(rule, var, pad, required_locals)
         return lines

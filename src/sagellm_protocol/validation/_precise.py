@@ -9,6 +9,7 @@ then checked by the interpreted definitions in ``_tree.rules``.
 """
 
 from collections.abc import Callable, Collection, Iterator, Mapping
+from enum import Enum
 from typing import Any, Final, TypeAlias, cast
 
 from .._registry import Invariant
@@ -64,6 +65,11 @@ def collect(
         walk.run(node, value, (), precheck=trust_compiled and not confirmed_invalid)
     except RecursionError:  # only an ambiguous union inside a recursive type nests calls
         walk.issues.append(Issue((), "type", "expected a value nested less deeply, got deeper"))
+    except Exception as error:
+        # A value that lies about itself (a ``__class__`` that raises, a ``Mock(spec=dict)``, a
+        # proxy, a dict another thread resizes during the walk) is invalid, never a crash.
+        message = f"expected a value that reads as its type, got {type(error).__name__}"
+        walk.add(walk.where, "type", message)
     return walk.issues
 
 
@@ -98,11 +104,13 @@ class _ValidKeys(Mapping[str, object]):
 
 
 class _Walk:
-    __slots__ = ("active", "done", "issues", "trust")
+    __slots__ = ("active", "done", "issues", "trust", "where")
 
     def __init__(self, trust: bool) -> None:
         self.trust = trust
         self.issues: list[Issue] = []
+        self.where: Path = ()
+        """The path of the value visited last: where an exception the value raised is reported."""
         self.active: set[tuple[int, Node]] | None = None
         """Containers being walked under a recursive type, to report cycles instead of looping."""
         self.done: set[tuple[int, Node]] | None = None
@@ -131,6 +139,7 @@ class _Walk:
 
     def visit(self, node: Node, value: object, path: Path, precheck: bool) -> Iterator[Work] | None:
         """Check a leaf now; for a container return the frame that walks it."""
+        self.where = path
         kind = type(node)
         if kind is AnyNode:
             return None
@@ -369,6 +378,7 @@ class _Walk:
             return
         depth = len(path)
         invalid = {issue.path[depth] for issue in self.issues[start:] if len(issue.path) > depth}
+        present = _builtin_view(present)
         view: Mapping[str, Any] = _ValidKeys(present, invalid) if invalid else present
         for rule in node.invariants:
             self.invariant(rule, view, path)
@@ -424,6 +434,30 @@ class _Walk:
             self.add(where, "literal", message)
             return None
         return self.visit(option, value, path, False)
+
+
+def _builtin_view(present: dict[str, object]) -> dict[str, object]:
+    """``present`` with each value of a ``str``, ``int`` or ``float`` subclass replaced by the
+    builtin value it holds (enum members kept): a rule then sees what the wire carries, and no
+    ``__len__``, ``__eq__`` or ``__lt__`` override can make it pass."""
+    view: dict[str, object] | None = None
+    for key, item in present.items():
+        kind = type(item)
+        if kind is str or kind is int or kind is float or kind is bool or isinstance(item, Enum):
+            continue
+        builtin: object
+        if issubclass(kind, str):
+            builtin = str.__str__(cast(str, item))
+        elif issubclass(kind, int):
+            builtin = int.__index__(cast(int, item))
+        elif issubclass(kind, float):
+            builtin = float.__float__(cast(float, item))
+        else:
+            continue
+        if view is None:
+            view = dict(present)
+        view[key] = builtin
+    return present if view is None else view
 
 
 def _plausible(options: list[Node], value: dict[Any, Any]) -> list[Node]:
