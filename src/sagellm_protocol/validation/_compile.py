@@ -537,6 +537,10 @@ class Generator:
             )
             self.functions.append(f"{dispatch} = {{{entries}}}")
             check = f"(type({x}) is dict and {dispatch}[{x}[{node.tag!r}]]({x}))"
+        elif _ambiguous_recursive(node):
+            # Each option would check the same nested values again, 2**depth checks in all: not
+            # confirmed here, the precise pass checks each (value, option) pair once.
+            check = "False"
         else:
             check = "(" + " or ".join(self.expr(m, x) for m in node.options) + ")"
         return f"({x} is None or {check})" if node.nullable else check
@@ -576,6 +580,17 @@ class Generator:
                 f" and {self.const(item.strs, '_strs')}.issuperset({items})"
             )
         return f" and all(map({self.predicate(item)}, {items}))"
+
+
+def _ambiguous_recursive(node: UnionNode) -> bool:
+    """Whether two options of the untagged union ``node`` take the same kind of container and
+    values of ``node`` can nest without limit."""
+    kinds = [
+        "dict" if isinstance(option, TypedDictNode | DictNode) else option.is_tuple
+        for option in node.options
+        if isinstance(option, TypedDictNode | DictNode | ListNode)
+    ]
+    return len(kinds) > len(set(kinds)) and reaches_recursive(node)
 
 
 def _has_length(node: StrNode) -> bool:

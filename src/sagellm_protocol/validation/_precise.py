@@ -60,16 +60,8 @@ def collect(
     ``confirmed_invalid`` skips the compiled pre-check of the root (the caller just ran it).
     ``trust_compiled=False`` runs no compiled code: an independent check of the compiler.
     """
-    walk = _Walk(trust_compiled)
-    try:
-        walk.run(node, value, (), precheck=trust_compiled and not confirmed_invalid)
-    except RecursionError:  # only an ambiguous union inside a recursive type nests calls
-        walk.issues.append(Issue((), "type", "expected a value nested less deeply, got deeper"))
-    except Exception as error:
-        # A value that lies about itself (a ``__class__`` that raises, a ``Mock(spec=dict)``, a
-        # proxy, a dict another thread resizes during the walk) is invalid, never a crash.
-        message = f"expected a value that reads as its type, got {type(error).__name__}"
-        walk.add(walk.where, "type", message)
+    walk = _Walk(trust_compiled, {})
+    walk.guarded(node, value, precheck=trust_compiled and not confirmed_invalid)
     return walk.issues
 
 
@@ -104,10 +96,14 @@ class _ValidKeys(Mapping[str, object]):
 
 
 class _Walk:
-    __slots__ = ("active", "done", "issues", "trust", "where")
+    __slots__ = ("active", "done", "issues", "trust", "verdicts", "where")
 
-    def __init__(self, trust: bool) -> None:
+    def __init__(self, trust: bool, verdicts: dict[tuple[int, Node], tuple[object, bool]]) -> None:
         self.trust = trust
+        self.verdicts = verdicts
+        """Whether each (value, option) pair tried by an ambiguous union is valid, shared by the
+        nested walks of one check, so that each pair is walked once (the value is kept with its
+        verdict: its id stays its own)."""
         self.issues: list[Issue] = []
         self.where: Path = ()
         """The path of the value visited last: where an exception the value raised is reported."""
@@ -118,6 +114,18 @@ class _Walk:
 
     def add(self, path: Path, code: str, message: str) -> None:
         self.issues.append(tuple.__new__(Issue, (path, code, message)))
+
+    def guarded(self, node: Node, value: object, *, precheck: bool) -> None:
+        """Walk ``value`` from the root, reporting what it raises as an issue."""
+        try:
+            self.run(node, value, (), precheck=precheck)
+        except RecursionError:  # only an ambiguous union inside a recursive type nests calls
+            self.issues.append(Issue((), "type", "expected a value nested less deeply, got deeper"))
+        except Exception as error:
+            # A value that lies about itself (a ``__class__`` that raises, a ``Mock(spec=dict)``, a
+            # proxy, a dict another thread resizes during the walk) is invalid, never a crash.
+            message = f"expected a value that reads as its type, got {type(error).__name__}"
+            self.add(self.where, "type", message)
 
     def run(self, node: Node, value: object, path: Path, *, precheck: bool) -> None:
         frame = self.visit(node, value, path, precheck)
@@ -412,9 +420,15 @@ class _Walk:
         return None
 
     def valid(self, node: Node, value: object) -> bool:
-        return self.confirmed(node, value) or not collect(
-            node, value, confirmed_invalid=True, trust_compiled=self.trust
-        )
+        if self.confirmed(node, value):
+            return True
+        key = (id(value), node)
+        known = self.verdicts.get(key)
+        if known is None:
+            inner = _Walk(self.trust, self.verdicts)
+            inner.guarded(node, value, precheck=False)
+            known = self.verdicts[key] = (value, not inner.issues)
+        return known[1]
 
     def tagged(self, node: UnionNode, value: object, path: Path) -> Iterator[Work] | None:
         if not isinstance(value, dict):
