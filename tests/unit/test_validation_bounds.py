@@ -1,10 +1,20 @@
-"""Work bounded by the size of the value (issue #22): ambiguous unions in recursive types."""
+"""Work bounded by the size of the value (issue #22): ambiguous unions in recursive types,
+the number of issues kept and of "did you mean" searches, the length of strings compared."""
 
+import difflib
 import sys
 from types import FrameType
 from typing import Any, NotRequired, TypedDict
 
-from sagellm_protocol import collect_issues, is_valid
+import pytest
+
+from sagellm_protocol import collect_issues, is_valid, validate
+from sagellm_protocol._tree.describe import MAX_SUGGESTED_LENGTH, closest
+from sagellm_protocol.core import Request, StreamEvent
+from sagellm_protocol.validation import Issue, ValidationError
+from sagellm_protocol.validation._precise import MAX_ISSUES, MAX_SUGGESTIONS
+
+REQUEST: dict[str, Any] = {"request_id": "r-1", "trace_id": "t-1", "max_tokens": 4}
 
 
 class Left(TypedDict):
@@ -61,3 +71,39 @@ def test_ambiguous_recursive_unions_keep_their_verdicts() -> None:
     assert not is_valid(Left, _nested(30, INVALID_LEAF))
     issues = collect_issues(Left, _nested(30, INVALID_LEAF))
     assert [(issue.path, issue.code) for issue in issues] == [(("child",), "union")]
+
+
+def test_issues_are_capped_with_a_last_issue_counting_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    searches = 0
+    search = difflib.get_close_matches
+
+    def counted(*args: Any, **kwargs: Any) -> list[str]:
+        nonlocal searches
+        searches += 1
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counted)
+    value = {**REQUEST, **{f"promp{index}": 1 for index in range(5_000)}}
+    issues = collect_issues(Request, value)
+    assert len(issues) == MAX_ISSUES + 1
+    assert issues[-1] == Issue((), "more", f"and {5_000 - MAX_ISSUES} more issues")
+    assert {issue.code for issue in issues[:-1]} == {"extra"}
+    assert searches == MAX_SUGGESTIONS
+    hinted = [issue for issue in issues if "did you mean" in issue.message]
+    assert len(hinted) == MAX_SUGGESTIONS
+    with pytest.raises(ValidationError) as caught:
+        validate(Request, value)
+    assert str(caught.value).endswith("\nand 4900 more issues")
+
+
+def test_did_you_mean_compares_only_short_strings() -> None:
+    near = "max_tokenz"
+    assert closest(near, {"max_tokens"}, {}) == "max_tokens"
+    long = near + " " * (MAX_SUGGESTED_LENGTH - len(near) + 1)
+    assert closest(long, {"max_tokens", long.strip()}, {}) is None
+    huge_tag = {"event": "delta" * 1_000_000}
+    messages = [issue.message for issue in collect_issues(StreamEvent, huge_tag)]
+    assert messages
+    assert not any("did you mean" in message for message in messages)

@@ -60,9 +60,15 @@ def collect(
     ``confirmed_invalid`` skips the compiled pre-check of the root (the caller just ran it).
     ``trust_compiled=False`` runs no compiled code: an independent check of the compiler.
     """
-    walk = _Walk(trust_compiled, {})
+    walk = _Walk(trust_compiled, {}, MAX_SUGGESTIONS)
     walk.guarded(node, value, precheck=trust_compiled and not confirmed_invalid)
     return walk.issues
+
+
+MAX_ISSUES: Final = 100
+"""Issues kept per check; beyond it, one last issue (code ``more``) says how many more."""
+MAX_SUGGESTIONS: Final = 20
+""""Did you mean" searches per check: each costs a comparison with every declared name."""
 
 
 class _Skipped(Exception):
@@ -96,10 +102,19 @@ class _ValidKeys(Mapping[str, object]):
 
 
 class _Walk:
-    __slots__ = ("active", "done", "issues", "trust", "verdicts", "where")
+    __slots__ = ("active", "done", "dropped", "issues", "suggestions", "trust", "verdicts", "where")
 
-    def __init__(self, trust: bool, verdicts: dict[tuple[int, Node], tuple[object, bool]]) -> None:
+    def __init__(
+        self,
+        trust: bool,
+        verdicts: dict[tuple[int, Node], tuple[object, bool]],
+        suggestions: int,
+    ) -> None:
         self.trust = trust
+        self.suggestions = suggestions
+        """"Did you mean" searches left (none in a walk run only for its verdict)."""
+        self.dropped = 0
+        """Issues found beyond :data:`MAX_ISSUES`."""
         self.verdicts = verdicts
         """Whether each (value, option) pair tried by an ambiguous union is valid, shared by the
         nested walks of one check, so that each pair is walked once (the value is kept with its
@@ -113,19 +128,36 @@ class _Walk:
         """(value, node) pairs walked under a recursive type: shared subtrees are walked once."""
 
     def add(self, path: Path, code: str, message: str) -> None:
-        self.issues.append(tuple.__new__(Issue, (path, code, message)))
+        if len(self.issues) < MAX_ISSUES:
+            self.issues.append(tuple.__new__(Issue, (path, code, message)))
+        else:
+            self.dropped += 1
+
+    def did_you_mean(
+        self, sent: str, declared: Collection[str], registered: Mapping[str, str], form: str
+    ) -> str:
+        """``form`` filled with "did you mean" the closest name, or ``""`` when none is close
+        or no search is left (see :data:`MAX_SUGGESTIONS`)."""
+        if self.suggestions <= 0 or len(self.issues) >= MAX_ISSUES:
+            return ""
+        self.suggestions -= 1
+        meant = closest(str.__str__(sent), declared, registered)
+        return "" if meant is None else form.format(f"did you mean {meant!r}?")
 
     def guarded(self, node: Node, value: object, *, precheck: bool) -> None:
         """Walk ``value`` from the root, reporting what it raises as an issue."""
         try:
             self.run(node, value, (), precheck=precheck)
         except RecursionError:  # only an ambiguous union inside a recursive type nests calls
-            self.issues.append(Issue((), "type", "expected a value nested less deeply, got deeper"))
+            self.add((), "type", "expected a value nested less deeply, got deeper")
         except Exception as error:
             # A value that lies about itself (a ``__class__`` that raises, a ``Mock(spec=dict)``, a
             # proxy, a dict another thread resizes during the walk) is invalid, never a crash.
             message = f"expected a value that reads as its type, got {type(error).__name__}"
             self.add(self.where, "type", message)
+        if self.dropped:
+            more = f"and {self.dropped} more issue{'' if self.dropped == 1 else 's'}"
+            self.issues.append(Issue((), "more", more))
 
     def run(self, node: Node, value: object, path: Path, *, precheck: bool) -> None:
         frame = self.visit(node, value, path, precheck)
@@ -222,7 +254,7 @@ class _Walk:
     def not_chosen(self, node: ChoiceNode, value: object, path: Path) -> None:
         message = f"expected {expected(node)}, got {short_repr(value)}"
         if isinstance(value, str) and len(node.shown_values) > 1:
-            message += _did_you_mean(value, node.strs, node.suggestions, " ({})")
+            message += self.did_you_mean(value, node.strs, node.suggestions, " ({})")
         self.add(path, "literal", message)
 
     def number(self, node: NumberNode, value: object, path: Path) -> None:
@@ -372,7 +404,7 @@ class _Walk:
         if node.extra is None:
             absent = node.declared.difference(present)  # a key that is there was not meant
             for key in unknown:
-                hint = _did_you_mean(key, absent, node.suggestions, "; {}")
+                hint = self.did_you_mean(key, absent, node.suggestions, "; {}")
                 self.add((*path, key), "extra", f"unknown key ({node.name} is closed{hint})")
 
     def invariants(
@@ -425,7 +457,7 @@ class _Walk:
         key = (id(value), node)
         known = self.verdicts.get(key)
         if known is None:
-            inner = _Walk(self.trust, self.verdicts)
+            inner = _Walk(self.trust, self.verdicts, 0)
             inner.guarded(node, value, precheck=False)
             known = self.verdicts[key] = (value, not inner.issues)
         return known[1]
@@ -444,7 +476,7 @@ class _Walk:
         if option is None:
             message = f"expected one of {shown}, got {short_repr(tag)}"
             if isinstance(tag, str):
-                message += _did_you_mean(tag, list(node.by_tag), {}, " ({})")
+                message += self.did_you_mean(tag, list(node.by_tag), {}, " ({})")
             self.add(where, "literal", message)
             return None
         return self.visit(option, value, path, False)
@@ -511,14 +543,6 @@ def _literal_fields(node: TypedDictNode) -> Iterator[tuple[str, ChoiceNode, bool
     for field in node.fields:
         if isinstance(field.node, ChoiceNode) and field.node.strs:
             yield field.name, field.node, field.required
-
-
-def _did_you_mean(
-    sent: str, declared: Collection[str], registered: Mapping[str, str], form: str
-) -> str:
-    """``form`` filled with "did you mean" the closest name, or ``""`` when none is close."""
-    meant = closest(str.__str__(sent), declared, registered)
-    return "" if meant is None else form.format(f"did you mean {meant!r}?")
 
 
 _LEAF: Final = "leaf"
