@@ -28,6 +28,7 @@ from .nodes import (
 )
 
 __all__ = [
+    "FLOAT_INT_LIMIT",
     "bounds_hold",
     "could_be",
     "has_exact_str_keys",
@@ -50,6 +51,11 @@ def length_fits(node: StrNode | ListNode | DictNode, size: int) -> bool:
     )
 
 
+FLOAT_INT_LIMIT = 2**1024 - 2**970
+"""The least int that ``float()`` rounds to infinity (it raises ``OverflowError``): a ``float``
+field takes an ``int`` only strictly between ``-FLOAT_INT_LIMIT`` and ``FLOAT_INT_LIMIT``."""
+
+
 _COMPARE = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
@@ -59,9 +65,16 @@ _COMPARE = {
 
 
 def bounds_hold(node: NumberNode, number: int | float) -> bool:
-    """Whether the exact ``int`` or ``float`` ``number`` is finite and within ``node``'s bounds."""
+    """Whether the exact ``int`` or ``float`` ``number`` is finite (as a double, for a ``float``
+    node) and within ``node``'s bounds."""
     if isinstance(number, float) and not math.isfinite(number):
         return False
+    if (
+        node.is_float
+        and isinstance(number, int)
+        and not -FLOAT_INT_LIMIT < number < FLOAT_INT_LIMIT
+    ):
+        return False  # a double cannot hold it
     bound: Bound
     for bound in node.bounds:
         if not _COMPARE[bound[0]](number, bound[1]):

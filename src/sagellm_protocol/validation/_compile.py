@@ -37,6 +37,7 @@ from .._tree.nodes import (
     UnionNode,
     kind_of,
 )
+from .._tree.rules import FLOAT_INT_LIMIT
 
 __all__ = ["Generator", "fast_checker", "source_of"]
 
@@ -493,6 +494,7 @@ class Generator:
         )
         if not node.is_float:
             return f"({as_int})"
+        as_int += f" and -{FLOAT_INT_LIMIT} < {x} < {FLOAT_INT_LIMIT}"  # a double holds it
         # Float-to-float comparisons (bounds as float literals) take CPython's fast path; the
         # default bounds ±1e999 (±inf) reject NaN and ±inf.
         lower = [f"{_float_literal(b)} {_flip(op)} {x}" for op, b in node.bounds if op[0] == ">"]
