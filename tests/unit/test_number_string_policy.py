@@ -7,7 +7,8 @@ import pytest
 
 from sagellm_protocol import collect_issues, is_valid, validate, validate_json
 from sagellm_protocol._tree.rules import FLOAT_INT_LIMIT
-from sagellm_protocol.core import Metrics
+from sagellm_protocol.core import Metrics, Request
+from sagellm_protocol.sampling import SamplingParams
 from sagellm_protocol.validation import Issue, ValidationError
 
 METRICS: dict[str, Any] = {
@@ -43,3 +44,33 @@ def test_an_int_a_double_holds_passes_in_a_float_field(number: int) -> None:
     assert validate(Metrics, {**METRICS, "ttft_ms": number})["ttft_ms"] == number
     assert validate_json(Metrics, _as_json(number))["ttft_ms"] == number
     assert validate_json(Metrics, _as_json(number).encode())["ttft_ms"] == number
+
+
+REQUEST: dict[str, Any] = {"request_id": "r-1", "trace_id": "t-1", "max_tokens": 4}
+SAMPLING: dict[str, Any] = {}
+LONE = "caf\u00e9 \ud800"
+SURROGATE_ISSUE = "got a str with a lone surrogate (no Unicode)"
+
+
+def test_validate_refuses_lone_surrogates_as_validate_json_does() -> None:
+    value = {**REQUEST, "request_id": LONE}
+    assert collect_issues(Request, value) == [
+        Issue(("request_id",), "type", f"expected a str, {SURROGATE_ISSUE}")
+    ]
+    listed = {**SAMPLING, "stop_sequences": ["ok", LONE]}
+    assert [issue.path for issue in collect_issues(SamplingParams, listed)] == [
+        ("stop_sequences", 1)
+    ]
+    text = json.dumps(value).replace("\\u00e9", "\u00e9")
+    with pytest.raises(ValidationError):
+        validate_json(Request, text)
+
+
+def test_paired_surrogates_and_any_other_text_pass() -> None:
+    for text in (
+        "caf\u00e9",
+        "\U0001f600",
+        "\ud83d\ude00".encode("utf-16", "surrogatepass").decode("utf-16"),
+    ):
+        assert validate(Request, {**REQUEST, "request_id": text})["request_id"] == text
+        assert is_valid(SamplingParams, {**SAMPLING, "stop_sequences": [text, "x"]})

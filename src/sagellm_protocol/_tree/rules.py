@@ -6,8 +6,9 @@ the two to the same answers on every type.
 """
 
 import math
+import re
 from operator import countOf
-from typing import cast
+from typing import Final, cast
 
 from typing_extensions import assert_never
 
@@ -32,6 +33,7 @@ __all__ = [
     "bounds_hold",
     "could_be",
     "has_exact_str_keys",
+    "has_lone_surrogate",
     "is_chosen",
     "is_missing",
     "length_fits",
@@ -42,6 +44,15 @@ __all__ = [
 def has_exact_str_keys(value: dict[object, object]) -> bool:
     """Whether every key of the dict ``value`` is exactly a ``str`` (no subclass runs code)."""
     return countOf(map(type, dict.keys(value)), str) == dict.__len__(value)
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]").search
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate: no Unicode text, it cannot be encoded as UTF-8
+    (``validate_json`` refuses its ``\\u`` escape). An ASCII string is told in constant time."""
+    return not text.isascii() and _SURROGATE(text) is not None
 
 
 def length_fits(node: StrNode | ListNode | DictNode, size: int) -> bool:

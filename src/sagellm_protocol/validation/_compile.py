@@ -37,7 +37,7 @@ from .._tree.nodes import (
     UnionNode,
     kind_of,
 )
-from .._tree.rules import FLOAT_INT_LIMIT
+from .._tree.rules import FLOAT_INT_LIMIT, has_lone_surrogate
 
 __all__ = ["Generator", "fast_checker", "source_of"]
 
@@ -216,6 +216,7 @@ class Generator:
         self.namespace: dict[str, object] = {
             "_all_finite": _all_finite,
             "_count_of": countOf,
+            "_has_lone_surrogate": has_lone_surrogate,
             "_isfinite": math.isfinite,
             "_sum": sum,
         }
@@ -511,6 +512,8 @@ class Generator:
 
     def string(self, node: StrNode, x: str) -> str:
         text = f"type({x}) is str{_length(x, node.min_len, node.max_len)}"
+        if not node.formats:  # a format's pattern takes no surrogate
+            text += f" and not _has_lone_surrogate({x})"
         for fmt in node.formats:
             matches = self.const(_FormatMemo(re.compile(fmt.pattern).fullmatch), "_fmt")
             text += f" and ({x} in {matches}.seen or {matches}({x}))"
@@ -570,7 +573,10 @@ class Generator:
                 text += f" and (not {container} or {pick}({items}) {op} {_literal(bound)})"
             return text
         if isinstance(item, StrNode) and not item.formats and not _has_length(item):
-            return f" and {self.all_of_type(items, 'str', container)}"
+            return (
+                f" and {self.all_of_type(items, 'str', container)}"
+                f" and not any(map(_has_lone_surrogate, {items}))"
+            )
         if isinstance(item, ChoiceNode) and item.only_strings:
             types = self.name("_t")
             counts = " + ".join(

@@ -34,6 +34,7 @@ from .._tree.rules import (
     bounds_hold,
     could_be,
     has_exact_str_keys,
+    has_lone_surrogate,
     is_chosen,
     is_missing,
     length_fits,
@@ -236,7 +237,10 @@ class _Walk:
                 self.expect(node, value, path)
                 return
             text = str.__str__(cast(str, value))
-            if not length_fits(node, len(text)):
+            if has_lone_surrogate(text):
+                message = f"expected {expected(node)}, got a str with a lone surrogate (no Unicode)"
+                self.add(path, "type", message)
+            elif not length_fits(node, len(text)):
                 self.add(
                     path, "length", f"expected {expected(node)}, got a str of length {len(text)}"
                 )
