@@ -2,6 +2,7 @@
 the number of issues kept and of "did you mean" searches, the length of strings compared."""
 
 import difflib
+import re
 import sys
 from types import FrameType
 from typing import Any, NotRequired, TypedDict
@@ -12,6 +13,7 @@ from sagellm_protocol import collect_issues, is_valid, validate
 from sagellm_protocol._tree.describe import MAX_SUGGESTED_LENGTH, closest
 from sagellm_protocol.core import Request, StreamEvent
 from sagellm_protocol.validation import Issue, ValidationError
+from sagellm_protocol.validation._compile import _FormatMemo
 from sagellm_protocol.validation._precise import MAX_ISSUES, MAX_SUGGESTIONS
 
 REQUEST: dict[str, Any] = {"request_id": "r-1", "trace_id": "t-1", "max_tokens": 4}
@@ -107,3 +109,13 @@ def test_did_you_mean_compares_only_short_strings() -> None:
     messages = [issue.message for issue in collect_issues(StreamEvent, huge_tag)]
     assert messages
     assert not any("did you mean" in message for message in messages)
+
+
+def test_the_format_memo_holds_bounded_bytes() -> None:
+    memo = _FormatMemo(re.compile(r"cuda:\d+").fullmatch)
+    for index in range(3 * _FormatMemo.LIMIT):
+        assert memo(f"cuda:{index}{'0' * 1_000}")  # long: matched, not remembered
+        assert memo(f"cuda:{index}")
+    assert not memo("CUDA:0")
+    assert len(memo.seen) == _FormatMemo.LIMIT
+    assert max(map(len, memo.seen)) <= _FormatMemo.LONGEST

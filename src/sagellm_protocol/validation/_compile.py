@@ -107,7 +107,8 @@ def _all_finite(items: Collection[float]) -> bool:
 
 
 class _FormatMemo:
-    """A format's full-match test, remembering strings that matched (up to :attr:`LIMIT`).
+    """A format's full-match test, remembering strings that matched (up to :attr:`LIMIT`
+    strings of at most :attr:`LONGEST` characters each, so it holds bounded bytes).
 
     Payloads repeat the same few device strings in every entry; a set lookup is a tenth of a
     regular-expression match.
@@ -116,6 +117,7 @@ class _FormatMemo:
     __slots__ = ("fullmatch", "seen")
 
     LIMIT: Final = 1024
+    LONGEST: Final = 64
 
     def __init__(self, fullmatch: Callable[[str], object]) -> None:
         self.fullmatch = fullmatch
@@ -124,7 +126,7 @@ class _FormatMemo:
     def __call__(self, text: str) -> bool:
         if self.fullmatch(text) is None:
             return False
-        if len(self.seen) < self.LIMIT:
+        if len(self.seen) < self.LIMIT and len(text) <= self.LONGEST:
             self.seen.add(text)
         return True
 
