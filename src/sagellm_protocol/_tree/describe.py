@@ -71,15 +71,22 @@ def _describe(node: Node) -> str:
             assert_never(unknown)
 
 
+MAX_SUGGESTED_LENGTH: Final = 64
+"""Longest string (in characters) compared with declared names for "did you mean"."""
+
+
 def closest(sent: str, declared: Collection[str], registered: Mapping[str, str]) -> str | None:
     """What a caller sending ``sent`` most likely meant, for "did you mean": the registered
     meaning of ``sent``, else the one name of ``declared`` spelled most like it, if one is close.
 
-    Case is ignored (``"FP16"`` finds ``"fp16"``). Called only while reporting an issue.
+    Case is ignored (``"FP16"`` finds ``"fp16"``); a ``sent`` longer than
+    :data:`MAX_SUGGESTED_LENGTH` is compared with nothing. Called only while reporting an issue.
     """
     meant = registered.get(sent)
     if meant is not None:
         return meant
+    if len(sent) > MAX_SUGGESTED_LENGTH:  # no name is that long; comparing costs len² time
+        return None
     import difflib  # loaded by the first issue that asks, not by validation
 
     by_folded = {name.casefold(): name for name in sorted(declared)}

@@ -6,8 +6,9 @@ the two to the same answers on every type.
 """
 
 import math
+import re
 from operator import countOf
-from typing import cast
+from typing import Final, cast
 
 from typing_extensions import assert_never
 
@@ -28,9 +29,11 @@ from .nodes import (
 )
 
 __all__ = [
+    "FLOAT_INT_LIMIT",
     "bounds_hold",
     "could_be",
     "has_exact_str_keys",
+    "has_lone_surrogate",
     "is_chosen",
     "is_missing",
     "length_fits",
@@ -43,11 +46,25 @@ def has_exact_str_keys(value: dict[object, object]) -> bool:
     return countOf(map(type, dict.keys(value)), str) == dict.__len__(value)
 
 
+_SURROGATE: Final = re.compile("[\ud800-\udfff]").search
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate: no Unicode text, it cannot be encoded as UTF-8
+    (``validate_json`` refuses its ``\\u`` escape). An ASCII string is told in constant time."""
+    return not text.isascii() and _SURROGATE(text) is not None
+
+
 def length_fits(node: StrNode | ListNode | DictNode, size: int) -> bool:
     """Whether ``size`` is within ``node``'s length bounds."""
     return (node.min_len is None or size >= node.min_len) and (
         node.max_len is None or size <= node.max_len
     )
+
+
+FLOAT_INT_LIMIT = 2**1024 - 2**970
+"""The least int that ``float()`` rounds to infinity (it raises ``OverflowError``): a ``float``
+field takes an ``int`` only strictly between ``-FLOAT_INT_LIMIT`` and ``FLOAT_INT_LIMIT``."""
 
 
 _COMPARE = {
@@ -59,9 +76,16 @@ _COMPARE = {
 
 
 def bounds_hold(node: NumberNode, number: int | float) -> bool:
-    """Whether the exact ``int`` or ``float`` ``number`` is finite and within ``node``'s bounds."""
+    """Whether the exact ``int`` or ``float`` ``number`` is finite (as a double, for a ``float``
+    node) and within ``node``'s bounds."""
     if isinstance(number, float) and not math.isfinite(number):
         return False
+    if (
+        node.is_float
+        and isinstance(number, int)
+        and not -FLOAT_INT_LIMIT < number < FLOAT_INT_LIMIT
+    ):
+        return False  # a double cannot hold it
     bound: Bound
     for bound in node.bounds:
         if not _COMPARE[bound[0]](number, bound[1]):

@@ -37,6 +37,7 @@ from .._tree.nodes import (
     UnionNode,
     kind_of,
 )
+from .._tree.rules import FLOAT_INT_LIMIT, has_lone_surrogate
 
 __all__ = ["Generator", "fast_checker", "source_of"]
 
@@ -106,7 +107,8 @@ def _all_finite(items: Collection[float]) -> bool:
 
 
 class _FormatMemo:
-    """A format's full-match test, remembering strings that matched (up to :attr:`LIMIT`).
+    """A format's full-match test, remembering strings that matched (up to :attr:`LIMIT`
+    strings of at most :attr:`LONGEST` characters each, so it holds bounded bytes).
 
     Payloads repeat the same few device strings in every entry; a set lookup is a tenth of a
     regular-expression match.
@@ -115,6 +117,7 @@ class _FormatMemo:
     __slots__ = ("fullmatch", "seen")
 
     LIMIT: Final = 1024
+    LONGEST: Final = 64
 
     def __init__(self, fullmatch: Callable[[str], object]) -> None:
         self.fullmatch = fullmatch
@@ -123,7 +126,7 @@ class _FormatMemo:
     def __call__(self, text: str) -> bool:
         if self.fullmatch(text) is None:
             return False
-        if len(self.seen) < self.LIMIT:
+        if len(self.seen) < self.LIMIT and len(text) <= self.LONGEST:
             self.seen.add(text)
         return True
 
@@ -215,6 +218,7 @@ class Generator:
         self.namespace: dict[str, object] = {
             "_all_finite": _all_finite,
             "_count_of": countOf,
+            "_has_lone_surrogate": has_lone_surrogate,
             "_isfinite": math.isfinite,
             "_sum": sum,
         }
@@ -327,7 +331,12 @@ class Generator:
         self, node: TypedDictNode, var: str, indent: int, inlining: tuple[Node, ...]
     ) -> list[str]:
         pad = "    " * indent
-        lines = [f"{pad}if type({var}) is not dict:", f"{pad}    return False"]
+        # Exact str keys, as the precise pass requires: a key object that hashes and compares
+        # equal to a declared name would otherwise be read as that key.
+        lines = [
+            f"{pad}if type({var}) is not dict or not {self.exact_str_keys(var)}:",
+            f"{pad}    return False",
+        ]
         # The dict holds no undeclared key when its size is the number of declared keys it
         # holds: counting them as they are read is cheaper than a subset test over every key.
         # Counting down the keys not yet accounted for also skips the ``in`` tests of the
@@ -361,20 +370,18 @@ class Generator:
             inner = self.statements(field.node, item, indent + 2, inlining)
             if inner:
                 lines += [f"{inner_pad}    {item} = {var}[{field.name!r}]", *inner]
-        lines.append(f"{pad}if {undeclared}:")
         if node.extra is None:
-            lines.append(f"{pad}    return False")
-        else:
+            lines += [f"{pad}if {undeclared}:", f"{pad}    return False"]
+        elif not isinstance(node.extra, AnyNode):
             # Undeclared keys (vendor extensions) are rare: check them only then.
-            lines += [f"{pad}    if not {self.exact_str_keys(var)}:", f"{pad}        return False"]
-            if not isinstance(node.extra, AnyNode):
-                extra = self.predicate(node.extra)
-                declared = self.const(node.declared, "_keys")
-                undeclared = f"[{var}[k] for k in {var}.keys() - {declared}]"
-                lines += [
-                    f"{pad}    if not all(map({extra}, {undeclared})):",
-                    f"{pad}        return False",
-                ]
+            extra = self.predicate(node.extra)
+            declared = self.const(node.declared, "_keys")
+            values = f"[{var}[k] for k in {var}.keys() - {declared}]"
+            lines += [
+                f"{pad}if {undeclared}:",
+                f"{pad}    if not all(map({extra}, {values})):",
+                f"{pad}        return False",
+            ]
         for rule in node.invariants:
             lines += self.invariant(rule, var, pad, required_locals)
         return lines
@@ -490,6 +497,7 @@ class Generator:
         )
         if not node.is_float:
             return f"({as_int})"
+        as_int += f" and -{FLOAT_INT_LIMIT} < {x} < {FLOAT_INT_LIMIT}"  # a double holds it
         # Float-to-float comparisons (bounds as float literals) take CPython's fast path; the
         # default bounds ±1e999 (±inf) reject NaN and ±inf.
         lower = [f"{_float_literal(b)} {_flip(op)} {x}" for op, b in node.bounds if op[0] == ">"]
@@ -506,6 +514,8 @@ class Generator:
 
     def string(self, node: StrNode, x: str) -> str:
         text = f"type({x}) is str{_length(x, node.min_len, node.max_len)}"
+        if not node.formats:  # a format's pattern takes no surrogate
+            text += f" and not _has_lone_surrogate({x})"
         for fmt in node.formats:
             matches = self.const(_FormatMemo(re.compile(fmt.pattern).fullmatch), "_fmt")
             text += f" and ({x} in {matches}.seen or {matches}({x}))"
@@ -534,6 +544,10 @@ class Generator:
             )
             self.functions.append(f"{dispatch} = {{{entries}}}")
             check = f"(type({x}) is dict and {dispatch}[{x}[{node.tag!r}]]({x}))"
+        elif _ambiguous_recursive(node):
+            # Each option would check the same nested values again, 2**depth checks in all: not
+            # confirmed here, the precise pass checks each (value, option) pair once.
+            check = "False"
         else:
             check = "(" + " or ".join(self.expr(m, x) for m in node.options) + ")"
         return f"({x} is None or {check})" if node.nullable else check
@@ -561,7 +575,10 @@ class Generator:
                 text += f" and (not {container} or {pick}({items}) {op} {_literal(bound)})"
             return text
         if isinstance(item, StrNode) and not item.formats and not _has_length(item):
-            return f" and {self.all_of_type(items, 'str', container)}"
+            return (
+                f" and {self.all_of_type(items, 'str', container)}"
+                f" and not any(map(_has_lone_surrogate, {items}))"
+            )
         if isinstance(item, ChoiceNode) and item.only_strings:
             types = self.name("_t")
             counts = " + ".join(
@@ -573,6 +590,17 @@ class Generator:
                 f" and {self.const(item.strs, '_strs')}.issuperset({items})"
             )
         return f" and all(map({self.predicate(item)}, {items}))"
+
+
+def _ambiguous_recursive(node: UnionNode) -> bool:
+    """Whether two options of the untagged union ``node`` take the same kind of container and
+    values of ``node`` can nest without limit."""
+    kinds = [
+        "dict" if isinstance(option, TypedDictNode | DictNode) else option.is_tuple
+        for option in node.options
+        if isinstance(option, TypedDictNode | DictNode | ListNode)
+    ]
+    return len(kinds) > len(set(kinds)) and reaches_recursive(node)
 
 
 def _has_length(node: StrNode) -> bool:

@@ -9,6 +9,7 @@ then checked by the interpreted definitions in ``_tree.rules``.
 """
 
 from collections.abc import Callable, Collection, Iterator, Mapping
+from enum import Enum
 from typing import Any, Final, TypeAlias, cast
 
 from .._registry import Invariant
@@ -33,6 +34,7 @@ from .._tree.rules import (
     bounds_hold,
     could_be,
     has_exact_str_keys,
+    has_lone_surrogate,
     is_chosen,
     is_missing,
     length_fits,
@@ -59,12 +61,15 @@ def collect(
     ``confirmed_invalid`` skips the compiled pre-check of the root (the caller just ran it).
     ``trust_compiled=False`` runs no compiled code: an independent check of the compiler.
     """
-    walk = _Walk(trust_compiled)
-    try:
-        walk.run(node, value, (), precheck=trust_compiled and not confirmed_invalid)
-    except RecursionError:  # only an ambiguous union inside a recursive type nests calls
-        walk.issues.append(Issue((), "type", "expected a value nested less deeply, got deeper"))
+    walk = _Walk(trust_compiled, {}, MAX_SUGGESTIONS)
+    walk.guarded(node, value, precheck=trust_compiled and not confirmed_invalid)
     return walk.issues
+
+
+MAX_ISSUES: Final = 100
+"""Issues kept per check; beyond it, one last issue (code ``more``) says how many more."""
+MAX_SUGGESTIONS: Final = 20
+""""Did you mean" searches per check: each costs a comparison with every declared name."""
 
 
 class _Skipped(Exception):
@@ -98,18 +103,62 @@ class _ValidKeys(Mapping[str, object]):
 
 
 class _Walk:
-    __slots__ = ("active", "done", "issues", "trust")
+    __slots__ = ("active", "done", "dropped", "issues", "suggestions", "trust", "verdicts", "where")
 
-    def __init__(self, trust: bool) -> None:
+    def __init__(
+        self,
+        trust: bool,
+        verdicts: dict[tuple[int, Node], tuple[object, bool]],
+        suggestions: int,
+    ) -> None:
         self.trust = trust
+        self.suggestions = suggestions
+        """"Did you mean" searches left (none in a walk run only for its verdict)."""
+        self.dropped = 0
+        """Issues found beyond :data:`MAX_ISSUES`."""
+        self.verdicts = verdicts
+        """Whether each (value, option) pair tried by an ambiguous union is valid, shared by the
+        nested walks of one check, so that each pair is walked once (the value is kept with its
+        verdict: its id stays its own)."""
         self.issues: list[Issue] = []
+        self.where: Path = ()
+        """The path of the value visited last: where an exception the value raised is reported."""
         self.active: set[tuple[int, Node]] | None = None
         """Containers being walked under a recursive type, to report cycles instead of looping."""
         self.done: set[tuple[int, Node]] | None = None
         """(value, node) pairs walked under a recursive type: shared subtrees are walked once."""
 
     def add(self, path: Path, code: str, message: str) -> None:
-        self.issues.append(tuple.__new__(Issue, (path, code, message)))
+        if len(self.issues) < MAX_ISSUES:
+            self.issues.append(tuple.__new__(Issue, (path, code, message)))
+        else:
+            self.dropped += 1
+
+    def did_you_mean(
+        self, sent: str, declared: Collection[str], registered: Mapping[str, str], form: str
+    ) -> str:
+        """``form`` filled with "did you mean" the closest name, or ``""`` when none is close
+        or no search is left (see :data:`MAX_SUGGESTIONS`)."""
+        if self.suggestions <= 0 or len(self.issues) >= MAX_ISSUES:
+            return ""
+        self.suggestions -= 1
+        meant = closest(str.__str__(sent), declared, registered)
+        return "" if meant is None else form.format(f"did you mean {meant!r}?")
+
+    def guarded(self, node: Node, value: object, *, precheck: bool) -> None:
+        """Walk ``value`` from the root, reporting what it raises as an issue."""
+        try:
+            self.run(node, value, (), precheck=precheck)
+        except RecursionError:  # only an ambiguous union inside a recursive type nests calls
+            self.add((), "type", "expected a value nested less deeply, got deeper")
+        except Exception as error:
+            # A value that lies about itself (a ``__class__`` that raises, a ``Mock(spec=dict)``, a
+            # proxy, a dict another thread resizes during the walk) is invalid, never a crash.
+            message = f"expected a value that reads as its type, got {type(error).__name__}"
+            self.add(self.where, "type", message)
+        if self.dropped:
+            more = f"and {self.dropped} more issue{'' if self.dropped == 1 else 's'}"
+            self.issues.append(Issue((), "more", more))
 
     def run(self, node: Node, value: object, path: Path, *, precheck: bool) -> None:
         frame = self.visit(node, value, path, precheck)
@@ -131,6 +180,7 @@ class _Walk:
 
     def visit(self, node: Node, value: object, path: Path, precheck: bool) -> Iterator[Work] | None:
         """Check a leaf now; for a container return the frame that walks it."""
+        self.where = path
         kind = type(node)
         if kind is AnyNode:
             return None
@@ -187,7 +237,10 @@ class _Walk:
                 self.expect(node, value, path)
                 return
             text = str.__str__(cast(str, value))
-            if not length_fits(node, len(text)):
+            if has_lone_surrogate(text):
+                message = f"expected {expected(node)}, got a str with a lone surrogate (no Unicode)"
+                self.add(path, "type", message)
+            elif not length_fits(node, len(text)):
                 self.add(
                     path, "length", f"expected {expected(node)}, got a str of length {len(text)}"
                 )
@@ -205,7 +258,7 @@ class _Walk:
     def not_chosen(self, node: ChoiceNode, value: object, path: Path) -> None:
         message = f"expected {expected(node)}, got {short_repr(value)}"
         if isinstance(value, str) and len(node.shown_values) > 1:
-            message += _did_you_mean(value, node.strs, node.suggestions, " ({})")
+            message += self.did_you_mean(value, node.strs, node.suggestions, " ({})")
         self.add(path, "literal", message)
 
     def number(self, node: NumberNode, value: object, path: Path) -> None:
@@ -355,7 +408,7 @@ class _Walk:
         if node.extra is None:
             absent = node.declared.difference(present)  # a key that is there was not meant
             for key in unknown:
-                hint = _did_you_mean(key, absent, node.suggestions, "; {}")
+                hint = self.did_you_mean(key, absent, node.suggestions, "; {}")
                 self.add((*path, key), "extra", f"unknown key ({node.name} is closed{hint})")
 
     def invariants(
@@ -369,6 +422,7 @@ class _Walk:
             return
         depth = len(path)
         invalid = {issue.path[depth] for issue in self.issues[start:] if len(issue.path) > depth}
+        present = _builtin_view(present)
         view: Mapping[str, Any] = _ValidKeys(present, invalid) if invalid else present
         for rule in node.invariants:
             self.invariant(rule, view, path)
@@ -402,9 +456,15 @@ class _Walk:
         return None
 
     def valid(self, node: Node, value: object) -> bool:
-        return self.confirmed(node, value) or not collect(
-            node, value, confirmed_invalid=True, trust_compiled=self.trust
-        )
+        if self.confirmed(node, value):
+            return True
+        key = (id(value), node)
+        known = self.verdicts.get(key)
+        if known is None:
+            inner = _Walk(self.trust, self.verdicts, 0)
+            inner.guarded(node, value, precheck=False)
+            known = self.verdicts[key] = (value, not inner.issues)
+        return known[1]
 
     def tagged(self, node: UnionNode, value: object, path: Path) -> Iterator[Work] | None:
         if not isinstance(value, dict):
@@ -420,10 +480,34 @@ class _Walk:
         if option is None:
             message = f"expected one of {shown}, got {short_repr(tag)}"
             if isinstance(tag, str):
-                message += _did_you_mean(tag, list(node.by_tag), {}, " ({})")
+                message += self.did_you_mean(tag, list(node.by_tag), {}, " ({})")
             self.add(where, "literal", message)
             return None
         return self.visit(option, value, path, False)
+
+
+def _builtin_view(present: dict[str, object]) -> dict[str, object]:
+    """``present`` with each value of a ``str``, ``int`` or ``float`` subclass replaced by the
+    builtin value it holds (enum members kept): a rule then sees what the wire carries, and no
+    ``__len__``, ``__eq__`` or ``__lt__`` override can make it pass."""
+    view: dict[str, object] | None = None
+    for key, item in present.items():
+        kind = type(item)
+        if kind is str or kind is int or kind is float or kind is bool or isinstance(item, Enum):
+            continue
+        builtin: object
+        if issubclass(kind, str):
+            builtin = str.__str__(cast(str, item))
+        elif issubclass(kind, int):
+            builtin = int.__index__(cast(int, item))
+        elif issubclass(kind, float):
+            builtin = float.__float__(cast(float, item))
+        else:
+            continue
+        if view is None:
+            view = dict(present)
+        view[key] = builtin
+    return present if view is None else view
 
 
 def _plausible(options: list[Node], value: dict[Any, Any]) -> list[Node]:
@@ -463,14 +547,6 @@ def _literal_fields(node: TypedDictNode) -> Iterator[tuple[str, ChoiceNode, bool
     for field in node.fields:
         if isinstance(field.node, ChoiceNode) and field.node.strs:
             yield field.name, field.node, field.required
-
-
-def _did_you_mean(
-    sent: str, declared: Collection[str], registered: Mapping[str, str], form: str
-) -> str:
-    """``form`` filled with "did you mean" the closest name, or ``""`` when none is close."""
-    meant = closest(str.__str__(sent), declared, registered)
-    return "" if meant is None else form.format(f"did you mean {meant!r}?")
 
 
 _LEAF: Final = "leaf"

@@ -154,6 +154,13 @@ def _number(node: NumberNode) -> Mirror:
         if isinstance(bound, float) and not (math.isfinite(bound) and bound.is_integer()):
             return _residual(node)
         int_meta[name] = int(bound)
+    if node.is_float:
+        # An int beyond a double's range is invalid in a float field, a bound msgspec cannot
+        # state: ints beyond 64 bits are refused here, and the untyped parse then decides.
+        if not int_meta.keys() & {"lt", "le"}:
+            int_meta["le"] = 2**63 - 1
+        if not int_meta.keys() & {"gt", "ge"}:
+            int_meta["ge"] = -(2**63)
     constrain: Any = msgspec.Meta  # its overloads name each keyword; ours come in a dict
     as_int = Annotated[int, constrain(**int_meta)] if int_meta else int
     if not node.is_float:

@@ -23,7 +23,8 @@ CODES: frozenset[str] = ...
 - ``invariant``: a registered cross-field rule is broken;
 - ``union``: a value matching no member of an ambiguous union;
 - ``json``: text that is not JSON the protocol takes (``validate_json()``): a syntax error with
-  its line and column, bytes that are not UTF-8, NaN, nesting or size beyond the limits.
+  its line and column, bytes that are not UTF-8, NaN, nesting or size beyond the limits;
+- ``more``: the last issue of a value with more issues than are kept (100): how many more.
 """
 
 class Issue(NamedTuple):
