@@ -219,6 +219,7 @@ class Generator:
             "_all_finite": _all_finite,
             "_count_of": countOf,
             "_has_lone_surrogate": has_lone_surrogate,
+            "_str_isascii": str.isascii,
             "_isfinite": math.isfinite,
             "_sum": sum,
         }
@@ -515,7 +516,8 @@ class Generator:
     def string(self, node: StrNode, x: str) -> str:
         text = f"type({x}) is str{_length(x, node.min_len, node.max_len)}"
         if not node.formats:  # a format's pattern takes no surrogate
-            text += f" and not _has_lone_surrogate({x})"
+            # isascii() first: a method call in C settles almost every string without a frame.
+            text += f" and ({x}.isascii() or not _has_lone_surrogate({x}))"
         for fmt in node.formats:
             matches = self.const(_FormatMemo(re.compile(fmt.pattern).fullmatch), "_fmt")
             text += f" and ({x} in {matches}.seen or {matches}({x}))"
@@ -577,7 +579,8 @@ class Generator:
         if isinstance(item, StrNode) and not item.formats and not _has_length(item):
             return (
                 f" and {self.all_of_type(items, 'str', container)}"
-                f" and not any(map(_has_lone_surrogate, {items}))"
+                f" and (all(map(_str_isascii, {items}))"
+                f" or not any(map(_has_lone_surrogate, {items})))"
             )
         if isinstance(item, ChoiceNode) and item.only_strings:
             types = self.name("_t")
