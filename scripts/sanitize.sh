@@ -37,4 +37,4 @@ native = native_lists()
 assert native is not None and native.__file__.startswith(os.environ["PYTHONPATH"]), native
 print("sanitized build:", native.__file__)
 '
-"$python" -m pytest -q -p no:cacheprovider tests/unit/test_scalar_lists.py tests/unit/test_validation.py
+"$python" -m pytest -q -p no:cacheprovider --no-cov tests/unit/test_scalar_lists.py tests/unit/test_validation.py
