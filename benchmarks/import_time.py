@@ -97,10 +97,10 @@ def main() -> None:
     args = parser.parse_args()
 
     theirs = original_python(args.original_python)
-    our_version = compile_sources(args.python, "sagellm-protocol")
+    our_version = compile_sources(args.python, ORIGINAL)  # the same name: ours is 1.x
     their_version = compile_sources(theirs, ORIGINAL)
     sides = {
-        "ours": (args.python, OURS_CODE, f"sagellm-protocol {our_version}"),
+        "ours": (args.python, OURS_CODE, f"{ORIGINAL} {our_version}"),
         "original": (theirs, ORIGINAL_CODE, f"{ORIGINAL} {their_version}"),
     }
     wall: dict[str, list[float]] = {name: [] for name in sides}
