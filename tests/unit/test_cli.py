@@ -544,12 +544,14 @@ def test_output_the_encoding_cannot_show_is_one_line(tmp_path: Path) -> None:
         env=_with_environment(PYTHONIOENCODING="ascii"),
         check=False,
     )
-    assert (done.returncode, done.stdout, done.stderr) == (
+    assert (done.returncode, done.stderr) == (
         2,
-        f"{path}:1: invalid StreamEvent, 1 issue:\n".encode(),
         b"sagellm-protocol: error: cannot write '\\u2026' to stdout, whose encoding is ascii: "
         b"set PYTHONIOENCODING=utf-8 (or a UTF-8 locale)\n",
     )
+    # The record's first line, written before the one that cannot be encoded, reaches stdout
+    # up to 3.13; 3.14's text layer encodes pending writes together and loses it with the rest.
+    assert done.stdout in (f"{path}:1: invalid StreamEvent, 1 issue:\n".encode(), b"")
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="needs file names of any bytes")
