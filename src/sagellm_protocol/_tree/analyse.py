@@ -54,6 +54,7 @@ __all__ = [
     "analyze",
     "documentation",
     "is_payload_type",
+    "reaches_any",
     "reaches_recursive",
     "source_key_docs",
     "split_keys_section",
@@ -66,6 +67,7 @@ _TYPED_DICTS_IN_PROGRESS: dict[type, TypedDictNode] = {}
 _ALIASES_IN_PROGRESS: list[object] = []
 _REACHES_RECURSIVE: Final[NodeCache[Node, bool]] = NodeCache()
 _IS_RECURSIVE: Final[NodeCache[TypedDictNode, bool]] = NodeCache()
+_REACHES_ANY: Final[NodeCache[Node, bool]] = NodeCache()
 _DOCUMENTATION: Final[NodeCache[TypedDictNode, tuple[str, Mapping[str, str]]]] = NodeCache()
 
 
@@ -426,6 +428,13 @@ def _reaches_recursive(node: Node) -> bool:
     return (isinstance(node, TypedDictNode) and _is_recursive(node)) or any(
         isinstance(inner, TypedDictNode) and _is_recursive(inner)
         for inner in _reachable(children(node))
+    )
+
+
+def reaches_any(node: Node) -> bool:
+    """Whether a value of ``node`` can hold an unchecked value (it reaches ``Any``)."""
+    return _REACHES_ANY.get(
+        node, lambda n: any(isinstance(inner, AnyNode) for inner in _reachable((n,)))
     )
 
 

@@ -7,8 +7,10 @@ the two to the same answers on every type.
 
 import math
 import re
+from collections.abc import Iterator
+from enum import Enum
 from operator import countOf
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from typing_extensions import assert_never
 
@@ -31,6 +33,7 @@ from .nodes import (
 __all__ = [
     "FLOAT_INT_LIMIT",
     "bounds_hold",
+    "builtin_view",
     "could_be",
     "has_exact_str_keys",
     "has_lone_surrogate",
@@ -161,3 +164,125 @@ def tag_option(node: UnionNode, value: dict[object, object]) -> tuple[object, Ty
 def is_missing(tag: object) -> bool:
     """Whether :func:`tag_option` found no tag key."""
     return tag is _MISSING
+
+
+_EXACT_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_CONTAINER: Final = object()
+"""What :func:`_scalar_view` says of a ``dict``, ``list`` or ``tuple``: its items are to be read."""
+
+
+def _scalar_view(value: object) -> object:
+    """The builtin value a ``str``, ``int`` or ``float`` (subclass) holds, :data:`_CONTAINER` for
+    a ``dict``, ``list`` or ``tuple`` (subclass), else ``value`` itself (enum members kept)."""
+    kind = type(value)
+    if kind in _EXACT_SCALARS or issubclass(kind, Enum):
+        return value
+    if issubclass(kind, str):
+        return str.__str__(cast(str, value))
+    if issubclass(kind, int):
+        return int.__index__(cast(int, value))
+    if issubclass(kind, float):
+        return float.__float__(cast(float, value))
+    if issubclass(kind, dict | list | tuple):
+        return _CONTAINER
+    return value
+
+
+class _Copy:
+    """A container being read by :func:`builtin_view`: its items and the views that differ."""
+
+    __slots__ = ("changed", "entries", "parent", "position", "value")
+
+    def __init__(self, value: object, parent: "_Copy | None", position: int) -> None:
+        self.value = value
+        self.parent = parent
+        self.position = position
+        """Where the view of ``value`` goes in ``parent``'s items."""
+        self.changed: dict[int, object] = {}
+        """The views that differ from the items they replace, by position."""
+        self.entries: Iterator[tuple[int, object]] = enumerate(_items(value))
+
+    def view(self) -> object:
+        """``value`` itself if it is an exact builtin whose items are all their own views;
+        else a copy of the builtin type with every item's view."""
+        value, changed = self.value, self.changed
+        kind = type(value)
+        if (kind is dict or kind is list or kind is tuple) and not changed:
+            return value
+        if issubclass(kind, dict):
+            return {
+                changed.get(2 * index, key): changed.get(2 * index + 1, item)
+                for index, (key, item) in enumerate(dict.items(cast(dict[object, object], value)))
+            }
+        items = [changed.get(index, item) for index, item in enumerate(_items(value))]
+        return tuple(items) if issubclass(kind, tuple) else items
+
+
+def _items(value: object) -> Iterator[object]:
+    """The items of a ``dict`` (each key, then its value), ``list`` or ``tuple``, read through
+    the builtin types' own methods: no override runs."""
+    kind = type(value)
+    if issubclass(kind, dict):
+        return (part for pair in dict.items(cast(dict[object, object], value)) for part in pair)
+    if issubclass(kind, list):
+        return list.__iter__(cast(list[object], value))
+    return tuple.__iter__(cast(tuple[object, ...], value))
+
+
+_is_exact_scalar_type: Final = _EXACT_SCALARS.__contains__
+
+
+def _holds_exact_scalars(value: Any) -> bool:
+    """Whether ``value`` is an exact ``dict`` (exact ``str`` keys), ``list`` or ``tuple`` of
+    exact builtin scalars only: its own view, told by loops in C (its exact type runs no
+    override, so no cast or unbound call is needed)."""
+    kind = type(value)
+    if kind is dict:
+        return all(map(_is_exact_scalar_type, map(type, value.values()))) and countOf(
+            map(type, value), str
+        ) == len(value)
+    return (kind is list or kind is tuple) and all(map(_is_exact_scalar_type, map(type, value)))
+
+
+def builtin_view(value: object, memo: dict[int, tuple[object, object]]) -> object:
+    """``value`` as the wire carries it, at any depth: each ``str``, ``int`` or ``float``
+    subclass replaced by the builtin value it holds and each ``dict``, ``list`` or ``tuple``
+    subclass by a copy of its builtin type (enum members kept). ``value`` itself, not a copy,
+    when it holds no subclass. An invariant reading it then runs no ``__len__``, ``__eq__``,
+    ``__lt__`` or ``__getitem__`` override.
+
+    ``memo`` (by ``id``, the container kept alive beside its view) is shared by one check: each
+    container is read once however many invariants read it, so the views cost time linear in
+    the value. Iterative: no nesting depth exhausts the interpreter stack.
+    """
+    scalar = _scalar_view(value)
+    if scalar is not _CONTAINER or _holds_exact_scalars(value):
+        return value if scalar is _CONTAINER else scalar
+    known = memo.get(id(value))
+    if known is not None:
+        return known[1]
+    memo[id(value)] = (value, value)  # a reference cycle reads the container as it is
+    stack = [_Copy(value, None, 0)]
+    while True:
+        top = stack[-1]
+        for position, item in top.entries:
+            if type(item) in _EXACT_SCALARS or _holds_exact_scalars(item):  # most items
+                continue
+            view = _scalar_view(item)
+            if view is _CONTAINER:
+                known = memo.get(id(item))
+                if known is None:
+                    memo[id(item)] = (item, item)
+                    stack.append(_Copy(item, top, position))
+                    break
+                view = known[1]
+            if view is not item:
+                top.changed[position] = view
+        else:
+            stack.pop()
+            view = top.view()
+            memo[id(top.value)] = (top.value, view)
+            if top.parent is None:
+                return view
+            if view is not top.value:
+                top.parent.changed[top.position] = view

@@ -9,11 +9,10 @@ then checked by the interpreted definitions in ``_tree.rules``.
 """
 
 from collections.abc import Callable, Collection, Iterator, Mapping
-from enum import Enum
 from typing import Any, Final, TypeAlias, cast
 
 from .._registry import Invariant
-from .._tree.analyse import reaches_recursive
+from .._tree.analyse import reaches_any, reaches_recursive
 from .._tree.cache import NodeCache
 from .._tree.describe import closest, expected
 from .._tree.nodes import (
@@ -32,6 +31,7 @@ from .._tree.nodes import (
 )
 from .._tree.rules import (
     bounds_hold,
+    builtin_view,
     could_be,
     has_exact_str_keys,
     has_lone_surrogate,
@@ -43,7 +43,7 @@ from .._tree.rules import (
 from ._compile import Generator, fast_checker
 from ._issues import Issue, Path, short_repr
 
-__all__ = ["collect"]
+__all__ = ["collect", "unreadable"]
 
 Work: TypeAlias = tuple[Node, object, Path, bool]
 """A value to check against a node, at a path; whether its compiled check is still to run."""
@@ -61,9 +61,15 @@ def collect(
     ``confirmed_invalid`` skips the compiled pre-check of the root (the caller just ran it).
     ``trust_compiled=False`` runs no compiled code: an independent check of the compiler.
     """
-    walk = _Walk(trust_compiled, {}, MAX_SUGGESTIONS)
+    walk = _Walk(trust_compiled, {}, {}, MAX_SUGGESTIONS)
     walk.guarded(node, value, precheck=trust_compiled and not confirmed_invalid)
     return walk.issues
+
+
+def unreadable(path: Path, error: Exception) -> Issue:
+    """The issue of a value that raised ``error`` when read at ``path``."""
+    message = f"expected a value that reads as its type, got {type(error).__name__}"
+    return Issue(path, "type", message)
 
 
 MAX_ISSUES: Final = 100
@@ -76,19 +82,31 @@ class _Skipped(Exception):
     """An invariant read a key whose value is invalid: the rule is skipped, not guessed."""
 
 
-class _ValidKeys(Mapping[str, object]):
-    """A dict's keys as an invariant may read them: reading an invalid one skips the rule."""
+class _RuleView(Mapping[str, object]):
+    """A dict's keys as an invariant reads them: each value through :func:`builtin_view` (no
+    subclass override runs, at any depth) unless known ``exact``; reading a key whose value is
+    invalid skips the rule."""
 
-    __slots__ = ("invalid", "present")
+    __slots__ = ("exact", "invalid", "present", "views")
 
-    def __init__(self, present: dict[str, object], invalid: set[str | int]) -> None:
+    def __init__(
+        self,
+        present: dict[str, object],
+        invalid: set[str | int],
+        exact: frozenset[str],
+        views: dict[int, tuple[object, object]],
+    ) -> None:
         self.present = present
         self.invalid = invalid
+        self.exact = exact
+        """Keys whose values are exact builtins at every depth: read as they are, unscanned."""
+        self.views = views
 
     def __getitem__(self, key: str) -> object:
         if key in self.invalid:
             raise _Skipped
-        return self.present[key]
+        item = self.present[key]
+        return item if key in self.exact else builtin_view(item, self.views)
 
     def __contains__(self, key: object) -> bool:
         if key in self.invalid:
@@ -103,12 +121,23 @@ class _ValidKeys(Mapping[str, object]):
 
 
 class _Walk:
-    __slots__ = ("active", "done", "dropped", "issues", "suggestions", "trust", "verdicts", "where")
+    __slots__ = (
+        "active",
+        "done",
+        "dropped",
+        "issues",
+        "suggestions",
+        "trust",
+        "verdicts",
+        "views",
+        "where",
+    )
 
     def __init__(
         self,
         trust: bool,
         verdicts: dict[tuple[int, Node], tuple[object, bool]],
+        views: dict[int, tuple[object, object]],
         suggestions: int,
     ) -> None:
         self.trust = trust
@@ -120,6 +149,8 @@ class _Walk:
         """Whether each (value, option) pair tried by an ambiguous union is valid, shared by the
         nested walks of one check, so that each pair is walked once (the value is kept with its
         verdict: its id stays its own)."""
+        self.views = views
+        """The builtin view of each container an invariant read, shared like ``verdicts``."""
         self.issues: list[Issue] = []
         self.where: Path = ()
         """The path of the value visited last: where an exception the value raised is reported."""
@@ -154,8 +185,7 @@ class _Walk:
         except Exception as error:
             # A value that lies about itself (a ``__class__`` that raises, a ``Mock(spec=dict)``, a
             # proxy, a dict another thread resizes during the walk) is invalid, never a crash.
-            message = f"expected a value that reads as its type, got {type(error).__name__}"
-            self.add(self.where, "type", message)
+            self.add(*unreadable(self.where, error))
         if self.dropped:
             more = f"and {self.dropped} more issue{'' if self.dropped == 1 else 's'}"
             self.issues.append(Issue((), "more", more))
@@ -347,7 +377,7 @@ class _Walk:
         if len(present) > len(node.declared) or not node.declared.issuperset(present):
             unknown = [key for key in present if key not in node.declared]
         if not bad and not unknown:
-            self.invariants(node, present, path, start)
+            self.invariants(node, present, path, start, bad)
             return None
         modes = _field_modes(node)
         typed_extra = node.extra is not None and not isinstance(node.extra, AnyNode)
@@ -359,7 +389,7 @@ class _Walk:
         for index in bad:  # only leaves, flat containers and missing keys: done at once
             self.field(node.fields[index], modes[index], present, path)
         self.unknown_keys(node, unknown, present, path)
-        self.invariants(node, present, path, start)
+        self.invariants(node, present, path, start, bad)
         return None
 
     def field(self, field: Field, mode: str, present: dict[str, object], path: Path) -> Work | None:
@@ -400,7 +430,7 @@ class _Walk:
         else:
             for key in unknown:
                 yield node.extra, present[key], (*path, key), self.trust
-        self.invariants(node, present, path, start)
+        self.invariants(node, present, path, start, bad)
 
     def unknown_keys(
         self, node: TypedDictNode, unknown: list[str], present: dict[str, object], path: Path
@@ -412,9 +442,15 @@ class _Walk:
                 self.add((*path, key), "extra", f"unknown key ({node.name} is closed{hint})")
 
     def invariants(
-        self, node: TypedDictNode, present: dict[str, object], path: Path, start: int
+        self,
+        node: TypedDictNode,
+        present: dict[str, object],
+        path: Path,
+        start: int,
+        bad: list[int] | range,
     ) -> None:
-        """Run ``node``'s invariants over its valid keys (issues from ``start`` on are its own).
+        """Run ``node``'s invariants over its valid keys (issues from ``start`` on are its own;
+        ``bad`` lists the fields the compiled checker did not confirm).
 
         A rule that reads a key whose value has an issue is skipped: its verdict would be a guess.
         """
@@ -422,8 +458,10 @@ class _Walk:
             return
         depth = len(path)
         invalid = {issue.path[depth] for issue in self.issues[start:] if len(issue.path) > depth}
-        present = _builtin_view(present)
-        view: Mapping[str, Any] = _ValidKeys(present, invalid) if invalid else present
+        exact = _exact_fields(node)
+        if bad:
+            exact = exact.difference([node.fields[index].name for index in bad])
+        view = _RuleView(present, invalid, exact, self.views)
         for rule in node.invariants:
             self.invariant(rule, view, path)
 
@@ -461,7 +499,7 @@ class _Walk:
         key = (id(value), node)
         known = self.verdicts.get(key)
         if known is None:
-            inner = _Walk(self.trust, self.verdicts, 0)
+            inner = _Walk(self.trust, self.verdicts, self.views, 0)
             inner.guarded(node, value, precheck=False)
             known = self.verdicts[key] = (value, not inner.issues)
         return known[1]
@@ -484,30 +522,6 @@ class _Walk:
             self.add(where, "literal", message)
             return None
         return self.visit(option, value, path, False)
-
-
-def _builtin_view(present: dict[str, object]) -> dict[str, object]:
-    """``present`` with each value of a ``str``, ``int`` or ``float`` subclass replaced by the
-    builtin value it holds (enum members kept): a rule then sees what the wire carries, and no
-    ``__len__``, ``__eq__`` or ``__lt__`` override can make it pass."""
-    view: dict[str, object] | None = None
-    for key, item in present.items():
-        kind = type(item)
-        if kind is str or kind is int or kind is float or kind is bool or isinstance(item, Enum):
-            continue
-        builtin: object
-        if issubclass(kind, str):
-            builtin = str.__str__(cast(str, item))
-        elif issubclass(kind, int):
-            builtin = int.__index__(cast(int, item))
-        elif issubclass(kind, float):
-            builtin = float.__float__(cast(float, item))
-        else:
-            continue
-        if view is None:
-            view = dict(present)
-        view[key] = builtin
-    return present if view is None else view
 
 
 def _plausible(options: list[Node], value: dict[Any, Any]) -> list[Node]:
@@ -558,6 +572,7 @@ _NESTED: Final = "nested"
 
 
 _FIELD_MODES: Final[NodeCache[TypedDictNode, tuple[str, ...]]] = NodeCache()
+_EXACT_FIELDS: Final[NodeCache[TypedDictNode, frozenset[str]]] = NodeCache()
 _FIELD_SCANNERS: Final[NodeCache[TypedDictNode, Callable[[dict[str, object]], list[int]]]] = (
     NodeCache()
 )
@@ -566,6 +581,15 @@ _FIELD_SCANNERS: Final[NodeCache[TypedDictNode, Callable[[dict[str, object]], li
 def _field_modes(node: TypedDictNode) -> tuple[str, ...]:
     """How the precise pass checks each field, in declaration order (made once per node)."""
     return _FIELD_MODES.get(node, lambda n: tuple(_mode(f.node) for f in n.fields))
+
+
+def _exact_fields(node: TypedDictNode) -> frozenset[str]:
+    """The fields whose values, once the compiled checker confirms them, are exact builtins at
+    every depth (it confirms no subclass, and no ``Any`` lies below): invariants read them as
+    they are (made once per node)."""
+    return _EXACT_FIELDS.get(
+        node, lambda n: frozenset(field.name for field in n.fields if not reaches_any(field.node))
+    )
 
 
 def _mode(node: Node) -> str:

@@ -8,10 +8,11 @@ from typing_extensions import TypeForm
 
 from .._registry import STREAM_RULES, InvariantViolation, StreamRules, StreamState
 from .._tree.analyse import analyze
+from .._tree.rules import builtin_view
 from ._api import _fast
 from ._issues import Issue, ValidationError
 from ._names import type_by_name, type_names
-from ._precise import collect
+from ._precise import collect, unreadable
 
 __all__ = ["StreamChecker", "stream_checker", "stream_rules", "validate_stream"]
 
@@ -52,9 +53,12 @@ class StreamChecker(Generic[T]):
         raise :class:`ValidationError` (paths start with the event's index)."""
         index = self._count
         self._count = index + 1
-        if not self._fast(event) and (own := self._own(index, event)):
-            raise ValidationError(own)
-        found = self._state.feed(index, event)
+        ruled = event
+        if not self._fast(event):
+            own, ruled = self._own(index, event)
+            if own:
+                raise ValidationError(own)
+        found = self._state.feed(index, ruled)
         if found:
             raise ValidationError(_sequence(found))
         # Returned as is, not through ``typing.cast``: that call is 4 % of a feed's instructions.
@@ -63,15 +67,23 @@ class StreamChecker(Generic[T]):
     def issues(self, event: object) -> list[Issue]:
         """Every issue of the next event, without raising: its own (then the rules skip it),
         else the rules it breaks."""
-        if not self._fast(event) and (own := self._own(self._count, event)):
-            self._count += 1
-            return own
+        if not self._fast(event):
+            own, event = self._own(self._count, event)
+            if own:
+                self._count += 1
+                return own
         return self.advance(event)
 
-    def _own(self, index: int, event: object) -> list[Issue]:
-        """The issues of an event the compiled checker did not confirm, under its index."""
+    def _own(self, index: int, event: object) -> tuple[list[Issue], object]:
+        """The issues of an event the compiled checker did not confirm, under its index, and
+        the event as the rules read it: its builtin view (it may hold subclasses)."""
         own = collect(self._node, event, confirmed_invalid=True)
-        return [Issue((index, *issue.path), issue.code, issue.message) for issue in own]
+        if own:
+            return [Issue((index, *issue.path), issue.code, issue.message) for issue in own], event
+        try:
+            return [], builtin_view(event, {})
+        except Exception as error:  # another thread resized it since the walk
+            return [unreadable((index,), error)], event
 
     def advance(self, event: object) -> list[Issue]:
         """The rules ``event``, already known valid, breaks: for checkers that validated it."""
