@@ -37,6 +37,7 @@ __all__ = [
     "could_be",
     "has_exact_str_keys",
     "has_lone_surrogate",
+    "has_text_keys",
     "is_chosen",
     "is_missing",
     "length_fits",
@@ -56,6 +57,12 @@ def has_lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds a lone surrogate: no Unicode text, it cannot be encoded as UTF-8
     (``validate_json`` refuses its ``\\u`` escape). An ASCII string is told in constant time."""
     return not text.isascii() and _SURROGATE(text) is not None
+
+
+def has_text_keys(value: dict[str, object]) -> bool:
+    """Whether no key of the dict ``value``, whose keys are exact ``str``, holds a lone
+    surrogate (``validate_json`` refuses such a key as it refuses such a value)."""
+    return all(map(str.isascii, value)) or not any(map(has_lone_surrogate, value))
 
 
 def length_fits(node: StrNode | ListNode | DictNode, size: int) -> bool:

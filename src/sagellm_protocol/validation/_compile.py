@@ -243,6 +243,11 @@ class Generator:
         """Code: every key of the dict ``x`` is exactly a ``str``."""
         return self.all_of_type(x, "str", x)
 
+    def text_keys(self, x: str) -> str:
+        """Code: no ``str`` key of the dict ``x`` holds a lone surrogate (as for values, an
+        ASCII key is told in C)."""
+        return f"(all(map(_str_isascii, {x})) or not any(map(_has_lone_surrogate, {x})))"
+
     def name(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
@@ -303,6 +308,7 @@ class Generator:
                 iterate = var
             else:
                 shape = f"type({var}) is dict and {self.exact_str_keys(var)}"
+                shape += f" and {self.text_keys(var)}"
                 iterate = f"{var}.values()"
             shape += _length(var, node.min_len, node.max_len)
             item = node.item if isinstance(node, ListNode) else node.value
@@ -373,16 +379,21 @@ class Generator:
                 lines += [f"{inner_pad}    {item} = {var}[{field.name!r}]", *inner]
         if node.extra is None:
             lines += [f"{pad}if {undeclared}:", f"{pad}    return False"]
-        elif not isinstance(node.extra, AnyNode):
+        else:
             # Undeclared keys (vendor extensions) are rare: check them only then.
-            extra = self.predicate(node.extra)
-            declared = self.const(node.declared, "_keys")
-            values = f"[{var}[k] for k in {var}.keys() - {declared}]"
             lines += [
                 f"{pad}if {undeclared}:",
-                f"{pad}    if not all(map({extra}, {values})):",
+                f"{pad}    if not {self.text_keys(var)}:",
                 f"{pad}        return False",
             ]
+            if not isinstance(node.extra, AnyNode):
+                extra = self.predicate(node.extra)
+                declared = self.const(node.declared, "_keys")
+                values = f"[{var}[k] for k in {var}.keys() - {declared}]"
+                lines += [
+                    f"{pad}    if not all(map({extra}, {values})):",
+                    f"{pad}        return False",
+                ]
         for rule in node.invariants:
             lines += self.invariant(rule, var, pad, required_locals)
         return lines
@@ -480,7 +491,7 @@ class Generator:
                 return f"(type({x}) is {kind}{length}{self.items(sequence.item, x, x)})"
             case DictNode() as mapping:
                 return (
-                    f"(type({x}) is dict and {self.exact_str_keys(x)}"
+                    f"(type({x}) is dict and {self.exact_str_keys(x)} and {self.text_keys(x)}"
                     f"{_length(x, mapping.min_len, mapping.max_len)}"
                     f"{self.items(mapping.value, f'{x}.values()', x)})"
                 )

@@ -35,6 +35,7 @@ from .._tree.rules import (
     could_be,
     has_exact_str_keys,
     has_lone_surrogate,
+    has_text_keys,
     is_chosen,
     is_missing,
     length_fits,
@@ -329,13 +330,19 @@ class _Walk:
         return self.each(node.value, iter(self.string_keys(value, path)), path)
 
     def string_keys(self, value: object, path: Path) -> list[tuple[str, object]]:
-        """The str-keyed entries of the dict ``value`` (typed ``object``: it may be hostile)."""
+        """The entries of the dict ``value`` (typed ``object``: it may be hostile) whose keys are
+        Unicode text (``str``, no lone surrogate); every other key is an issue."""
         entries: list[tuple[str, object]] = []
         for key, item in dict.items(cast(dict[object, object], value)):
-            if issubclass(type(key), str):
-                entries.append((str.__str__(cast(str, key)), item))
-            else:
+            if not issubclass(type(key), str):
                 self.add(path, "type", f"expected str keys, got the key {short_repr(key)}")
+                continue
+            text = str.__str__(cast(str, key))
+            if has_lone_surrogate(text):
+                message = f"expected str keys, got the key {short_repr(text)} with a lone surrogate"
+                self.add(path, "type", f"{message} (no Unicode)")
+            else:
+                entries.append((text, item))
         return entries
 
     def each(
@@ -367,7 +374,7 @@ class _Walk:
             return None
         start = len(self.issues)
         present: dict[str, object]
-        if type(value) is dict and has_exact_str_keys(value):
+        if type(value) is dict and has_exact_str_keys(value) and has_text_keys(value):
             present = value  # exact str keys: lookups run no user code
         else:
             # A plain copy with the str keys: invariants then read a dict whose overrides can't run.
