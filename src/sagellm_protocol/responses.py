@@ -18,7 +18,7 @@ and one terminal event last, an item's events come between its ``added`` and ``d
 item's deltas join to its ``.done`` text.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Final, Literal, TypeAlias
 
 from annotated_types import Ge, Gt
@@ -680,7 +680,18 @@ class ResponsesResponse(TypedDict):
 _STATUS_DETAIL: Final = (("failed", "error"), ("incomplete", "incomplete_details"))
 
 
-@register_invariant(ResponsesResponse)
+def _explain_status(value: dict[str, Any]) -> None:
+    """Repair for generated responses: only the detail their status explains, and an error for
+    a failed one."""
+    status = value.get("status")
+    for named, key in _STATUS_DETAIL:
+        if status != named:
+            value.pop(key, None)
+    if status == "failed" and value.get("error") is None:
+        value["error"] = {"code": "server_error", "message": "The response failed."}
+
+
+@register_invariant(ResponsesResponse, repair=_explain_status)
 def _status_explained(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
     """``error`` is set exactly when ``status`` is ``"failed"``; ``incomplete_details`` only
     when ``status`` is ``"incomplete"``."""
@@ -956,6 +967,17 @@ def _status_matches(expected: str) -> InvariantCheck:
     return check
 
 
+def _set_status(expected: str) -> Callable[[dict[str, Any]], None]:
+    """Repair for generated lifecycle events: the response's ``status`` is ``expected`` (and
+    its details agree), so a strategy draws such events without discarding most draws."""
+
+    def repair(value: dict[str, Any]) -> None:
+        value["response"]["status"] = expected
+        _explain_status(value["response"])
+
+    return repair
+
+
 for _event, _expected in (
     (ResponsesCreatedEvent, "in_progress"),
     (ResponsesInProgressEvent, "in_progress"),
@@ -963,7 +985,7 @@ for _event, _expected in (
     (ResponsesFailedEvent, "failed"),
     (ResponsesIncompleteEvent, "incomplete"),
 ):
-    register_invariant(_event)(_status_matches(_expected))
+    register_invariant(_event, repair=_set_status(_expected))(_status_matches(_expected))
 del _event, _expected
 
 

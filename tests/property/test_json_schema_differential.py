@@ -19,7 +19,7 @@ import math
 from typing import Any, Literal
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from test_validation_properties import (
@@ -44,13 +44,7 @@ def _validator(name: str) -> Draft202012Validator:
 
 
 @pytest.mark.parametrize("name", NAMES)
-# Some Responses events' strategies (a status tied to the event type) discard most draws, which
-# hypothesis's filter check flags now and then; three examples are still drawn.
-@settings(
-    SETTINGS,
-    max_examples=3,
-    suppress_health_check=[*SETTINGS.suppress_health_check, HealthCheck.filter_too_much],
-)
+@settings(SETTINGS, max_examples=3)
 @given(data=st.data())
 def test_jsonschema_agrees_on_valid_values_and_single_faults(
     name: str, data: st.DataObject

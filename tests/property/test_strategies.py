@@ -21,6 +21,15 @@ from typeguard import suppress_type_checks
 from sagellm_protocol import Request, Timestamps
 from sagellm_protocol._tree.analyse import analyze
 from sagellm_protocol._tree.nodes import TypedDictNode
+from sagellm_protocol.responses import (
+    ResponsesCompletedEvent,
+    ResponsesCreatedEvent,
+    ResponsesFailedEvent,
+    ResponsesIncompleteEvent,
+    ResponsesInProgressEvent,
+    ResponsesResponse,
+)
+from sagellm_protocol.testing import strategies
 from sagellm_protocol.testing.strategies import from_type, mutations
 from sagellm_protocol.validation import type_by_name, type_names, validate
 
@@ -228,3 +237,40 @@ def test_mutations_of_a_small_value() -> None:
     # NaN != NaN: compare the variants by their repr.
     assert [repr(m.value) for m in found] == [repr(e[3]) for e in expected]
     assert value == {"queued_at": 1.0, "scheduled_at": 2.0, "executed_at": 3.0, "completed_at": 4.0}
+
+
+_LIFECYCLE = [
+    ResponsesResponse,
+    ResponsesCreatedEvent,
+    ResponsesInProgressEvent,
+    ResponsesCompletedEvent,
+    ResponsesFailedEvent,
+    ResponsesIncompleteEvent,
+]
+"""Types whose rule ties a response's status to the event type (or its details to the status)."""
+
+
+@pytest.mark.parametrize("tp", _LIFECYCLE, ids=lambda tp: tp.__name__)
+def test_responses_lifecycle_values_are_repaired_never_discarded(
+    tp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each draw is repaired to keep the status rules, so the strategy's filter discards none
+    (it used to discard most draws of a failed event: hypothesis flagged filter_too_much)."""
+    broken: list[object] = []
+    violations = strategies._violations
+
+    def counted(node: TypedDictNode, value: Any) -> list[tuple[str | int, ...]]:
+        found = violations(node, value)
+        if found and node.cls in _LIFECYCLE:
+            broken.append(found)
+        return found
+
+    monkeypatch.setattr(strategies, "_violations", counted)
+
+    @settings(SETTINGS, max_examples=40, database=None)
+    @given(from_type(tp))
+    def drawn(value: Any) -> None:
+        assert validate(tp, value) is value
+
+    drawn()
+    assert broken == []
