@@ -9,7 +9,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pytest
 
-from sagellm_protocol import collect_issues, is_valid, validate
+from sagellm_protocol import collect_issues, is_valid, validate, validate_json
 from sagellm_protocol._tree.describe import MAX_SUGGESTED_LENGTH, closest
 from sagellm_protocol.core import Request, StreamEvent
 from sagellm_protocol.validation import Issue, ValidationError
@@ -98,6 +98,29 @@ def test_issues_are_capped_with_a_last_issue_counting_the_rest(
     with pytest.raises(ValidationError) as caught:
         validate(Request, value)
     assert str(caught.value).endswith("\nand 4900 more issues")
+
+
+def test_a_json_body_of_short_unknown_keys_keeps_capped_issues_and_searches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The hostile body of the issue, smaller: counts, not memory or time (see
+    benchmarks/hostile_memory.py for those)."""
+    searches = 0
+    search = difflib.get_close_matches
+
+    def counted(*args: Any, **kwargs: Any) -> list[str]:
+        nonlocal searches
+        searches += 1
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counted)
+    keys = ", ".join(f'"promp{index}": 1' for index in range(50_000))
+    body = '{"request_id": "r", "trace_id": "t", "max_tokens": 1, ' + keys + "}"
+    with pytest.raises(ValidationError) as caught:
+        validate_json(Request, body)
+    assert len(caught.value.issues) == MAX_ISSUES + 1
+    assert caught.value.issues[-1] == Issue((), "more", f"and {50_000 - MAX_ISSUES} more issues")
+    assert searches == MAX_SUGGESTIONS
 
 
 def test_did_you_mean_compares_only_short_strings() -> None:
