@@ -75,24 +75,27 @@ def test_ambiguous_recursive_unions_keep_their_verdicts() -> None:
     assert [(issue.path, issue.code) for issue in issues] == [(("child",), "union")]
 
 
-def test_issues_are_capped_with_a_last_issue_counting_the_rest(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    searches = 0
+@pytest.fixture
+def searches(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """One item per "did you mean" search (a call of ``difflib.get_close_matches``)."""
+    made: list[object] = []
     search = difflib.get_close_matches
 
     def counted(*args: Any, **kwargs: Any) -> list[str]:
-        nonlocal searches
-        searches += 1
+        made.append(args[0])
         return search(*args, **kwargs)
 
     monkeypatch.setattr(difflib, "get_close_matches", counted)
+    return made
+
+
+def test_issues_are_capped_with_a_last_issue_counting_the_rest(searches: list[object]) -> None:
     value = {**REQUEST, **{f"promp{index}": 1 for index in range(5_000)}}
     issues = collect_issues(Request, value)
     assert len(issues) == MAX_ISSUES + 1
     assert issues[-1] == Issue((), "more", f"and {5_000 - MAX_ISSUES} more issues")
     assert {issue.code for issue in issues[:-1]} == {"extra"}
-    assert searches == MAX_SUGGESTIONS
+    assert len(searches) == MAX_SUGGESTIONS
     hinted = [issue for issue in issues if "did you mean" in issue.message]
     assert len(hinted) == MAX_SUGGESTIONS
     with pytest.raises(ValidationError) as caught:
@@ -101,26 +104,17 @@ def test_issues_are_capped_with_a_last_issue_counting_the_rest(
 
 
 def test_a_json_body_of_short_unknown_keys_keeps_capped_issues_and_searches(
-    monkeypatch: pytest.MonkeyPatch,
+    searches: list[object],
 ) -> None:
     """The hostile body of the issue, smaller: counts, not memory or time (see
     benchmarks/hostile_memory.py for those)."""
-    searches = 0
-    search = difflib.get_close_matches
-
-    def counted(*args: Any, **kwargs: Any) -> list[str]:
-        nonlocal searches
-        searches += 1
-        return search(*args, **kwargs)
-
-    monkeypatch.setattr(difflib, "get_close_matches", counted)
     keys = ", ".join(f'"promp{index}": 1' for index in range(50_000))
     body = '{"request_id": "r", "trace_id": "t", "max_tokens": 1, ' + keys + "}"
     with pytest.raises(ValidationError) as caught:
         validate_json(Request, body)
     assert len(caught.value.issues) == MAX_ISSUES + 1
     assert caught.value.issues[-1] == Issue((), "more", f"and {50_000 - MAX_ISSUES} more issues")
-    assert searches == MAX_SUGGESTIONS
+    assert len(searches) == MAX_SUGGESTIONS
 
 
 def test_did_you_mean_compares_only_short_strings() -> None:
