@@ -43,7 +43,11 @@ for _ in range({calls}):
 
 def instructions(payload: str, side: str, calls: int) -> int:
     """Instructions the whole interpreter run executes (callgrind's total)."""
-    code = WORKLOAD.format(here=str(HERE), payload=payload, side=side, calls=calls)
+    return callgrind_total(WORKLOAD.format(here=str(HERE), payload=payload, side=side, calls=calls))
+
+
+def callgrind_total(code: str) -> int:
+    """Instructions this interpreter executes running ``code`` under callgrind (its total)."""
     done = subprocess.run(
         [
             "valgrind",

@@ -1,0 +1,93 @@
+"""Instructions per call (valgrind's callgrind) of bytes -> validated value: our
+``validate_json`` against pydantic's, and against parsing the same bytes with no type at all.
+
+    python benchmarks/instructions_json.py [--calls N] [--payload NAME ...]
+
+The payloads of ``benchmarks/validate.py``, as ``json.dumps(value).encode()``; each side is
+measured as ``instructions.py`` measures (two callgrind runs, N calls and none). Sides:
+
+- ``ours``: ``validate_json(T, b)`` with the ``fast`` extra installed;
+- ``ours pure``: the same on the pure path (the standard library's ``json``, no extra);
+- ``pydantic``: ``TypeAdapter(T).validate_json(b, strict=True)``;
+- ``orjson``, ``msgspec``: ``orjson.loads(b)`` and ``msgspec.json.decode(b)``, the parse floors.
+
+Ratios: ours / pydantic (below 1: we execute fewer instructions), and ours / the cheaper floor.
+Needs valgrind on PATH, and msgspec, orjson and pydantic installed. Slow (several minutes).
+"""
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from instructions import callgrind_total
+
+HERE = Path(__file__).resolve().parent
+SIDES = ("ours", "ours pure", "pydantic", "orjson", "msgspec")
+
+CALLS = {
+    "ours": "from sagellm_protocol import validate_json\ncall = lambda: validate_json(tp, data)",
+    "ours pure": (
+        "from sagellm_protocol import validate_json\n"
+        "from sagellm_protocol.validation import _json\n"
+        "_json._decode = _json._parse_pure\n"
+        "call = lambda: validate_json(tp, data)"
+    ),
+    "pydantic": (
+        "from pydantic import TypeAdapter\n"
+        "adapter = TypeAdapter(tp)\n"
+        "call = lambda: adapter.validate_json(data, strict=True)"
+    ),
+    "orjson": "import orjson\ncall = lambda: orjson.loads(data)",
+    "msgspec": "import msgspec\ndecode = msgspec.json.decode\ncall = lambda: decode(data)",
+}
+
+WORKLOAD = """
+import json, sys
+sys.path.insert(0, {here!r})
+from validate import PAYLOADS
+label, tp, value, _ = next(p for p in PAYLOADS if p[0].startswith({payload!r}))
+data = json.dumps(value).encode()
+{call}
+call()
+for _ in range({calls}):
+    call()
+"""
+
+
+def per_call(payload: str, side: str, calls: int) -> float:
+    """Instructions one call of ``side`` on ``payload`` executes."""
+
+    def run(n: int) -> int:
+        code = WORKLOAD.format(here=str(HERE), payload=payload, call=CALLS[side], calls=n)
+        return callgrind_total(code)
+
+    return (run(calls) - run(0)) / calls
+
+
+def main() -> None:
+    sys.path.insert(0, str(HERE))
+    from validate import PAYLOADS
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--payload", action="append", help="a payload's label prefix")
+    args = parser.parse_args()
+    names = args.payload or [label.split(" ")[0] for label, *_ in PAYLOADS]
+    header = "".join(f"{side:>11}" for side in SIDES)
+    print(f"{'payload':<24}{header}  ours/pydantic  ours/floor   (instructions per call)")
+    to_pydantic = []
+    for name in names:
+        calls = max(1, args.calls // 10) if name.startswith("KVCache") else args.calls
+        cost = {side: per_call(name, side, calls) for side in SIDES}
+        floor = min(cost["orjson"], cost["msgspec"])
+        to_pydantic.append(cost["ours"] / cost["pydantic"])
+        cells = "".join(f"{cost[side]:>11,.0f}" for side in SIDES)
+        ratios = f"{to_pydantic[-1]:>12.2f}  {cost['ours'] / floor:>10.2f}"
+        print(f"{name:<24}{cells}  {ratios}", flush=True)
+    geomean = math.exp(sum(map(math.log, to_pydantic)) / len(to_pydantic))
+    print(f"geometric mean of ours / pydantic: {geomean:.2f}")
+
+
+if __name__ == "__main__":
+    main()
