@@ -87,16 +87,12 @@ def _mirror(node: Node) -> Mirror:
         case NumberNode() as number:
             return _number(number)
         case StrNode() as string:
-            if len(string.formats) > 1:
-                return _residual(string)
-            # msgspec searches for the pattern; anchored, it must match the whole string.
-            pattern = rf"\A(?:{string.formats[0].pattern})\Z" if string.formats else None
-            if pattern is None and string.min_len is None and string.max_len is None:
-                return Mirror(str, None, exact=True)
-            constraints = msgspec.Meta(
-                min_length=string.min_len, max_length=string.max_len, pattern=pattern
-            )
-            return Mirror(Annotated[str, constraints], None, exact=True)
+            meta = _lengths(string.min_len, string.max_len)
+            # Formats are left to the node's compiled check, not to a msgspec pattern: msgspec
+            # calls ``re`` once per string (about 1 µs), where the check's memo of strings seen
+            # is a set lookup (KVCacheMigrateResponse, 110 strings: 150 -> 48 µs to decode).
+            check = fast_checker(string) if string.formats else None
+            return Mirror(Annotated[str, meta] if meta else str, check, exact=True)
         case ChoiceNode() as choice:
             return _choice(choice)
         case ListNode() as sequence:
