@@ -24,7 +24,7 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypeVar
 
 from typing_extensions import TypeForm
 
@@ -44,6 +44,9 @@ MAX_DEPTH: Final = 512
 
 MAX_BYTES: Final = 64 << 20
 """Default largest document, in bytes (characters for a ``str``): 64 MiB."""
+
+_NEVER_TOO_DEEP: Final = 2 * MAX_DEPTH
+"""A document of at most this many bytes (or characters) cannot nest deeper than MAX_DEPTH."""
 
 _BOM: Final = b"\xef\xbb\xbf"
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
@@ -73,7 +76,14 @@ def validate_json(
     validation does not support, or ``data`` that is not bytes or str.
     """
     if _decode is not _parse_pure and (type(data) is bytes or type(data) is str):
-        typed = _typed(tp)
+        try:  # as validate() reads its checkers: a call here costs a tenth of a small payload
+            typed: Mirror | None = (
+                tp.__args__[0].__sagellm_protocol_typed_json_unions__[tp.__args__]  # type: ignore[attr-defined]
+                if type(tp) in UNIONS
+                else tp.__sagellm_protocol_typed_json__  # type: ignore[attr-defined]
+            )
+        except (AttributeError, KeyError, TypeError):
+            typed = _typed(tp)
         if typed is not None and len(data) <= max_bytes:
             try:
                 built = typed.decoder(data)  # type: ignore[misc]
@@ -81,9 +91,9 @@ def validate_json(
                 pass
             else:
                 value = _to_builtins(built)
-                if typed.exact or len(data) <= 2 * MAX_DEPTH or not _too_deep(data, value):
+                if typed.exact or len(data) <= _NEVER_TOO_DEEP or not _too_deep(data, value):
                     if typed.check is None or typed.check(value):
-                        return cast(T, value)
+                        return value  # type: ignore[no-any-return]  # not cast(): a call
                     return validate(tp, value)
     try:
         value = _parse(data, max_bytes, _decode)
@@ -93,16 +103,9 @@ def validate_json(
 
 
 def _typed(tp: object) -> Mirror | None:
-    """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help."""
-    try:  # as validate() reads its checkers
-        made: Mirror | None = (
-            tp.__args__[0].__sagellm_protocol_typed_json_unions__[tp.__args__]  # type: ignore[attr-defined]
-            if type(tp) in UNIONS
-            else tp.__sagellm_protocol_typed_json__  # type: ignore[attr-defined]
-        )
-    except (AttributeError, KeyError, TypeError):
-        made = _TYPED.get(tp, _typed_decoding)
-    return made
+    """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help;
+    made once, then read by :func:`validate_json` from where ``_TYPED`` keeps it."""
+    return _TYPED.get(tp, _typed_decoding)
 
 
 def _typed_decoding(tp: object) -> Mirror | None:
@@ -147,7 +150,7 @@ def _parse(data: bytes | bytearray | memoryview | str, max_bytes: int, decode: A
         raise
     except Exception:  # msgspec refused (or hit the stack's end): json decides, and says why
         value = _parse_pure(data)
-    if len(data) > 2 * MAX_DEPTH and _too_deep(data, value):
+    if len(data) > _NEVER_TOO_DEEP and _too_deep(data, value):
         raise JSONError(f"arrays and objects nested deeper than {MAX_DEPTH} levels")
     return value
 
