@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sagellm_protocol import Response, StreamEvent, ValidationError, validate_json
 from sagellm_protocol.core import StreamEventDelta
 from sagellm_protocol.kv import KVCacheMigrateResponse
+from sagellm_protocol.openai import ChatCompletionRequest
 from sagellm_protocol.testing.strategies import from_type, mutations
 from sagellm_protocol.validation import _json, type_by_name, type_names, validate
 
@@ -62,8 +63,14 @@ def _msgspec_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_json, "_decode", msgspec.json.Decoder().decode)
 
 
-def test_the_typed_path_serves_closed_types() -> None:
-    for tp in (StreamEventDelta, StreamEvent, Response, KVCacheMigrateResponse):
+def test_the_typed_path_serves_closed_and_open_types() -> None:
+    for tp in (
+        StreamEventDelta,
+        StreamEvent,
+        Response,
+        KVCacheMigrateResponse,
+        ChatCompletionRequest,
+    ):
         typed = _json._typed(tp)
         assert typed is not None, tp
         assert typed.decoder is not None, tp
@@ -93,6 +100,9 @@ DELTA = {
 }
 
 
+CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}
+
+
 def _text(value: dict[str, Any], **changes: str) -> bytes:
     """``value`` as JSON, with members replaced by raw JSON texts (keys may repeat)."""
     members = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in value.items() if k not in changes]
@@ -117,6 +127,10 @@ def _text(value: dict[str, Any], **changes: str) -> bytes:
         (StreamEvent, _text(DELTA, request_id="null")),
         (StreamEvent, b"[]"),
         (StreamEvent, b"\xef\xbb\xbf" + _text(DELTA)),
+        # An open TypedDict is mirrored closed: msgspec refuses an undeclared key, json decides.
+        (ChatCompletionRequest, _text(CHAT)),
+        (ChatCompletionRequest, _text(CHAT, vendor_option='{"beam": [1, 2.5]}')),
+        (ChatCompletionRequest, _text(CHAT, messages='[{"role": "user", "content": "x", "v": 1}]')),
     ],
 )
 def test_msgspec_edges(tp: Any, data: bytes) -> None:

@@ -2,15 +2,17 @@
 
 With the ``fast`` extra, a type's tree is mirrored once into msgspec types: closed TypedDicts
 become Structs that forbid unknown fields, bounds and lengths become ``Meta`` constraints, choices
-``Literal``, unions tagged by a key tagged Struct unions. What msgspec cannot say — string
-formats, ``multiple_of``, open TypedDicts, unions it cannot tell apart, recursive types — is
-decoded as ``Any`` and left to the node's compiled checker, and each TypedDict's invariants run
-on the built dict. The typed path only ever accepts: whatever msgspec refuses, or a residual
-check does not confirm, goes through the untyped parse and ``validate()``, which decide and
-explain. The mirror is never more lenient than the tree, so both paths accept the same texts
-and build equal values; a property test holds them to that over every type.
+``Literal``, unions tagged by a key tagged Struct unions. Open TypedDicts become closed Structs
+too: a text with an undeclared key (a vendor extension, rare) is refused by msgspec, and the
+untyped path decides. What msgspec cannot say — ``multiple_of``, unions it cannot tell apart,
+recursive types — is decoded as ``Any`` and left to the node's compiled checker; string formats
+are decoded as ``str`` and matched by it; each TypedDict's invariants run on the built dict.
+The typed path only ever accepts: whatever msgspec refuses, or a residual check does not
+confirm, goes through the untyped parse and ``validate()``, which decide and explain. The
+mirror is never more lenient than the tree, so both paths accept the same texts and build equal
+values; a property test holds them to that over every type.
 
-One difference is visible: a closed TypedDict built by a Struct has its keys in declaration
+One difference is visible: a TypedDict built by a Struct has its keys in declaration
 order (a tag key first), where the untyped parse keeps the order of the text.
 """
 
@@ -116,7 +118,7 @@ def _mirror(node: Node) -> Mirror:
                 inner.exact,
             )
         case TypedDictNode() as typed:
-            if typed.extra is not None or reaches_recursive(typed):
+            if reaches_recursive(typed):
                 return _residual(typed)
             return _struct(typed, msgspec, tag=None)
         case UnionNode() as union:
@@ -266,7 +268,7 @@ def _taggable(node: UnionNode, options: list[Node]) -> bool:
     if len(node.by_tag) != len(options):
         return False
     for option in options:
-        if not isinstance(option, TypedDictNode) or option.extra is not None:
+        if not isinstance(option, TypedDictNode):
             return False
         if reaches_recursive(option):
             return False
