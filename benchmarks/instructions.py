@@ -46,13 +46,16 @@ def instructions(payload: str, side: str, calls: int) -> int:
     return callgrind_total(WORKLOAD.format(here=str(HERE), payload=payload, side=side, calls=calls))
 
 
-def callgrind_total(code: str) -> int:
-    """Instructions this interpreter executes running ``code`` under callgrind (its total)."""
+def callgrind_total(code: str, inside: str | None = None) -> int:
+    """Instructions this interpreter executes running ``code`` under callgrind (its total), or
+    only those inside calls of the C function named ``inside`` when given."""
+    counted = [] if inside is None else ["--collect-atstart=no", f"--toggle-collect={inside}"]
     done = subprocess.run(
         [
             "valgrind",
             "--tool=callgrind",
             "--callgrind-out-file=/dev/null",
+            *counted,
             sys.executable,
             "-c",
             code,
