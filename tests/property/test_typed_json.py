@@ -203,3 +203,38 @@ def test_the_bundled_payloads(path: Path) -> None:
     while name not in type_names():  # Request.chat.json is a Request
         name = name.rpartition(".")[0]
     _assert_paths_agree(type_by_name(name), path.read_bytes())
+
+
+def _displayed_types() -> list[str]:
+    """The types whose typed decoding builds its dict by a dict display (see ``_typed_json``)."""
+    return [
+        name
+        for name in type_names()
+        if (typed := _json._typed(type_by_name(name))) is not None and typed.to_dict is not None
+    ]
+
+
+@SETTINGS
+@given(st.data())
+def test_a_dict_display_builds_what_to_builtins_builds(data: st.DataObject) -> None:
+    import msgspec
+
+    tp = type_by_name(data.draw(st.sampled_from(_displayed_types())))
+    typed = _json._typed(tp)
+    assert typed is not None
+    assert typed.decoder is not None
+    assert typed.to_dict is not None
+    value = data.draw(from_type(tp, optional_keys=data.draw(st.sampled_from(["some", "all"]))))
+    built = typed.decoder(json.dumps(value).encode())
+    by_display, by_msgspec = typed.to_dict(built), msgspec.to_builtins(built)
+    assert _same(by_display, by_msgspec)
+    assert list(by_display) == list(by_msgspec)  # the same key order too
+
+
+def test_structs_with_optional_fields_keep_to_builtins() -> None:
+    typed = _json._typed(Response)
+    assert typed is not None
+    assert typed.to_dict is None
+    delta = _json._typed(StreamEventDelta)
+    assert delta is not None
+    assert delta.to_dict is not None

@@ -23,7 +23,6 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
 from typing_extensions import TypeForm
@@ -90,7 +89,7 @@ def validate_json(
             except Exception:  # msgspec refused: the untyped parse decides, and explains
                 pass
             else:
-                value = _to_builtins(built)
+                value = typed.to_builtins(built)  # type: ignore[misc]
                 if typed.exact or len(data) <= _NEVER_TOO_DEEP or not _too_deep(data, value):
                     if typed.check is None or typed.check(value):
                         return value  # type: ignore[no-any-return]  # not cast(): a call
@@ -109,7 +108,6 @@ def _typed(tp: object) -> Mirror | None:
 
 
 def _typed_decoding(tp: object) -> Mirror | None:
-    global _to_builtins
     try:
         import msgspec
 
@@ -118,7 +116,7 @@ def _typed_decoding(tp: object) -> Mirror | None:
             made = None  # all of it decoded as Any: the untyped parse is as fast
         elif made is not None and made.decoder is None:
             made.decoder = msgspec.json.Decoder(made.type).decode
-        _to_builtins = msgspec.to_builtins
+            made.to_builtins = made.to_dict or msgspec.to_builtins
     except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
         made = None
     return made
@@ -126,9 +124,6 @@ def _typed_decoding(tp: object) -> Mirror | None:
 
 _TYPED: Final[FormCache[Mirror | None]] = FormCache("typed_json")
 """Each type form's typed decoding, or ``None``; on the form itself where it can carry it."""
-
-_to_builtins: Callable[[object], Any] = lambda built: built  # noqa: E731
-"""msgspec's Struct-to-dict conversion, once msgspec is imported."""
 
 
 def parse_json(data: bytes | bytearray | memoryview | str, *, max_bytes: int = MAX_BYTES) -> Any:

@@ -18,7 +18,7 @@ order (a tag key first), where the untyped parse keeps the order of the text.
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Final, Literal, Union, cast
+from typing import Annotated, Any, Final, Literal, Union, cast, get_args
 
 from typing_extensions import assert_never
 
@@ -51,16 +51,27 @@ _META_OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
 class Mirror:
     """A node's msgspec type and the residual check of what that type does not say."""
 
-    __slots__ = ("check", "decoder", "exact", "type")
+    __slots__ = ("check", "decoder", "exact", "to_builtins", "to_dict", "type")
 
-    def __init__(self, msgspec_type: Any, check: Check | None, exact: bool) -> None:
+    def __init__(
+        self,
+        msgspec_type: Any,
+        check: Check | None,
+        exact: bool,
+        to_dict: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
         self.type = msgspec_type
         self.check = check
         """``None`` when the msgspec type says everything."""
         self.exact = exact
         """Whether no part is decoded as ``Any`` (so the type bounds how deep values nest)."""
+        self.to_dict = to_dict
+        """A Struct's dict, where a dict display of its attributes makes it (see _struct)."""
         self.decoder: Callable[[bytes | str], Any] | None = None
         """The typed decoder of a whole document of this node, made on first use."""
+        self.to_builtins: Callable[[Any], Any] | None = None
+        """What the decoder built, as builtins: :attr:`to_dict` or msgspec's ``to_builtins``;
+        made with the decoder."""
 
 
 _MIRRORS: Final[NodeCache[Node, Mirror]] = NodeCache()
@@ -205,9 +216,36 @@ def _struct(node: TypedDictNode, msgspec: Any, tag: str | None) -> Mirror:
         tag_field=tag,
         tag=tag_value if tag is not None else None,
     )
-    if not checks and not node.invariants:
-        return Mirror(struct, None, exact)
-    return Mirror(struct, _residual_check(node, checks), exact)
+    check = _residual_check(node, checks) if checks or node.invariants else None
+    return Mirror(struct, check, exact, _dict_display(node, fields, rename, tag, tag_value))
+
+
+def _dict_display(
+    node: TypedDictNode,
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]],
+    rename: dict[str, str],
+    tag: str | None,
+    tag_value: str | None,
+) -> Callable[[Any], dict[str, Any]] | None:
+    """Compiled: the dict of a Struct whose fields are all required and hold no Struct, as a
+    dict display of its attributes, in msgspec's ``to_builtins`` key order (the tag first); or
+    ``None`` for any other Struct. A frame costs less than ``to_builtins`` (its keyword parsing,
+    its copy of each list) for such a Struct: StreamEventDelta 10.9k -> 10.1k instructions; where
+    optional fields need an ``UNSET`` test each, ``to_builtins`` is cheaper."""
+    if any(len(field) == 3 or _holds_struct(field[1]) for field in fields):
+        return None
+    items = [f"{tag!r}: {tag_value!r}"] if tag is not None else []
+    items += [f"{name!r}: s.{attribute}" for attribute, name in rename.items()]
+    lines = ["def _to_dict(s):", f"    return {{{', '.join(items)}}}"]
+    return cast(Callable[[Any], dict[str, Any]], Generator().define("_to_dict", lines, "to dict"))
+
+
+def _holds_struct(msgspec_type: Any) -> bool:
+    import msgspec
+
+    return (isinstance(msgspec_type, type) and issubclass(msgspec_type, msgspec.Struct)) or any(
+        map(_holds_struct, get_args(msgspec_type))
+    )
 
 
 def _residual_check(node: TypedDictNode, checks: list[tuple[str, Check]]) -> Check:
