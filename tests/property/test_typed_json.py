@@ -225,16 +225,21 @@ def test_a_dict_display_builds_what_to_builtins_builds(data: st.DataObject) -> N
     assert typed.decoder is not None
     assert typed.to_dict is not None
     value = data.draw(from_type(tp, optional_keys=data.draw(st.sampled_from(["some", "all"]))))
-    built = typed.decoder(json.dumps(value).encode())
+    try:
+        built = typed.decoder(json.dumps(value).encode())
+    except msgspec.ValidationError:  # an int beyond 64 bits, say: the untyped path decides
+        return
     by_display, by_msgspec = typed.to_dict(built), msgspec.to_builtins(built)
     assert _same(by_display, by_msgspec)
     assert list(by_display) == list(by_msgspec)  # the same key order too
 
 
-def test_structs_with_optional_fields_keep_to_builtins() -> None:
-    typed = _json._typed(Response)
-    assert typed is not None
-    assert typed.to_dict is None
-    delta = _json._typed(StreamEventDelta)
-    assert delta is not None
-    assert delta.to_dict is not None
+def test_which_structs_get_a_dict_display() -> None:
+    from sagellm_protocol.kv import KVTransferMetadata
+
+    displayed = _json._typed(Response)  # optional fields, and a list of token ids not to copy
+    assert displayed is not None
+    assert displayed.to_dict is not None
+    kept = _json._typed(KVTransferMetadata)  # optional fields, no list: to_builtins costs less
+    assert kept is not None
+    assert kept.to_dict is None
