@@ -43,12 +43,19 @@ for _ in range({calls}):
 
 def instructions(payload: str, side: str, calls: int) -> int:
     """Instructions the whole interpreter run executes (callgrind's total)."""
-    code = WORKLOAD.format(here=str(HERE), payload=payload, side=side, calls=calls)
+    return callgrind_total(WORKLOAD.format(here=str(HERE), payload=payload, side=side, calls=calls))
+
+
+def callgrind_total(code: str, inside: str | None = None) -> int:
+    """Instructions this interpreter executes running ``code`` under callgrind (its total), or
+    only those inside calls of the C function named ``inside`` when given."""
+    counted = [] if inside is None else ["--collect-atstart=no", f"--toggle-collect={inside}"]
     done = subprocess.run(
         [
             "valgrind",
             "--tool=callgrind",
             "--callgrind-out-file=/dev/null",
+            *counted,
             sys.executable,
             "-c",
             code,

@@ -15,10 +15,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
-import typeguard
-from pydantic import TypeAdapter
-
 from sagellm_protocol.core import Request, Response, StreamEventDelta
 from sagellm_protocol.kv.operations import KVCacheMigrateResponse
 from sagellm_protocol.openai import ChatCompletionRequest
@@ -235,6 +231,11 @@ def _per_call(fn: Callable[[], object], budget: float = 0.02) -> float:
 
 
 def _runners(tp: Any, value: dict[str, Any]) -> dict[str, Callable[[], object] | str]:
+    # Imported here, not with the payloads: the callgrind scripts import PAYLOADS alone.
+    import msgspec
+    import typeguard
+    from pydantic import TypeAdapter
+
     adapter = TypeAdapter(tp)
     runners: dict[str, Callable[[], object] | str] = {
         "ours": lambda: validate(tp, value),

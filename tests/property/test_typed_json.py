@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sagellm_protocol import Response, StreamEvent, ValidationError, validate_json
 from sagellm_protocol.core import StreamEventDelta
 from sagellm_protocol.kv import KVCacheMigrateResponse
+from sagellm_protocol.openai import ChatCompletionRequest
 from sagellm_protocol.testing.strategies import from_type, mutations
 from sagellm_protocol.validation import _json, type_by_name, type_names, validate
 
@@ -62,8 +63,14 @@ def _msgspec_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_json, "_decode", msgspec.json.Decoder().decode)
 
 
-def test_the_typed_path_serves_closed_types() -> None:
-    for tp in (StreamEventDelta, StreamEvent, Response, KVCacheMigrateResponse):
+def test_the_typed_path_serves_closed_and_open_types() -> None:
+    for tp in (
+        StreamEventDelta,
+        StreamEvent,
+        Response,
+        KVCacheMigrateResponse,
+        ChatCompletionRequest,
+    ):
         typed = _json._typed(tp)
         assert typed is not None, tp
         assert typed.decoder is not None, tp
@@ -93,6 +100,9 @@ DELTA = {
 }
 
 
+CHAT = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5}
+
+
 def _text(value: dict[str, Any], **changes: str) -> bytes:
     """``value`` as JSON, with members replaced by raw JSON texts (keys may repeat)."""
     members = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in value.items() if k not in changes]
@@ -117,6 +127,10 @@ def _text(value: dict[str, Any], **changes: str) -> bytes:
         (StreamEvent, _text(DELTA, request_id="null")),
         (StreamEvent, b"[]"),
         (StreamEvent, b"\xef\xbb\xbf" + _text(DELTA)),
+        # An open TypedDict is mirrored closed: msgspec refuses an undeclared key, json decides.
+        (ChatCompletionRequest, _text(CHAT)),
+        (ChatCompletionRequest, _text(CHAT, vendor_option='{"beam": [1, 2.5]}')),
+        (ChatCompletionRequest, _text(CHAT, messages='[{"role": "user", "content": "x", "v": 1}]')),
     ],
 )
 def test_msgspec_edges(tp: Any, data: bytes) -> None:
@@ -189,3 +203,43 @@ def test_the_bundled_payloads(path: Path) -> None:
     while name not in type_names():  # Request.chat.json is a Request
         name = name.rpartition(".")[0]
     _assert_paths_agree(type_by_name(name), path.read_bytes())
+
+
+def _displayed_types() -> list[str]:
+    """The types whose typed decoding builds its dict by a dict display (see ``_typed_json``)."""
+    return [
+        name
+        for name in type_names()
+        if (typed := _json._typed(type_by_name(name))) is not None and typed.to_dict is not None
+    ]
+
+
+@SETTINGS
+@given(st.data())
+def test_a_dict_display_builds_what_to_builtins_builds(data: st.DataObject) -> None:
+    import msgspec
+
+    tp = type_by_name(data.draw(st.sampled_from(_displayed_types())))
+    typed = _json._typed(tp)
+    assert typed is not None
+    assert typed.decoder is not None
+    assert typed.to_dict is not None
+    value = data.draw(from_type(tp, optional_keys=data.draw(st.sampled_from(["some", "all"]))))
+    try:
+        built = typed.decoder(json.dumps(value).encode())
+    except msgspec.ValidationError:  # an int beyond 64 bits, say: the untyped path decides
+        return
+    by_display, by_msgspec = typed.to_dict(built), msgspec.to_builtins(built)
+    assert _same(by_display, by_msgspec)
+    assert list(by_display) == list(by_msgspec)  # the same key order too
+
+
+def test_which_structs_get_a_dict_display() -> None:
+    from sagellm_protocol.kv import KVTransferMetadata
+
+    displayed = _json._typed(Response)  # optional fields, and a list of token ids not to copy
+    assert displayed is not None
+    assert displayed.to_dict is not None
+    kept = _json._typed(KVTransferMetadata)  # optional fields, no list: to_builtins costs less
+    assert kept is not None
+    assert kept.to_dict is None

@@ -23,8 +23,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, TypeVar
 
 from typing_extensions import TypeForm
 
@@ -44,6 +43,9 @@ MAX_DEPTH: Final = 512
 
 MAX_BYTES: Final = 64 << 20
 """Default largest document, in bytes (characters for a ``str``): 64 MiB."""
+
+_NEVER_TOO_DEEP: Final = 2 * MAX_DEPTH
+"""A document of at most this many bytes (or characters) cannot nest deeper than MAX_DEPTH."""
 
 _BOM: Final = b"\xef\xbb\xbf"
 _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
@@ -73,17 +75,24 @@ def validate_json(
     validation does not support, or ``data`` that is not bytes or str.
     """
     if _decode is not _parse_pure and (type(data) is bytes or type(data) is str):
-        typed = _typed(tp)
+        try:  # as validate() reads its checkers: a call here costs a tenth of a small payload
+            typed: Mirror | None = (
+                tp.__args__[0].__sagellm_protocol_typed_json_unions__[tp.__args__]  # type: ignore[attr-defined]
+                if type(tp) in UNIONS
+                else tp.__sagellm_protocol_typed_json__  # type: ignore[attr-defined]
+            )
+        except (AttributeError, KeyError, TypeError):
+            typed = _typed(tp)
         if typed is not None and len(data) <= max_bytes:
             try:
                 built = typed.decoder(data)  # type: ignore[misc]
             except Exception:  # msgspec refused: the untyped parse decides, and explains
                 pass
             else:
-                value = _to_builtins(built)
-                if typed.exact or len(data) <= 2 * MAX_DEPTH or not _too_deep(data, value):
+                value = typed.to_builtins(built)  # type: ignore[misc]
+                if typed.exact or len(data) <= _NEVER_TOO_DEEP or not _too_deep(data, value):
                     if typed.check is None or typed.check(value):
-                        return cast(T, value)
+                        return value  # type: ignore[no-any-return]  # not cast(): a call
                     return validate(tp, value)
     try:
         value = _parse(data, max_bytes, _decode)
@@ -93,20 +102,12 @@ def validate_json(
 
 
 def _typed(tp: object) -> Mirror | None:
-    """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help."""
-    try:  # as validate() reads its checkers
-        made: Mirror | None = (
-            tp.__args__[0].__sagellm_protocol_typed_json_unions__[tp.__args__]  # type: ignore[attr-defined]
-            if type(tp) in UNIONS
-            else tp.__sagellm_protocol_typed_json__  # type: ignore[attr-defined]
-        )
-    except (AttributeError, KeyError, TypeError):
-        made = _TYPED.get(tp, _typed_decoding)
-    return made
+    """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help;
+    made once, then read by :func:`validate_json` from where ``_TYPED`` keeps it."""
+    return _TYPED.get(tp, _typed_decoding)
 
 
 def _typed_decoding(tp: object) -> Mirror | None:
-    global _to_builtins
     try:
         import msgspec
 
@@ -115,7 +116,7 @@ def _typed_decoding(tp: object) -> Mirror | None:
             made = None  # all of it decoded as Any: the untyped parse is as fast
         elif made is not None and made.decoder is None:
             made.decoder = msgspec.json.Decoder(made.type).decode
-        _to_builtins = msgspec.to_builtins
+            made.to_builtins = made.to_dict or msgspec.to_builtins
     except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
         made = None
     return made
@@ -123,9 +124,6 @@ def _typed_decoding(tp: object) -> Mirror | None:
 
 _TYPED: Final[FormCache[Mirror | None]] = FormCache("typed_json")
 """Each type form's typed decoding, or ``None``; on the form itself where it can carry it."""
-
-_to_builtins: Callable[[object], Any] = lambda built: built  # noqa: E731
-"""msgspec's Struct-to-dict conversion, once msgspec is imported."""
 
 
 def parse_json(data: bytes | bytearray | memoryview | str, *, max_bytes: int = MAX_BYTES) -> Any:
@@ -147,7 +145,7 @@ def _parse(data: bytes | bytearray | memoryview | str, max_bytes: int, decode: A
         raise
     except Exception:  # msgspec refused (or hit the stack's end): json decides, and says why
         value = _parse_pure(data)
-    if len(data) > 2 * MAX_DEPTH and _too_deep(data, value):
+    if len(data) > _NEVER_TOO_DEEP and _too_deep(data, value):
         raise JSONError(f"arrays and objects nested deeper than {MAX_DEPTH} levels")
     return value
 
