@@ -119,9 +119,9 @@ def test_an_invalid_value_of_each_form_is_named_in_full(
             "typing.Annotated[int | None, MinLen(min_length=1)]",
         ),
         (
-            Annotated[int, Ge(decimal.Decimal(1))],
-            "validate() supports int and float bounds only, got Decimal('1') in "
-            "typing.Annotated[int, Ge(ge=Decimal('1'))]",
+            Annotated[int, Ge(decimal.Decimal("0.1"))],
+            "validate() supports int and float bounds only, got Decimal('0.1') in "
+            "typing.Annotated[int, Ge(ge=Decimal('0.1'))]",
         ),
         (
             Annotated[float, Le(float("nan"))],
