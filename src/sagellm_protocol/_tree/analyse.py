@@ -377,9 +377,22 @@ def _apply(node: Node, item: object, tp: object) -> Node:
 
 
 def _number(bound: object, tp: object) -> int | float:
-    if type(bound) is int or (type(bound) is float and bound == bound):
+    """``bound`` as the tree keeps it: an integral ``float`` (exact as a double) as its ``int``.
+
+    ``typing`` caches ``Annotated`` forms by equal metadata, so ``Annotated[float, Ge(1.0)]``
+    may be handed back as the ``Annotated[float, Ge(1)]`` built before it, or the reverse: one
+    reading of both keeps verdicts, messages and schemas from depending on which came first.
+    """
+    if type(bound) is int:
         return bound
+    if type(bound) is float and bound == bound:
+        exact = bound.is_integer() and abs(bound) <= _EXACT_INTEGRAL_FLOATS
+        return int(bound) if exact else bound
     raise TypeError(f"validate() supports int and float bounds only, got {bound!r} in {tp!r}")
+
+
+_EXACT_INTEGRAL_FLOATS: Final = 2**53
+"""Up to here every integer is a double: an integral ``float`` bound reads the same as an int."""
 
 
 def _accepts(node: Node, item: object) -> bool:
