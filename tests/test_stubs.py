@@ -51,6 +51,13 @@ def test_committed_stubs_match_the_generator(tmp_path: Path) -> None:
     assert differing == [], f"stale stubs {differing}; run {REGENERATE}"
 
 
+def test_the_runtime_root_ships_the_root_stub() -> None:
+    """The root loads its names lazily; ``__init__.pyi`` beside it gives type checkers them,
+    written from the same ``_HOMES`` map as the stub distribution's."""
+    shipped = ROOT / "src" / "sagellm_protocol" / "__init__.pyi"
+    assert shipped.read_bytes() == (STUBS / "__init__.pyi").read_bytes(), f"run {REGENERATE}"
+
+
 def test_the_stub_distribution_is_released_with_the_runtime() -> None:
     import sagellm_protocol
 

@@ -4,11 +4,24 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-from typing_extensions import TypeForm
+from typing_extensions import TypeForm, assert_never
 
 from ._registry import Factory
 from ._tree.analyse import analyze
-from ._tree.nodes import ChoiceNode, DictNode, ListNode, Node, TypedDictNode, UnionNode
+from ._tree.nodes import (
+    AnyNode,
+    BoolNode,
+    ChoiceNode,
+    DictNode,
+    ListNode,
+    Node,
+    NoneNode,
+    NumberNode,
+    StrNode,
+    TypedDictNode,
+    UnionNode,
+    kind_of,
+)
 from ._tree.rules import could_be, tag_option
 
 __all__ = ["defaults", "invariants", "make", "with_defaults"]
@@ -113,16 +126,29 @@ def _fixed_value(node: Node) -> str | None:
 
 def _nested(node: Node, item: Any) -> Any:
     """``item`` with defaults filled inside it wherever ``node`` holds a protocol TypedDict."""
-    if isinstance(node, TypedDictNode):
-        return _complete(node, item) if isinstance(item, Mapping) else item
-    if isinstance(node, ListNode) and isinstance(item, list | tuple):
-        return type(item)(_nested(node.item, element) for element in item)
-    if isinstance(node, DictNode) and isinstance(item, Mapping):
-        return {key: _nested(node.value, element) for key, element in item.items()}
-    if isinstance(node, UnionNode):
-        option = _option(node, item)
-        return item if option is None else _nested(option, item)
-    return item
+    match kind_of(node):
+        case TypedDictNode() as typed:
+            return _complete(typed, item) if isinstance(item, Mapping) else item
+        case ListNode(item=inner) if isinstance(item, list | tuple):
+            return type(item)(_nested(inner, element) for element in item)
+        case DictNode(value=inner) if isinstance(item, Mapping):
+            return {key: _nested(inner, element) for key, element in item.items()}
+        case UnionNode() as union:
+            option = _option(union, item)
+            return item if option is None else _nested(option, item)
+        case (
+            ListNode()
+            | DictNode()
+            | AnyNode()
+            | NoneNode()
+            | BoolNode()
+            | NumberNode()
+            | StrNode()
+            | ChoiceNode()
+        ):
+            return item  # a leaf, or a container given a value of another shape
+        case unknown:
+            assert_never(unknown)
 
 
 def _option(node: UnionNode, item: Any) -> Node | None:

@@ -9,6 +9,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from typing_extensions import assert_never
+
 from ._registry import STREAM_RULES, Factory
 from ._tree.analyse import analyze, documentation
 from ._tree.nodes import (
@@ -23,6 +25,7 @@ from ._tree.nodes import (
     StrNode,
     TypedDictNode,
     UnionNode,
+    kind_of,
 )
 from .validation._names import _namespace
 
@@ -84,33 +87,36 @@ class _Walker:
         self.names: dict[TypedDictNode, str] = {}
 
     def schema(self, node: Node) -> JSONSchema:
-        if isinstance(node, AnyNode):
-            return {}
-        if isinstance(node, NoneNode):
-            return {"type": "null"}
-        if isinstance(node, BoolNode):
-            return {"type": "boolean"}
-        if isinstance(node, NumberNode):
-            return _number(node)
-        if isinstance(node, StrNode):
-            return _string(node)
-        if isinstance(node, ChoiceNode):
-            values = [*node.shown_values, *([None] * node.none)]
-            return {"const": values[0]} if len(values) == 1 else {"enum": values}
-        if isinstance(node, ListNode):
-            out: JSONSchema = {"type": "array"}
-            if not isinstance(node.item, AnyNode):
-                out["items"] = self.schema(node.item)
-            return _lengths(out, node.min_len, node.max_len, "Items")
-        if isinstance(node, DictNode):
-            out = {"type": "object"}
-            if not isinstance(node.value, AnyNode):
-                out["additionalProperties"] = self.schema(node.value)
-            return _lengths(out, node.min_len, node.max_len, "Properties")
-        if isinstance(node, TypedDictNode):
-            return {"$ref": self.ref(node)}
-        assert isinstance(node, UnionNode)
-        return self.union(node)
+        match kind_of(node):
+            case AnyNode():
+                return {}
+            case NoneNode():
+                return {"type": "null"}
+            case BoolNode():
+                return {"type": "boolean"}
+            case NumberNode() as number:
+                return _number(number)
+            case StrNode() as string:
+                return _string(string)
+            case ChoiceNode() as choice:
+                values = [*choice.shown_values, *([None] * choice.none)]
+                return {"const": values[0]} if len(values) == 1 else {"enum": values}
+            case ListNode() as sequence:
+                out: JSONSchema = {"type": "array"}
+                if not isinstance(sequence.item, AnyNode):
+                    out["items"] = self.schema(sequence.item)
+                return _lengths(out, sequence.min_len, sequence.max_len, "Items")
+            case DictNode() as mapping:
+                out = {"type": "object"}
+                if not isinstance(mapping.value, AnyNode):
+                    out["additionalProperties"] = self.schema(mapping.value)
+                return _lengths(out, mapping.min_len, mapping.max_len, "Properties")
+            case TypedDictNode() as typed:
+                return {"$ref": self.ref(typed)}
+            case UnionNode() as union:
+                return self.union(union)
+            case unknown:
+                assert_never(unknown)
 
     def ref(self, node: TypedDictNode) -> str:
         if node is self.root:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple, get_args
 
-from typing_extensions import is_protocol
+from typing_extensions import assert_never, is_protocol
 
 from ._registry import WIRE_SIDES, Factory, WireSideName
 from ._schema import _def_name
@@ -30,6 +30,7 @@ from ._tree.nodes import (
     TypedDictNode,
     UnionNode,
     children,
+    kind_of,
 )
 from .validation._names import type_by_name, type_names
 from .version import BACKWARD_COMPATIBLE_SINCE, FROZEN_INTERFACES, PROTOCOL_VERSION
@@ -140,44 +141,47 @@ _BOUND_NAMES = {">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
 
 
 def _value(node: Node | None, names: Mapping[TypedDictNode, str]) -> dict[str, Any]:
-    if node is None or isinstance(node, NoneNode):
+    if node is None:
         return {"type": "null"}
-    if isinstance(node, AnyNode):
-        return {"type": "any"}
-    if isinstance(node, BoolNode):
-        return {"type": "boolean"}
-    if isinstance(node, NumberNode):
-        out: dict[str, Any] = {"type": "number" if node.is_float else "integer"}
-        for op, bound in node.bounds:
-            key = _BOUND_NAMES[op]
-            tighter = max if op in (">", ">=") else min
-            out[key] = tighter(out[key], bound) if key in out else bound
-        if node.multiple_of is not None:
-            out["multiple_of"] = node.multiple_of
-        return out
-    if isinstance(node, StrNode):
-        out = _lengths({"type": "string"}, node.min_len, node.max_len)
-        if node.formats:
-            out["formats"] = sorted(fmt.name for fmt in node.formats)
-        return out
-    if isinstance(node, ChoiceNode):
-        return {"type": "literal", "values": sorted(node.shown_values, key=_order)}
-    if isinstance(node, ListNode):
-        return _lengths(
-            {"type": "array", "items": _value(node.item, names)}, node.min_len, node.max_len
-        )
-    if isinstance(node, DictNode):
-        return _lengths(
-            {"type": "object", "values": _value(node.value, names)}, node.min_len, node.max_len
-        )
-    if isinstance(node, TypedDictNode):
-        return {"type": "ref", "name": names[node]}
-    assert isinstance(node, UnionNode)
-    options = sorted((_value(option, names) for option in node.options), key=_order)
-    out = {"type": "union", "options": options}
-    if node.tag is not None:
-        out["tag"] = node.tag
-    return out
+    match kind_of(node):
+        case NoneNode():
+            return {"type": "null"}
+        case AnyNode():
+            return {"type": "any"}
+        case BoolNode():
+            return {"type": "boolean"}
+        case NumberNode() as number:
+            out: dict[str, Any] = {"type": "number" if number.is_float else "integer"}
+            for op, bound in number.bounds:
+                key = _BOUND_NAMES[op]
+                tighter = max if op in (">", ">=") else min
+                out[key] = tighter(out[key], bound) if key in out else bound
+            if number.multiple_of is not None:
+                out["multiple_of"] = number.multiple_of
+            return out
+        case StrNode() as string:
+            out = _lengths({"type": "string"}, string.min_len, string.max_len)
+            if string.formats:
+                out["formats"] = sorted(fmt.name for fmt in string.formats)
+            return out
+        case ChoiceNode() as choice:
+            return {"type": "literal", "values": sorted(choice.shown_values, key=_order)}
+        case ListNode() as sequence:
+            items = _value(sequence.item, names)
+            return _lengths({"type": "array", "items": items}, sequence.min_len, sequence.max_len)
+        case DictNode() as mapping:
+            values = _value(mapping.value, names)
+            return _lengths({"type": "object", "values": values}, mapping.min_len, mapping.max_len)
+        case TypedDictNode() as typed:
+            return {"type": "ref", "name": names[typed]}
+        case UnionNode() as union:
+            options = sorted((_value(option, names) for option in union.options), key=_order)
+            out = {"type": "union", "options": options}
+            if union.tag is not None:
+                out["tag"] = union.tag
+            return out
+        case unknown:
+            assert_never(unknown)
 
 
 def _order(value: object) -> str:

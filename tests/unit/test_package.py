@@ -161,26 +161,52 @@ def test_submodules_are_attributes_before_they_load() -> None:
 
 
 def home_modules() -> dict[str, str]:
-    """Name -> defining submodule, as mypy sees the root: its ``if TYPE_CHECKING:`` imports."""
-    tree = ast.parse(Path(sagellm_protocol.__file__).read_text(encoding="utf-8"))
-    (block,) = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "_typing.TYPE_CHECKING"
-    ]
+    """Name -> defining submodule, as type checkers see the root: its ``__init__.pyi`` imports."""
+    stub = Path(sagellm_protocol.__file__).with_suffix(".pyi")
+    tree = ast.parse(stub.read_text(encoding="utf-8"))
     return {
         alias.name: str(node.module)
-        for node in block.body
+        for node in tree.body
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
     }
 
 
-def test_lazy_names_are_the_ones_mypy_sees() -> None:
+def test_lazy_names_are_the_ones_type_checkers_see() -> None:
     homes = home_modules()
     lazy = vars(sagellm_protocol)["_LAZY"]
     assert {name: home for name, home in lazy.items() if name != home} == homes
     assert set(sagellm_protocol.__all__) == set(homes)
+
+
+ROOT_NAMES = [
+    line
+    for line in (Path(__file__).parent.parent / "data" / "root_names.txt").read_text().splitlines()
+    if line and not line.startswith("#")
+]
+"""The 403 names the root exported before it declared them once (tests/data/root_names.txt)."""
+
+
+@pytest.mark.parametrize("name", ROOT_NAMES)
+def test_every_root_name_exported_before_still_imports(name: str) -> None:
+    namespace: dict[str, object] = {}
+    exec(f"from sagellm_protocol import {name}", namespace)
+    assert namespace[name] is getattr(sagellm_protocol, name)
+    assert name in sagellm_protocol.__all__
+    assert name in dir(sagellm_protocol)
+
+
+def test_all_is_built_on_first_use_in_the_export_order() -> None:
+    code = (
+        "import sagellm_protocol as p\n"
+        "print('__all__' in vars(p), '__all__' in dir(p))\n"
+        "names = p.__all__\n"
+        "print(names is p.__all__, names[0], names[-1])\n"
+    )
+    assert run_fresh(code).splitlines() == [
+        "False True",
+        "True BACKWARD_COMPATIBLE_SINCE with_defaults",
+    ]
 
 
 def test_every_name_is_its_home_modules_object_after_everything_loaded() -> None:

@@ -124,6 +124,15 @@ def test_the_c_list_checks_ship_as_source_and_as_a_built_module(
     ]
 
 
+def test_the_wheel_carries_the_root_stub(archives: tuple[Path, Path]) -> None:
+    """Without it, type checkers would see none of the names the root loads lazily."""
+    _, wheel = archives
+    with zipfile.ZipFile(wheel) as archive:
+        stub = archive.read("sagellm_protocol/__init__.pyi")
+        assert archive.read("sagellm_protocol/py.typed") == b""
+    assert stub == (ROOT / "src" / "sagellm_protocol" / "__init__.pyi").read_bytes()
+
+
 def test_the_wheel_alone_runs_the_main_job(archives: tuple[Path, Path], tmp_path: Path) -> None:
     """A fresh environment with the wheel and its runtime dependencies only, run on the sdist's
     own examples: the same report, and exit 1, as the development install gives."""

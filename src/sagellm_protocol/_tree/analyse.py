@@ -163,11 +163,7 @@ def _typed_dict(cls: type) -> TypedDictNode:
         return node
     node = _TYPED_DICTS_IN_PROGRESS[cls] = TypedDictNode(cls, cls.__name__)
     try:
-        namespace = {**vars(sys.modules[cls.__module__]), cls.__name__: cls}
-        hints = {
-            name: _resolve_names(hint, namespace)
-            for name, hint in get_type_hints(cls, include_extras=True).items()
-        }
+        hints = get_type_hints(cls, include_extras=True)
         required_keys: frozenset[str] = getattr(cls, "__required_keys__", frozenset())
         node.fields = tuple(
             Field(name, _analyze(_field_type(hint)), name in required_keys)
@@ -189,29 +185,6 @@ def _typed_dict(cls: type) -> TypedDictNode:
         del _TYPED_DICTS_IN_PROGRESS[cls]
     _NODES.put(cls, node)
     return node
-
-
-def _resolve_names(hint: Any, namespace: dict[str, Any]) -> Any:
-    """``hint`` with names left as strings inside generics evaluated in ``namespace``.
-
-    ``get_type_hints`` leaves ``list["Tree"]`` unresolved before Python 3.11.
-    """
-    if isinstance(hint, str | typing.ForwardRef):
-        source = hint if isinstance(hint, str) else hint.__forward_arg__
-        return _resolve_names(eval(source, namespace), namespace)  # as get_type_hints does
-    origin, args = get_origin(hint), get_args(hint)
-    if not args or origin is Literal:
-        return hint
-    if origin is typing.Annotated:
-        inner = _resolve_names(args[0], namespace)
-        params = (inner, *hint.__metadata__)
-        return hint if inner is args[0] else typing.Annotated[params]
-    resolved = tuple(_resolve_names(arg, namespace) for arg in args)
-    if all(new is old for new, old in zip(resolved, args, strict=True)):
-        return hint
-    if origin is Union or isinstance(hint, types.UnionType):
-        return Union[resolved]  # noqa: UP007 (members known only at run time)
-    return origin[resolved] if len(resolved) > 1 else origin[resolved[0]]
 
 
 def _field_type(hint: object) -> object:
@@ -406,9 +379,22 @@ def _apply(node: Node, item: object, tp: object) -> Node:
 
 
 def _number(bound: object, tp: object) -> int | float:
-    if type(bound) is int or (type(bound) is float and bound == bound):
+    """``bound`` as the tree keeps it: an integral ``float`` (exact as a double) as its ``int``.
+
+    ``typing`` caches ``Annotated`` forms by equal metadata, so ``Annotated[float, Ge(1.0)]``
+    may be handed back as the ``Annotated[float, Ge(1)]`` built before it, or the reverse: one
+    reading of both keeps verdicts, messages and schemas from depending on which came first.
+    """
+    if type(bound) is int:
         return bound
+    if type(bound) is float and bound == bound:
+        exact = bound.is_integer() and abs(bound) <= _EXACT_INTEGRAL_FLOATS
+        return int(bound) if exact else bound
     raise TypeError(f"validate() supports int and float bounds only, got {bound!r} in {tp!r}")
+
+
+_EXACT_INTEGRAL_FLOATS: Final = 2**53
+"""Up to here every integer is a double: an integral ``float`` bound reads the same as an int."""
 
 
 def _accepts(node: Node, item: object) -> bool:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
 from hypothesis import strategies as st
-from typing_extensions import TypeForm
+from typing_extensions import TypeForm, assert_never
 
 from .._tree.analyse import analyze
 from .._tree.nodes import (
@@ -34,6 +34,7 @@ from .._tree.nodes import (
     StrNode,
     TypedDictNode,
     UnionNode,
+    kind_of,
 )
 from .._tree.rules import could_be
 from ..validation import collect_issues
@@ -106,36 +107,36 @@ class _Builder:
         self.typed_dicts: dict[TypedDictNode, st.SearchStrategy[Any]] = {}
 
     def build(self, node: Node) -> st.SearchStrategy[Any]:
-        if isinstance(node, AnyNode):
-            return json_values(nulls=self.nulls)
-        if isinstance(node, NoneNode):
-            return st.none()
-        if isinstance(node, BoolNode):
-            return st.booleans()
-        if isinstance(node, NumberNode):
-            return _number(node)
-        if isinstance(node, StrNode):
-            return _string(node)
-        if isinstance(node, ChoiceNode):
-            return _choice(node, self.nulls)
-        if isinstance(node, ListNode):
-            low = node.min_len or 0
-            high = low + _MAX_ITEMS if node.max_len is None else min(node.max_len, low + _MAX_ITEMS)
-            items = st.lists(self.build(node.item), min_size=low, max_size=high)
-            return items.map(tuple) if node.is_tuple else items
-        if isinstance(node, DictNode):
-            low = node.min_len or 0
-            high = low + _MAX_ITEMS if node.max_len is None else min(node.max_len, low + _MAX_ITEMS)
-            return st.dictionaries(
-                st.text(max_size=12), self.build(node.value), min_size=low, max_size=high
-            )
-        if isinstance(node, TypedDictNode):
-            return self.typed_dict(node)
-        assert isinstance(node, UnionNode)
-        members = [self.build(option) for option in node.options]
-        if node.nullable and (self.nulls or not members):
-            members.append(st.none())
-        return st.one_of(members)
+        match kind_of(node):
+            case AnyNode():
+                return json_values(nulls=self.nulls)
+            case NoneNode():
+                return st.none()
+            case BoolNode():
+                return st.booleans()
+            case NumberNode() as number:
+                return _number(number)
+            case StrNode() as string:
+                return _string(string)
+            case ChoiceNode() as choice:
+                return _choice(choice, self.nulls)
+            case ListNode() as sequence:
+                low, high = _sizes(sequence.min_len, sequence.max_len)
+                items = st.lists(self.build(sequence.item), min_size=low, max_size=high)
+                return items.map(tuple) if sequence.is_tuple else items
+            case DictNode() as mapping:
+                low, high = _sizes(mapping.min_len, mapping.max_len)
+                keys = st.text(max_size=12)
+                return st.dictionaries(keys, self.build(mapping.value), min_size=low, max_size=high)
+            case TypedDictNode() as typed:
+                return self.typed_dict(typed)
+            case UnionNode() as union:
+                members = [self.build(option) for option in union.options]
+                if union.nullable and (self.nulls or not members):
+                    members.append(st.none())
+                return st.one_of(members)
+            case unknown:
+                assert_never(unknown)
 
     def typed_dict(self, node: TypedDictNode) -> st.SearchStrategy[Any]:
         registered = _REGISTERED.get(node.cls)
@@ -159,6 +160,12 @@ class _Builder:
             )
         self.typed_dicts[node] = strategy
         return strategy
+
+
+def _sizes(min_len: int | None, max_len: int | None) -> tuple[int, int]:
+    """The smallest and largest container to draw: at most ``_MAX_ITEMS`` beyond the minimum."""
+    low = min_len or 0
+    return low, low + _MAX_ITEMS if max_len is None else min(max_len, low + _MAX_ITEMS)
 
 
 def _number(node: NumberNode) -> st.SearchStrategy[Any]:
