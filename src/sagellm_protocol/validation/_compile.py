@@ -488,9 +488,12 @@ class Generator:
         read_by_rules = {
             f.name: locals_by_key[f.name] for f in node.fields if f.name in start and not f.required
         }
-        lines += [f"{pad}{locals_by_key[key]} = {start[key]}" for key in read_by_rules]
-        absent = self.const(self.absent, "_absent")
-        gets = {key for key in read_by_rules if start[key] != absent}
+        if read_by_rules:  # one unpacking of a tuple: cheaper than a load per local
+            starts = self.name("_starts")
+            held = tuple(start[key] for key in read_by_rules)
+            self.namespace[starts] = held[0] if len(held) == 1 else held
+            lines.append(f"{pad}{', '.join(read_by_rules.values())} = {starts}")
+        gets = {key for key in read_by_rules if start[key] is not self.absent}
         grouped = 0  # optional keys since the last required one (or the start)
         for field in node.fields:
             item = locals_by_key[field.name]
@@ -526,32 +529,33 @@ class Generator:
             lines += self.invariant(rule, var, pad, required_locals, read_by_rules, gets)
         return lines
 
-    def start_values(self, node: TypedDictNode) -> dict[str, str]:
+    def start_values(self, node: TypedDictNode) -> dict[str, object]:
         """The declared keys that the inlinable quick predicates of ``node``'s rules read with
-        ``value.get(key[, default])`` or test with ``key in value``, each with the code of its
-        local's value while the key is absent: the default when the key is read by ``get``
-        alone, with one default (the local is then what that ``get`` returns), else the absent
-        marker. (A ``value[key]`` reads the local only where the key was found present.)"""
-        reads: dict[str, set[str]] = {}
+        ``value.get(key[, default])`` or test with ``key in value``, each with its local's value
+        while the key is absent: the default when the key is read by ``get`` alone, with one
+        default (the local is then what that ``get`` returns), else :attr:`absent`. (A
+        ``value[key]`` reads the local only where the key was found present.)"""
+        reads: dict[str, dict[str, object]] = {}  # by key: defaults by ast.dump ("": an in)
         for rule in node.invariants:
             found = None if rule.holds is None else _returned_expression(rule.holds)
             if found is None:
                 continue
             tree, parameter = found
             for read in ast.walk(tree):
+                value: object
                 if _is_get(read, parameter):
                     key, *default = (cast(ast.Constant, a) for a in read.args)
-                    text = ast.unparse(default[0]) if default else "None"
+                    start = default[0] if default else ast.Constant(None)
+                    label, value = ast.dump(start), start.value
                 elif _is_membership(read, parameter):
-                    key, text = cast(ast.Constant, read.left), ""  # "": needs the marker
+                    key, label, value = cast(ast.Constant, read.left), "", self.absent
                 else:
                     continue
                 if key.value in node.declared:
-                    reads.setdefault(key.value, set()).add(text)
-        absent = self.const(self.absent, "_absent")
+                    reads.setdefault(key.value, {})[label] = value
         return {
-            key: next(iter(texts)) if len(texts) == 1 and "" not in texts else absent
-            for key, texts in reads.items()
+            key: next(iter(starts.values())) if len(starts) == 1 else self.absent
+            for key, starts in reads.items()
         }
 
     def invariant(
