@@ -11,7 +11,7 @@ types reject unknown keys, keys are strings, and registered cross-field invarian
 from importlib import import_module
 from typing import TYPE_CHECKING, Final
 
-from ._api import checker, collect_issues, is_valid, validate
+from ._api import checker, collect_issues, is_valid, prepare, validate
 from ._issues import CODES, Issue, ValidationError, format_path, short_repr
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ __all__ = [
     "collect_issues",
     "format_path",
     "is_valid",
+    "prepare",
     "short_repr",
     "stream_checker",
     "type_by_name",

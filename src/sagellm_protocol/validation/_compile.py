@@ -350,6 +350,9 @@ class Generator:
         }
         native = None if pure else native_lists()
         self.native = native is not None
+        # Whether the checkers fast_checker() caches are written in this generator's mode, so
+        # that this one may call them.
+        self.shares = self.native or native_lists() is None
         if native is not None:
             self.namespace["_all_of_type"] = native.all_of_type
             self.namespace["_all_finite_numbers"] = native.all_finite_numbers
@@ -627,6 +630,10 @@ class Generator:
 
     def typed_dict_function(self, node: TypedDictNode) -> str:
         found = self.typed_dicts.get(node)
+        if found is None and self.shares and not reaches_recursive(node):
+            # The node's own checker, compiled once for every type that calls it: the same
+            # call as a function of this checker's, whose source compile() would read again.
+            found = self.typed_dicts[node] = self.const(fast_checker(node), "_td")
         if found is None:
             # Named by a counter only: a TypedDict's name is the caller's ("my-inner" is one).
             found = self.typed_dicts[node] = self.name("_td")
@@ -686,7 +693,10 @@ class Generator:
         )
         if not node.is_float:
             return f"({as_int})"
-        as_int += f" and -{FLOAT_INT_LIMIT} < {x} < {FLOAT_INT_LIMIT}"  # a double holds it
+        # A double holds it. The 309-digit bounds are names, not literals: written out for every
+        # float key they were a third of the time compile() took on a large type.
+        low, high = self.const(-FLOAT_INT_LIMIT, "_low"), self.const(FLOAT_INT_LIMIT, "_high")
+        as_int += f" and {low} < {x} < {high}"
         # Float-to-float comparisons (bounds as float literals) take CPython's fast path; the
         # default bounds ±1e999 (±inf) reject NaN and ±inf.
         lower = [f"{_float_literal(b)} {_flip(op)} {x}" for op, b in node.bounds if op[0] == ">"]
