@@ -104,8 +104,9 @@ def prepare(*forms: TypeForm[Any]) -> int:
 
     Returns how many forms were compiled now (``0`` when each was ready). Raises ``TypeError``
     naming the first form that validation does not support; the forms before it stay compiled.
-    A first use compiles about 10-40 ms per request type, every protocol type about 0.3 s
-    (``benchmarks/compile.py``).
+    Unprepared, a type's first use compiles for about 10-40 ms; every protocol type takes about
+    0.3 s (``benchmarks/compile.py``). A valid value of a prepared form then compiles nothing;
+    the first invalid one may still compile helpers of the precise pass that reports issues.
     """
     if not forms:
         from ._names import type_by_name, type_names

@@ -12,6 +12,7 @@ types reject unknown keys, keys are strings, and registered cross-field invarian
 from ._api import checker as checker
 from ._api import collect_issues as collect_issues
 from ._api import is_valid as is_valid
+from ._api import prepare as prepare
 from ._api import validate as validate
 from ._issues import CODES as CODES
 from ._issues import Issue as Issue
@@ -35,6 +36,7 @@ __all__ = [
     "collect_issues",
     "format_path",
     "is_valid",
+    "prepare",
     "short_repr",
     "stream_checker",
     "type_by_name",
