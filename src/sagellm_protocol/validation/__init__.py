@@ -11,12 +11,13 @@ types reject unknown keys, keys are strings, and registered cross-field invarian
 from importlib import import_module
 from typing import TYPE_CHECKING, Final
 
-from ._api import checker, collect_issues, is_valid, prepare, validate
+from ._api import checker, collect_issues, is_valid, validate
 from ._issues import CODES, Issue, ValidationError, format_path, short_repr
 
 if TYPE_CHECKING:
     from ._json import validate_json
     from ._names import type_by_name, type_names, validate_by_name
+    from ._prepare import prepare
     from ._streams import StreamChecker, stream_checker, validate_stream
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
 
 
 _LAZY: Final = {
+    "prepare": "_prepare",
     "StreamChecker": "_streams",
     "stream_checker": "_streams",
     "type_by_name": "_names",

@@ -12,7 +12,7 @@ from ._compile import fast_checker
 from ._issues import Issue, ValidationError
 from ._precise import collect
 
-__all__ = ["checker", "collect_issues", "is_valid", "node_accepts", "prepare", "validate"]
+__all__ = ["checker", "collect_issues", "compile_once", "is_valid", "node_accepts", "validate"]
 
 T = TypeVar("T")
 
@@ -26,6 +26,14 @@ _CHECKERS: Final[FormCache[Callable[[object], bool]]] = FormCache("checker")
 
 def _fast(tp: object) -> Callable[[object], bool]:
     return _FAST.get(tp, lambda form: fast_checker(analyze(form)))
+
+
+def compile_once(tp: object) -> bool:
+    """Compile the checker of ``tp`` unless it is ready; whether this call compiled it."""
+    if _FAST.peek(tp) is not None:
+        return False
+    _fast(tp)
+    return True
 
 
 def _fast_of_other(tp: object) -> Callable[[object], bool]:
@@ -95,26 +103,3 @@ def collect_issues(tp: TypeForm[Any], value: object) -> list[Issue]:
     if _fast(tp)(value):
         return []
     return collect(analyze(tp), value, confirmed_invalid=True)
-
-
-def prepare(*forms: TypeForm[Any]) -> int:
-    """Compile now the checker ``validate()``, ``is_valid()`` and ``collect_issues()`` use for
-    each of ``forms``, every protocol type (:func:`type_names`) when none is given, so that no
-    request pays for it. Call it once at start-up (a server's lifespan hook).
-
-    Returns how many forms were compiled now (``0`` when each was ready). Raises ``TypeError``
-    naming the first form that validation does not support; the forms before it stay compiled.
-    Unprepared, a type's first use compiles for about 10-40 ms; every protocol type takes about
-    0.3 s (``benchmarks/compile.py``). A valid value of a prepared form then compiles nothing;
-    the first invalid one may still compile helpers of the precise pass that reports issues.
-    """
-    if not forms:
-        from ._names import type_by_name, type_names
-
-        forms = tuple(type_by_name(name) for name in type_names())
-    compiled = 0
-    for form in forms:
-        if _FAST.peek(form) is None:
-            _fast(form)
-            compiled += 1
-    return compiled

@@ -12,7 +12,6 @@ types reject unknown keys, keys are strings, and registered cross-field invarian
 from ._api import checker as checker
 from ._api import collect_issues as collect_issues
 from ._api import is_valid as is_valid
-from ._api import prepare as prepare
 from ._api import validate as validate
 from ._issues import CODES as CODES
 from ._issues import Issue as Issue
@@ -23,6 +22,7 @@ from ._json import validate_json as validate_json
 from ._names import type_by_name as type_by_name
 from ._names import type_names as type_names
 from ._names import validate_by_name as validate_by_name
+from ._prepare import prepare as prepare
 from ._streams import StreamChecker as StreamChecker
 from ._streams import stream_checker as stream_checker
 from ._streams import validate_stream as validate_stream

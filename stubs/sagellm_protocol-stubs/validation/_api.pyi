@@ -9,8 +9,11 @@ from typing_extensions import TypeForm
 from .._tree.nodes import Node
 from ._issues import Issue
 
-__all__ = ["checker", "collect_issues", "is_valid", "node_accepts", "prepare", "validate"]
+__all__ = ["checker", "collect_issues", "compile_once", "is_valid", "node_accepts", "validate"]
 T = TypeVar("T")
+
+def compile_once(tp: object) -> bool:
+    """Compile the checker of ``tp`` unless it is ready; whether this call compiled it."""
 
 def validate(tp: TypeForm[T], value: object) -> T:
     """``value`` itself (not a copy) if it conforms to ``tp``; else raise :class:`ValidationError`.
@@ -29,15 +32,3 @@ def node_accepts(node: Node, value: object) -> bool:
 
 def collect_issues(tp: TypeForm[Any], value: object) -> list[Issue]:
     """Every issue of ``value`` against ``tp`` (``[]`` when valid); never raises for any value."""
-
-def prepare(*forms: TypeForm[Any]) -> int:
-    """Compile now the checker ``validate()``, ``is_valid()`` and ``collect_issues()`` use for
-    each of ``forms``, every protocol type (:func:`type_names`) when none is given, so that no
-    request pays for it. Call it once at start-up (a server's lifespan hook).
-
-    Returns how many forms were compiled now (``0`` when each was ready). Raises ``TypeError``
-    naming the first form that validation does not support; the forms before it stay compiled.
-    Unprepared, a type's first use compiles for about 10-40 ms; every protocol type takes about
-    0.3 s (``benchmarks/compile.py``). A valid value of a prepared form then compiles nothing;
-    the first invalid one may still compile helpers of the precise pass that reports issues.
-    """
