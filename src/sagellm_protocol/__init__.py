@@ -464,6 +464,7 @@ _HOMES = {
         "collect_issues",
         "format_path",
         "is_valid",
+        "prepare",
         "short_repr",
         "stream_checker",
         "type_by_name",

@@ -399,6 +399,7 @@ from .validation import checker as checker
 from .validation import collect_issues as collect_issues
 from .validation import format_path as format_path
 from .validation import is_valid as is_valid
+from .validation import prepare as prepare
 from .validation import short_repr as short_repr
 from .validation import stream_checker as stream_checker
 from .validation import type_by_name as type_by_name
@@ -801,6 +802,7 @@ __all__ = [
     "override_checks",
     "parse_device_str",
     "parse_protocol_version",
+    "prepare",
     "require_collective",
     "require_dtype",
     "require_graph_exec",

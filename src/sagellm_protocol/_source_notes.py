@@ -1624,16 +1624,16 @@ KEY_DOCS: Final[dict[str, dict[str, str]]] = {
 
 INLINABLE_FUNCTIONS: Final[dict[str, tuple[int, str]]] = {
     "sagellm_protocol.core:_error_iff_error_finish": (
-        480,
+        475,
         'def _error_iff_error_finish(value: Mapping[str, Any]) -> bool:\n    return (value["finish_reason"] == "error") is (value.get("error") is not None)\n',
     ),
     "sagellm_protocol.core:_ranks_below_sizes": (
-        355,
-        'def _ranks_below_sizes(value: Mapping[str, Any]) -> bool:\n    """Each rank below its size where both are set."""\n    return bool(\n        (\n            "rank" not in value\n            or "world_size" not in value\n            or value["rank"] is None\n            or value["world_size"] is None\n            or value["rank"] < value["world_size"]\n        )\n        and (\n            "tp_rank" not in value\n            or "tp_size" not in value\n            or value["tp_rank"] is None\n            or value["tp_size"] is None\n            or value["tp_rank"] < value["tp_size"]\n        )\n        and (\n            "pp_rank" not in value\n            or "pp_size" not in value\n            or value["pp_rank"] is None\n            or value["pp_size"] is None\n            or value["pp_rank"] < value["pp_size"]\n        )\n    )\n',
+        356,
+        'def _ranks_below_sizes(value: Mapping[str, Any]) -> bool:\n    """Each rank below its size where both are set."""\n    return bool(\n        (\n            value.get("rank") is None\n            or value.get("world_size") is None\n            or value["rank"] < value["world_size"]\n        )\n        and (\n            value.get("tp_rank") is None\n            or value.get("tp_size") is None\n            or value["tp_rank"] < value["tp_size"]\n        )\n        and (\n            value.get("pp_rank") is None\n            or value.get("pp_size") is None\n            or value["pp_rank"] < value["pp_size"]\n        )\n    )\n',
     ),
     "sagellm_protocol.core:_single_input": (
         331,
-        'def _single_input(value: Mapping[str, Any]) -> bool:\n    return not ("prompt" in value and value["prompt"] and "messages" in value and value["messages"])\n',
+        'def _single_input(value: Mapping[str, Any]) -> bool:\n    # ``get`` rather than ``in`` and a subscript: the compiled checker reads each as a local.\n    return not (value.get("prompt") and value.get("messages"))\n',
     ),
     "sagellm_protocol.core:_stamps_in_order": (
         87,

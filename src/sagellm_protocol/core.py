@@ -329,7 +329,8 @@ register_defaults(
 
 
 def _single_input(value: Mapping[str, Any]) -> bool:
-    return not ("prompt" in value and value["prompt"] and "messages" in value and value["messages"])
+    # ``get`` rather than ``in`` and a subscript: the compiled checker reads each as a local.
+    return not (value.get("prompt") and value.get("messages"))
 
 
 @register_invariant(Request, holds=_single_input)
@@ -356,24 +357,18 @@ def _ranks_below_sizes(value: Mapping[str, Any]) -> bool:
     """Each rank below its size where both are set."""
     return bool(
         (
-            "rank" not in value
-            or "world_size" not in value
-            or value["rank"] is None
-            or value["world_size"] is None
+            value.get("rank") is None
+            or value.get("world_size") is None
             or value["rank"] < value["world_size"]
         )
         and (
-            "tp_rank" not in value
-            or "tp_size" not in value
-            or value["tp_rank"] is None
-            or value["tp_size"] is None
+            value.get("tp_rank") is None
+            or value.get("tp_size") is None
             or value["tp_rank"] < value["tp_size"]
         )
         and (
-            "pp_rank" not in value
-            or "pp_size" not in value
-            or value["pp_rank"] is None
-            or value["pp_size"] is None
+            value.get("pp_rank") is None
+            or value.get("pp_size") is None
             or value["pp_rank"] < value["pp_size"]
         )
     )

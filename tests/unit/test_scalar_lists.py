@@ -20,11 +20,13 @@ import pytest
 from annotated_types import Ge
 from hypothesis import example, given
 from hypothesis import strategies as st
+from typing_extensions import NotRequired, TypedDict
 
 from sagellm_protocol._tree.analyse import analyze
 from sagellm_protocol.validation._compile import (
     PURE_PYTHON_ENV,
     Generator,
+    fast_checker,
     native_lists,
     pure_python_requested,
 )
@@ -58,6 +60,31 @@ SCALARS = st.one_of(
 )
 """Items an exact-type check must tell apart: bools from ints, subclasses from their bases,
 NaN and ±inf from finite floats, ints beyond float's range."""
+
+
+class Name(str):
+    pass
+
+
+class Shape(dict[str, object]):
+    pass
+
+
+class Point(TypedDict):
+    x: int
+    y: NotRequired[int]
+
+
+KEYS = st.one_of(
+    st.sampled_from(["x", "y", Name("x")]), st.text(max_size=1), st.integers(), st.booleans()
+)
+"""Keys a str-keyed-dict check must tell apart: exact strs from a str subclass equal to one."""
+DICTS = st.one_of(
+    st.dictionaries(KEYS, SCALARS, max_size=4),
+    st.dictionaries(KEYS, SCALARS, max_size=4).map(Shape),
+    st.lists(KEYS, max_size=2),
+    SCALARS,
+)
 
 LARGEST_FLOAT_INT = 2**1024 - 2**970 - 1
 """The largest int that ``float()`` converts without overflow (larger ones round to 2**1024)."""
@@ -117,6 +144,14 @@ def _with_huge_int_examples(test: Callable[..., None]) -> Callable[..., None]:
 
 
 @needs_native
+@given(DICTS)
+def test_is_str_keyed_dict_takes_exact_dicts_of_exact_str_keys(item: object) -> None:
+    assert NATIVE_LISTS is not None
+    expected = type(item) is dict and all(type(key) is str for key in item)
+    assert NATIVE_LISTS.is_str_keyed_dict(item) is expected
+
+
+@needs_native
 @_with_huge_int_examples
 @given(st.lists(SCALARS, max_size=8))
 def test_all_finite_numbers_takes_what_a_float_holds(items: list[object]) -> None:
@@ -161,6 +196,8 @@ FORMS: list[tuple[object, Any]] = [
     (list[Annotated[int, Ge(0)]], st.lists(SCALARS, max_size=6)),
     (dict[str, int], st.dictionaries(st.one_of(st.text(max_size=2), st.integers()), SCALARS)),
     (dict[str, float], st.dictionaries(st.text(max_size=2), SCALARS)),
+    (Point, DICTS),
+    (list[Point], st.lists(DICTS, max_size=3)),
 ]
 
 
@@ -206,7 +243,20 @@ def test_each_mode_runs_its_own_list_checks(form: object, value: object, c_funct
     assert native(value)
     assert calls
     assert pure(value)
-    assert not {"_all_of_type", "_all_finite_numbers"} & set(pure.__globals__)  # type: ignore[attr-defined]
+    c_functions = {"_all_of_type", "_all_finite_numbers", "_is_str_keyed_dict"}
+    assert not c_functions & set(pure.__globals__)  # type: ignore[attr-defined]
+
+
+@needs_native
+def test_a_typed_dict_is_told_by_one_c_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    check = fast_checker(analyze(Point))
+    calls: list[object] = []
+    original = check.__globals__["_is_str_keyed_dict"]  # type: ignore[attr-defined]
+    spy = lambda item: calls.append(item) or original(item)  # noqa: E731
+    monkeypatch.setitem(check.__globals__, "_is_str_keyed_dict", spy)  # type: ignore[attr-defined]
+    value = {"x": 1}
+    assert check(value)
+    assert calls == [value]
 
 
 def test_pure_python_mode_turns_the_c_checks_off() -> None:

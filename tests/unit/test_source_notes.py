@@ -55,7 +55,7 @@ def test_every_recorded_predicate_is_inlined() -> None:
     [
         lambda line, source: (line + 1, source),  # the function moved
         lambda line, source: (line, source.replace("value", "v")),  # another parameter
-        lambda line, source: (line, source.replace('"prompt" in', "_PROMPT in")),  # other names
+        lambda line, source: (line, source.replace('value.get("prompt")', "_PROMPT")),  # names
         lambda line, source: (line, source.replace("return", "if value: return")),  # no longer
     ],
 )

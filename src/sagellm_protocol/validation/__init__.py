@@ -17,6 +17,7 @@ from ._issues import CODES, Issue, ValidationError, format_path, short_repr
 if TYPE_CHECKING:
     from ._json import validate_json
     from ._names import type_by_name, type_names, validate_by_name
+    from ._prepare import prepare
     from ._streams import StreamChecker, stream_checker, validate_stream
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "collect_issues",
     "format_path",
     "is_valid",
+    "prepare",
     "short_repr",
     "stream_checker",
     "type_by_name",
@@ -40,6 +42,7 @@ __all__ = [
 
 
 _LAZY: Final = {
+    "prepare": "_prepare",
     "StreamChecker": "_streams",
     "stream_checker": "_streams",
     "type_by_name": "_names",

@@ -12,7 +12,7 @@ from ._compile import fast_checker
 from ._issues import Issue, ValidationError
 from ._precise import collect
 
-__all__ = ["checker", "collect_issues", "is_valid", "node_accepts", "validate"]
+__all__ = ["checker", "collect_issues", "compile_once", "is_valid", "node_accepts", "validate"]
 
 T = TypeVar("T")
 
@@ -28,19 +28,36 @@ def _fast(tp: object) -> Callable[[object], bool]:
     return _FAST.get(tp, lambda form: fast_checker(analyze(form)))
 
 
+def compile_once(tp: object) -> bool:
+    """Compile the checker of ``tp`` unless it is ready; whether this call compiled it."""
+    if _FAST.peek(tp) is not None:
+        return False
+    _fast(tp)
+    return True
+
+
+def _fast_of_other(tp: object) -> Callable[[object], bool]:
+    """The compiled checker of a form that keeps none as its attribute: a union's is read from
+    its first member without a call to :data:`_FAST`."""
+    try:
+        if type(tp) in UNIONS:
+            return tp.__args__[0].__sagellm_protocol_fast_unions__[tp.__args__]  # type: ignore[attr-defined,no-any-return]
+    except (AttributeError, KeyError, TypeError):
+        pass
+    return _fast(tp)
+
+
 def validate(tp: TypeForm[T], value: object) -> T:
     """``value`` itself (not a copy) if it conforms to ``tp``; else raise :class:`ValidationError`.
 
     Raises ``TypeError`` if ``tp`` is a type form validation does not support.
     """
-    try:  # the values of FormCache, read without a call: a call costs a small payload's check
-        fast = (
-            tp.__args__[0].__sagellm_protocol_fast_unions__[tp.__args__]  # type: ignore[attr-defined]
-            if type(tp) in UNIONS
-            else tp.__sagellm_protocol_fast__  # type: ignore[attr-defined]
-        )
-    except (AttributeError, KeyError, TypeError):
-        fast = _fast(tp)
+    # The values of FormCache, read without a call: a call costs a small payload's check. A
+    # TypedDict class, the usual form, is tried first; a union's test comes after.
+    try:
+        fast = tp.__sagellm_protocol_fast__  # type: ignore[attr-defined]
+    except AttributeError:
+        fast = _fast_of_other(tp)
     # ``value`` is returned as is, not through ``typing.cast``: a call costs more than a small
     # payload's whole check.
     if fast(value):
@@ -54,13 +71,9 @@ def validate(tp: TypeForm[T], value: object) -> T:
 def is_valid(tp: TypeForm[Any], value: object) -> bool:
     """Whether ``value`` conforms to ``tp``. Never raises for any ``value``."""
     try:
-        fast = (
-            tp.__args__[0].__sagellm_protocol_fast_unions__[tp.__args__]
-            if type(tp) in UNIONS
-            else tp.__sagellm_protocol_fast__
-        )
-    except (AttributeError, KeyError, TypeError):
-        fast = _fast(tp)
+        fast = tp.__sagellm_protocol_fast__
+    except AttributeError:
+        fast = _fast_of_other(tp)
     return fast(value) or not collect(analyze(tp), value, confirmed_invalid=True)
 
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Collection
 from operator import countOf
 from types import ModuleType
-from typing import Final, cast
+from typing import Final, TypeGuard, cast
 
 from typing_extensions import assert_never
 
@@ -47,7 +47,9 @@ _MAX_INLINE_DEPTH: Final = 8
 
 _OPTIONAL_KEYS_PER_GROUP: Final = 4
 """A dict's optional keys are tested in groups this size, each skipped once every key of the dict
-is accounted for: a guard costs about a third of an absent key's ``in`` test."""
+is accounted for: a guard costs about a third of an absent key's ``in`` test. The first optional
+key after a required one (or the start) is a group of its own: a dict often holds that one
+optional key alone (a chat message its ``content``), and the next group is then skipped."""
 
 
 PURE_PYTHON_ENV: Final = "SAGELLM_PROTOCOL_PURE_PYTHON"
@@ -185,26 +187,149 @@ def returned_expression_of(source: str) -> tuple[ast.expr, str] | None:
     return body[0].value, arguments.args[0].arg
 
 
-class _ReadLocals(ast.NodeTransformer):
-    """Rewrites ``<parameter>["key"]`` as the local that already holds that key's value."""
+def _is_get(node: ast.AST, parameter: str) -> TypeGuard[ast.Call]:
+    """Whether ``node`` is ``<parameter>.get(<str>)`` or ``<parameter>.get(<str>, <constant>)``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == parameter
+        and not node.keywords
+        and 1 <= len(node.args) <= 2
+        and all(isinstance(argument, ast.Constant) for argument in node.args)
+        and isinstance(cast(ast.Constant, node.args[0]).value, str)
+    )
 
-    def __init__(self, parameter: str, locals_by_key: dict[str, str]) -> None:
+
+def _is_membership(node: ast.AST, parameter: str) -> TypeGuard[ast.Compare]:
+    """Whether ``node`` is ``<str> in <parameter>`` or ``<str> not in <parameter>``."""
+    return (
+        isinstance(node, ast.Compare)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], ast.In | ast.NotIn)
+        and isinstance(node.comparators[0], ast.Name)
+        and node.comparators[0].id == parameter
+        and isinstance(node.left, ast.Constant)
+        and isinstance(node.left.value, str)
+    )
+
+
+class _ReadLocals(ast.NodeTransformer):
+    """Rewrites the expression's reads of the dict ``parameter`` as reads of the locals that
+    already hold its values: ``p["key"]``, ``"key" in p``, ``"key" not in p``, ``p.get("key")``
+    and ``p.get("key", <constant>)``.
+
+    A required key's local holds its value. An optional key's local holds its value or, when
+    the key is absent, the object named ``absent``; ``p["key"]`` of an optional key becomes its
+    local only where the expression has just found the key present (``"key" in p and ...``,
+    ``"key" not in p or ...``), since elsewhere it raises for an absent key and must go on
+    doing so. The local of an optional key in ``gets`` holds, when the key is absent, the
+    default of the ``get`` that is its only read: that read is the local itself.
+    """
+
+    def __init__(
+        self,
+        parameter: str,
+        required: dict[str, str],
+        optional: dict[str, str],
+        gets: Collection[str],
+        absent: str,
+    ) -> None:
         self.parameter = parameter
-        self.locals_by_key = locals_by_key
+        self.required = required
+        self.optional = optional
+        self.gets = gets
+        self.absent = absent
+        self.present: set[str] = set()
         self.reads: list[ast.Name] = []
 
-    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
-        key = node.slice
+    def read(self, name: str) -> ast.Name:
+        read = ast.Name(name, ast.Load())
+        self.reads.append(read)
+        return read
+
+    def key_of(self, node: ast.expr) -> str | None:
+        """The declared key ``node`` (a string constant) names, if any."""
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            return None
+        return node.value if node.value in self.required or node.value in self.optional else None
+
+    def is_parameter(self, node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id == self.parameter
+
+    def get_call(self, node: ast.expr) -> tuple[str, ast.expr] | None:
+        """``(key, default)`` when ``node`` is ``p.get(key)`` or ``p.get(key, <constant>)``."""
+        if not _is_get(node, self.parameter):
+            return None
+        key = self.key_of(node.args[0])
+        return None if key is None else (key, node.args[1] if node.args[1:] else ast.Constant(None))
+
+    def presence(self, node: ast.expr) -> tuple[str, bool] | None:
+        """``(key, True)`` when ``node`` is true only if the optional ``key`` is present,
+        ``(key, False)`` when it is false only then."""
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1):
+            return None
+        (op,), (right,) = node.ops, node.comparators
+        if _is_membership(node, self.parameter):
+            key = self.key_of(node.left)
+            return None if key is None else (key, isinstance(op, ast.In))
+        got = self.get_call(node.left)
         if (
-            isinstance(node.value, ast.Name)
-            and node.value.id == self.parameter
-            and isinstance(key, ast.Constant)
-            and isinstance(key.value, str)
-            and key.value in self.locals_by_key
+            got is not None
+            and isinstance(got[1], ast.Constant)
+            and got[1].value is None
+            and isinstance(op, ast.Is | ast.IsNot)
+            and isinstance(right, ast.Constant)
+            and right.value is None
         ):
-            read = ast.Name(self.locals_by_key[key.value], ast.Load())
-            self.reads.append(read)
-            return read
+            return got[0], isinstance(op, ast.IsNot)
+        return None
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.expr:
+        before = set(self.present)
+        values: list[ast.expr] = []
+        for value in node.values:
+            found = self.presence(value)
+            values.append(self.visit(value))
+            # Later operands run only when this one is true (``and``) or false (``or``).
+            if found is not None and found[1] is isinstance(node.op, ast.And):
+                self.present.add(found[0])
+        self.present = before
+        node.values = values
+        return node
+
+    def visit_Compare(self, node: ast.Compare) -> ast.expr:
+        found = self.presence(node)
+        if found is not None and _is_membership(node, self.parameter):
+            key, is_in = found
+            if key in self.required:
+                return ast.Constant(is_in)
+            op: ast.cmpop = ast.IsNot() if is_in else ast.Is()
+            return ast.Compare(self.read(self.optional[key]), [op], [self.read(self.absent)])
+        self.generic_visit(node)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        got = self.get_call(node)
+        if got is None:
+            self.generic_visit(node)
+            return node
+        key, default = got
+        if key in self.required:
+            return self.read(self.required[key])
+        if key in self.gets:
+            return self.read(self.optional[key])
+        local = self.optional[key]
+        absent = ast.Compare(self.read(local), [ast.Is()], [self.read(self.absent)])
+        return ast.IfExp(absent, default, self.read(local))
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        key = self.key_of(node.slice) if self.is_parameter(node.value) else None
+        if key in self.required:
+            return self.read(self.required[key])
+        if key in self.present:
+            return self.read(self.optional[key])
         self.generic_visit(node)
         return node
 
@@ -225,9 +350,15 @@ class Generator:
         }
         native = None if pure else native_lists()
         self.native = native is not None
+        # Whether the checkers fast_checker() caches are written in this generator's mode, so
+        # that this one may call them.
+        self.shares = self.native or native_lists() is None
         if native is not None:
             self.namespace["_all_of_type"] = native.all_of_type
             self.namespace["_all_finite_numbers"] = native.all_finite_numbers
+            self.namespace["_is_str_keyed_dict"] = native.is_str_keyed_dict
+        self.absent = object()
+        """Held by an optional key's local while the key is absent: no caller holds it."""
         self.functions: list[str] = []
         self.typed_dicts: dict[TypedDictNode, str] = {}
         self.constants: dict[object, str] = {}
@@ -239,9 +370,11 @@ class Generator:
             return f"_all_of_type({items}, {cls})"
         return f"_count_of(map(type, {items}), {cls}) == len({container})"
 
-    def exact_str_keys(self, x: str) -> str:
-        """Code: every key of the dict ``x`` is exactly a ``str``."""
-        return self.all_of_type(x, "str", x)
+    def str_keyed_dict(self, x: str) -> str:
+        """Code: ``x`` is exactly a ``dict`` and every key of it is exactly a ``str``."""
+        if self.native:
+            return f"_is_str_keyed_dict({x})"
+        return f"type({x}) is dict and {self.all_of_type(x, 'str', x)}"
 
     def text_keys(self, x: str) -> str:
         """Code: no ``str`` key of the dict ``x`` holds a lone surrogate (as for values, an
@@ -307,8 +440,7 @@ class Generator:
                 shape = f"type({var}) is {kind}"
                 iterate = var
             else:
-                shape = f"type({var}) is dict and {self.exact_str_keys(var)}"
-                shape += f" and {self.text_keys(var)}"
+                shape = f"{self.str_keyed_dict(var)} and {self.text_keys(var)}"
                 iterate = f"{var}.values()"
             shape += _length(var, node.min_len, node.max_len)
             item = node.item if isinstance(node, ListNode) else node.value
@@ -341,7 +473,7 @@ class Generator:
         # Exact str keys, as the precise pass requires: a key object that hashes and compares
         # equal to a declared name would otherwise be read as that key.
         lines = [
-            f"{pad}if type({var}) is not dict or not {self.exact_str_keys(var)}:",
+            f"{pad}if not ({self.str_keyed_dict(var)}):",
             f"{pad}    return False",
         ]
         # The dict holds no undeclared key when its size is the number of declared keys it
@@ -356,18 +488,30 @@ class Generator:
             left = self.name("_left")
             lines.append(f"{pad}{left} = len({var}) - {required}")
             undeclared = left
-        required_locals: dict[str, str] = {}
+        locals_by_key = {field.name: self.name("_v") for field in node.fields}
+        required_locals = {f.name: locals_by_key[f.name] for f in node.fields if f.required}
+        # The optional keys the inlined invariant predicates read: their locals start out as
+        # the absent marker, so the predicates test them instead of the dict.
+        start = self.start_values(node)
+        read_by_rules = {
+            f.name: locals_by_key[f.name] for f in node.fields if f.name in start and not f.required
+        }
+        if read_by_rules:  # one unpacking of a tuple: cheaper than a load per local
+            starts = self.name("_starts")
+            held = tuple(start[key] for key in read_by_rules)
+            self.namespace[starts] = held[0] if len(held) == 1 else held
+            lines.append(f"{pad}{', '.join(read_by_rules.values())} = {starts}")
+        gets = {key for key in read_by_rules if start[key] is not self.absent}
         grouped = 0  # optional keys since the last required one (or the start)
         for field in node.fields:
-            item = self.name("_v")
+            item = locals_by_key[field.name]
             if field.required:
                 # Always read: a missing required key must fail even when the size matches.
                 grouped = 0
-                required_locals[field.name] = item
                 lines.append(f"{pad}{item} = {var}[{field.name!r}]")
                 lines += self.statements(field.node, item, indent, inlining)
                 continue
-            if grouped % _OPTIONAL_KEYS_PER_GROUP == 0:
+            if grouped == 0 or (grouped - 1) % _OPTIONAL_KEYS_PER_GROUP == 0:
                 lines.append(f"{pad}if {left}:")
             grouped += 1
             # ``in`` then a subscript beats ``get`` with a sentinel: optional keys are more
@@ -375,7 +519,7 @@ class Generator:
             inner_pad = pad + "    "
             lines += [f"{inner_pad}if {field.name!r} in {var}:", f"{inner_pad}    {left} -= 1"]
             inner = self.statements(field.node, item, indent + 2, inlining)
-            if inner:
+            if inner or field.name in read_by_rules:
                 lines += [f"{inner_pad}    {item} = {var}[{field.name!r}]", *inner]
         if node.extra is None:
             lines += [f"{pad}if {undeclared}:", f"{pad}    return False"]
@@ -395,27 +539,72 @@ class Generator:
                     f"{pad}        return False",
                 ]
         for rule in node.invariants:
-            lines += self.invariant(rule, var, pad, required_locals)
+            lines += self.invariant(rule, var, pad, required_locals, read_by_rules, gets)
         return lines
 
+    def start_values(self, node: TypedDictNode) -> dict[str, object]:
+        """The declared keys that the inlinable quick predicates of ``node``'s rules read with
+        ``value.get(key[, default])`` or test with ``key in value``, each with its local's value
+        while the key is absent: the default when the key is read by ``get`` alone, with one
+        default (the local is then what that ``get`` returns), else :attr:`absent`. (A
+        ``value[key]`` reads the local only where the key was found present.)"""
+        reads: dict[str, dict[str, object]] = {}  # by key: defaults by ast.dump ("": an in)
+        for rule in node.invariants:
+            found = None if rule.holds is None else _returned_expression(rule.holds)
+            if found is None:
+                continue
+            tree, parameter = found
+            for read in ast.walk(tree):
+                value: object
+                if _is_get(read, parameter):
+                    key, *default = (cast(ast.Constant, a) for a in read.args)
+                    start = default[0] if default else ast.Constant(None)
+                    label, value = ast.dump(start), start.value
+                elif _is_membership(read, parameter):
+                    key, label, value = cast(ast.Constant, read.left), "", self.absent
+                else:
+                    continue
+                if key.value in node.declared:
+                    reads.setdefault(key.value, {})[label] = value
+        return {
+            key: next(iter(starts.values())) if len(starts) == 1 else self.absent
+            for key, starts in reads.items()
+        }
+
     def invariant(
-        self, rule: Invariant, var: str, pad: str, required_locals: dict[str, str] | None = None
+        self,
+        rule: Invariant,
+        var: str,
+        pad: str,
+        required_locals: dict[str, str] | None = None,
+        optional_locals: dict[str, str] | None = None,
+        gets: Collection[str] = (),
     ) -> list[str]:
-        """Code failing when ``rule`` breaks on the dict ``var``; ``required_locals`` names the
-        locals already holding its required keys' values, which the inlined predicate reuses."""
+        """Code failing when ``rule`` breaks on the dict ``var``; ``required_locals`` and
+        ``optional_locals`` name the locals already holding its keys' values (an optional one
+        the absent marker when the key is absent, or for a key in ``gets`` the default of the
+        ``get`` that reads it), which the inlined predicate reuses."""
         check = [f"for _ in {self.const(rule.check, '_inv')}({var}):", "    return False"]
         if rule.holds is not None:  # the quick predicate settles the common case
-            quick = self.inlined(rule.holds, var, required_locals or {})
+            quick = self.inlined(
+                rule.holds, var, required_locals or {}, optional_locals or {}, gets
+            )
             quick = quick or f"{self.const(rule.holds, '_holds')}({var})"
             check = [f"if not ({quick}):", *("    " + line for line in check)]
         return [pad + line for line in check]
 
     def inlined(
-        self, function: Callable[..., object], var: str, required_locals: dict[str, str]
+        self,
+        function: Callable[..., object],
+        var: str,
+        required_locals: dict[str, str],
+        optional_locals: dict[str, str],
+        gets: Collection[str] = (),
     ) -> str | None:
         """The expression of ``function`` — a ``def f(value): return <expression>`` — applied to
-        ``var``, or ``None`` when it is not that simple (a call is emitted instead). Each
-        ``value["key"]`` whose key is in ``required_locals`` reads that local instead.
+        ``var``, or ``None`` when it is not that simple (a call is emitted instead). Its reads
+        of keys in ``required_locals`` or ``optional_locals`` read those locals instead (see
+        :class:`_ReadLocals`).
 
         Inlined, the quick predicate of a rule costs no call, and no frame, per value.
         """
@@ -433,7 +622,8 @@ class Generator:
             and not tree.keywords
         ):
             tree = tree.args[0]
-        reader = _ReadLocals(parameter, required_locals)
+        absent = self.const(self.absent, "_absent")
+        reader = _ReadLocals(parameter, required_locals, optional_locals, gets, absent)
         tree = reader.visit(tree)
         for name in ast.walk(tree):
             if not isinstance(name, ast.Name):
@@ -450,6 +640,10 @@ class Generator:
 
     def typed_dict_function(self, node: TypedDictNode) -> str:
         found = self.typed_dicts.get(node)
+        if found is None and self.shares and not reaches_recursive(node):
+            # The node's own checker, compiled once for every type that calls it: the same
+            # call as a function of this checker's, whose source compile() would read again.
+            found = self.typed_dicts[node] = self.const(fast_checker(node), "_td")
         if found is None:
             # Named by a counter only: a TypedDict's name is the caller's ("my-inner" is one).
             found = self.typed_dicts[node] = self.name("_td")
@@ -491,7 +685,7 @@ class Generator:
                 return f"(type({x}) is {kind}{length}{self.items(sequence.item, x, x)})"
             case DictNode() as mapping:
                 return (
-                    f"(type({x}) is dict and {self.exact_str_keys(x)} and {self.text_keys(x)}"
+                    f"({self.str_keyed_dict(x)} and {self.text_keys(x)}"
                     f"{_length(x, mapping.min_len, mapping.max_len)}"
                     f"{self.items(mapping.value, f'{x}.values()', x)})"
                 )
@@ -509,7 +703,10 @@ class Generator:
         )
         if not node.is_float:
             return f"({as_int})"
-        as_int += f" and -{FLOAT_INT_LIMIT} < {x} < {FLOAT_INT_LIMIT}"  # a double holds it
+        # A double holds it. The 309-digit bounds are names, not literals: written out for every
+        # float key they were a third of the time compile() took on a large type.
+        low, high = self.const(-FLOAT_INT_LIMIT, "_low"), self.const(FLOAT_INT_LIMIT, "_high")
+        as_int += f" and {low} < {x} < {high}"
         # Float-to-float comparisons (bounds as float literals) take CPython's fast path; the
         # default bounds ±1e999 (±inf) reject NaN and ±inf.
         lower = [f"{_float_literal(b)} {_flip(op)} {x}" for op, b in node.bounds if op[0] == ">"]

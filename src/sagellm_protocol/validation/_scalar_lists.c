@@ -136,6 +136,18 @@ all_of_type(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return answer(every_item(args[0], args[1], is_exactly));
 }
 
+/* An exact dict whose keys are all exact str: a compiled checker's first test of every
+ * TypedDict value, in one call rather than a type test and all_of_type. */
+static PyObject *
+is_str_keyed_dict(PyObject *module, PyObject *item)
+{
+    (void)module;
+    if (!PyDict_CheckExact(item)) {
+        Py_RETURN_FALSE;
+    }
+    return answer(every_item(item, (PyObject *)&PyUnicode_Type, is_exactly));
+}
+
 static PyObject *
 all_finite_numbers(PyObject *module, PyObject *items)
 {
@@ -152,9 +164,14 @@ PyDoc_STRVAR(all_finite_numbers_doc,
 "Whether every item is an exact float that is neither NaN nor infinite, or an exact int that\n"
 "a float holds (float(item) does not overflow).");
 
+PyDoc_STRVAR(is_str_keyed_dict_doc,
+"is_str_keyed_dict(item, /)\n--\n\n"
+"Whether item is exactly a dict (not a subclass) whose keys are all exactly str.");
+
 static PyMethodDef methods[] = {
     {"all_of_type", (PyCFunction)(void (*)(void))all_of_type, METH_FASTCALL, all_of_type_doc},
     {"all_finite_numbers", all_finite_numbers, METH_O, all_finite_numbers_doc},
+    {"is_str_keyed_dict", is_str_keyed_dict, METH_O, is_str_keyed_dict_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -22,6 +22,7 @@ from ._json import validate_json as validate_json
 from ._names import type_by_name as type_by_name
 from ._names import type_names as type_names
 from ._names import validate_by_name as validate_by_name
+from ._prepare import prepare as prepare
 from ._streams import StreamChecker as StreamChecker
 from ._streams import stream_checker as stream_checker
 from ._streams import validate_stream as validate_stream
@@ -35,6 +36,7 @@ __all__ = [
     "collect_issues",
     "format_path",
     "is_valid",
+    "prepare",
     "short_repr",
     "stream_checker",
     "type_by_name",

@@ -9,8 +9,11 @@ from typing_extensions import TypeForm
 from .._tree.nodes import Node
 from ._issues import Issue
 
-__all__ = ["checker", "collect_issues", "is_valid", "node_accepts", "validate"]
+__all__ = ["checker", "collect_issues", "compile_once", "is_valid", "node_accepts", "validate"]
 T = TypeVar("T")
+
+def compile_once(tp: object) -> bool:
+    """Compile the checker of ``tp`` unless it is ready; whether this call compiled it."""
 
 def validate(tp: TypeForm[T], value: object) -> T:
     """``value`` itself (not a copy) if it conforms to ``tp``; else raise :class:`ValidationError`.
