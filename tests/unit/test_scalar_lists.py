@@ -76,15 +76,29 @@ class Point(TypedDict):
 
 
 KEYS = st.one_of(
-    st.sampled_from(["x", "y", Name("x")]), st.text(max_size=1), st.integers(), st.booleans()
+    st.sampled_from(["x", "y", Name("x"), "é", "\ud800", "a\udfff"]),
+    st.text(max_size=1),
+    st.integers(),
+    st.booleans(),
 )
-"""Keys a str-keyed-dict check must tell apart: exact strs from a str subclass equal to one."""
+"""Keys a str-keyed-dict check must tell apart: exact strs from a str subclass equal to one,
+Unicode text from a str with a lone surrogate."""
 DICTS = st.one_of(
     st.dictionaries(KEYS, SCALARS, max_size=4),
     st.dictionaries(KEYS, SCALARS, max_size=4).map(Shape),
     st.lists(KEYS, max_size=2),
     SCALARS,
 )
+
+
+def _is_text(key: str) -> bool:
+    """Whether ``key`` encodes as UTF-8: holds no lone surrogate."""
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 LARGEST_FLOAT_INT = 2**1024 - 2**970 - 1
 """The largest int that ``float()`` converts without overflow (larger ones round to 2**1024)."""
@@ -144,10 +158,12 @@ def _with_huge_int_examples(test: Callable[..., None]) -> Callable[..., None]:
 
 
 @needs_native
+@example({"\ud800": 1})
+@example({"é": 1})
 @given(DICTS)
-def test_is_str_keyed_dict_takes_exact_dicts_of_exact_str_keys(item: object) -> None:
+def test_is_str_keyed_dict_takes_exact_dicts_of_exact_str_keys_of_text(item: object) -> None:
     assert NATIVE_LISTS is not None
-    expected = type(item) is dict and all(type(key) is str for key in item)
+    expected = type(item) is dict and all(type(key) is str and _is_text(key) for key in item)
     assert NATIVE_LISTS.is_str_keyed_dict(item) is expected
 
 

@@ -371,10 +371,18 @@ class Generator:
         return f"_count_of(map(type, {items}), {cls}) == len({container})"
 
     def str_keyed_dict(self, x: str) -> str:
-        """Code: ``x`` is exactly a ``dict`` and every key of it is exactly a ``str``."""
+        """Code: ``x`` is exactly a ``dict`` and every key of it is exactly a ``str`` (in C, also
+        one without a lone surrogate: :meth:`text_keyed_dict` in one call)."""
         if self.native:
             return f"_is_str_keyed_dict({x})"
         return f"type({x}) is dict and {self.all_of_type(x, 'str', x)}"
+
+    def text_keyed_dict(self, x: str) -> str:
+        """Code: ``x`` is exactly a ``dict`` and every key of it is exactly a ``str`` without a
+        lone surrogate."""
+        if self.native:
+            return f"_is_str_keyed_dict({x})"
+        return f"{self.str_keyed_dict(x)} and {self.text_keys(x)}"
 
     def text_keys(self, x: str) -> str:
         """Code: no ``str`` key of the dict ``x`` holds a lone surrogate (as for values, an
@@ -440,7 +448,7 @@ class Generator:
                 shape = f"type({var}) is {kind}"
                 iterate = var
             else:
-                shape = f"{self.str_keyed_dict(var)} and {self.text_keys(var)}"
+                shape = self.text_keyed_dict(var)
                 iterate = f"{var}.values()"
             shape += _length(var, node.min_len, node.max_len)
             item = node.item if isinstance(node, ListNode) else node.value
@@ -524,20 +532,17 @@ class Generator:
         if node.extra is None:
             lines += [f"{pad}if {undeclared}:", f"{pad}    return False"]
         else:
-            # Undeclared keys (vendor extensions) are rare: check them only then.
-            lines += [
-                f"{pad}if {undeclared}:",
-                f"{pad}    if not {self.text_keys(var)}:",
-                f"{pad}        return False",
-            ]
+            # Undeclared keys (vendor extensions) are rare: check them only then. Their text is
+            # checked already where the dict test above is the C one.
+            extra_checks = [] if self.native else [f"not {self.text_keys(var)}"]
             if not isinstance(node.extra, AnyNode):
                 extra = self.predicate(node.extra)
                 declared = self.const(node.declared, "_keys")
-                values = f"[{var}[k] for k in {var}.keys() - {declared}]"
-                lines += [
-                    f"{pad}    if not all(map({extra}, {values})):",
-                    f"{pad}        return False",
-                ]
+                extra_checks.append(
+                    f"not all(map({extra}, [{var}[k] for k in {var}.keys() - {declared}]))"
+                )
+            for check in extra_checks:
+                lines += [f"{pad}if {undeclared} and {check}:", f"{pad}    return False"]
         for rule in node.invariants:
             lines += self.invariant(rule, var, pad, required_locals, read_by_rules, gets)
         return lines
@@ -685,7 +690,7 @@ class Generator:
                 return f"(type({x}) is {kind}{length}{self.items(sequence.item, x, x)})"
             case DictNode() as mapping:
                 return (
-                    f"({self.str_keyed_dict(x)} and {self.text_keys(x)}"
+                    f"({self.text_keyed_dict(x)}"
                     f"{_length(x, mapping.min_len, mapping.max_len)}"
                     f"{self.items(mapping.value, f'{x}.values()', x)})"
                 )

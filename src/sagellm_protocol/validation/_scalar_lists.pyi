@@ -9,4 +9,5 @@ def all_finite_numbers(items: Iterable[object], /) -> bool:
     """Whether every item is an exact int or an exact float that is neither NaN nor infinite."""
 
 def is_str_keyed_dict(item: object, /) -> bool:
-    """Whether ``item`` is exactly a ``dict`` whose keys are all exactly ``str``."""
+    """Whether ``item`` is exactly a ``dict`` whose keys are all exactly ``str``, none with a lone
+    surrogate."""
