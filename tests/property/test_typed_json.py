@@ -37,12 +37,12 @@ def _same(a: object, b: object) -> bool:
     """Equal with the same types all the way down; key order aside (see ``_typed_json``)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, float):
-        return a == b or (math.isnan(a) and math.isnan(b))  # type: ignore[arg-type]
-    if isinstance(a, list):
-        return len(a) == len(b) and all(map(_same, a, b))  # type: ignore[arg-type]
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[attr-defined]
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return a == b
 
 
