@@ -9,14 +9,18 @@ untyped decode.
 
 import json
 import math
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from typing_extensions import NotRequired, TypedDict
 
 from sagellm_protocol import Response, StreamEvent, ValidationError, validate_json
+from sagellm_protocol._registry import InvariantViolation, register_invariant
+from sagellm_protocol.constraints import DeviceStr
 from sagellm_protocol.core import StreamEventDelta
 from sagellm_protocol.kv import KVCacheMigrateResponse
 from sagellm_protocol.openai import ChatCompletionRequest
@@ -243,3 +247,103 @@ def test_which_structs_get_a_dict_display() -> None:
     kept = _json._typed(KVTransferMetadata)  # optional fields, no list: to_builtins costs less
     assert kept is not None
     assert kept.to_dict is None
+
+
+# Residual checks written inline: nested TypedDicts, lists and dicts of them, tagged unions,
+# ``T | None``, formats; past the inlining depth (four TypedDicts), a call. The typed path
+# accepts only what the untyped path accepts, and leaves every refusal to it.
+
+
+class _Span(TypedDict):
+    start: int
+    end: int
+    device: NotRequired[DeviceStr | None]
+
+
+@register_invariant(_Span)
+def _span_ordered(value: Mapping[str, Any]) -> Iterator[InvariantViolation]:
+    if value["start"] > value["end"]:
+        yield ("end",), "expected end >= start"
+
+
+class _Cut(TypedDict):
+    kind: Literal["cut"]
+    span: _Span
+
+
+class _Mark(TypedDict):
+    kind: Literal["mark"]
+    at: DeviceStr
+
+
+class _Level3(TypedDict):
+    spans: list[_Span]
+    by_name: NotRequired[dict[str, _Span]]
+    edit: NotRequired[_Cut | _Mark | None]  # a union tagged by "kind"
+
+
+class _Level2(TypedDict):
+    inner: _Level3
+
+
+class _Level1(TypedDict):
+    inner: _Level2
+
+
+class _Level0(TypedDict):
+    inner: _Level1
+    span: NotRequired[_Span | None]
+
+
+def _nested(level3: dict[str, Any], span: Any = None) -> dict[str, Any]:
+    return {"inner": {"inner": {"inner": level3}}, "span": span}
+
+
+GOOD_SPAN = {"start": 1, "end": 2, "device": "cuda:0"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (_nested({"spans": [GOOD_SPAN]}, GOOD_SPAN), None),
+        (
+            _nested({"spans": [GOOD_SPAN, {"start": 3, "end": 2}]}),
+            "inner.inner.inner.spans[1].end: expected end >= start",
+        ),
+        (
+            _nested({"spans": [], "by_name": {"a": {"start": 3, "end": 2}}}),
+            "inner.inner.inner.by_name.a.end: expected end >= start",
+        ),
+        (
+            _nested({"spans": [{"start": 1, "end": 2, "device": "cuda:x"}]}),
+            "inner.inner.inner.spans[0].device: expected a device string "
+            "('type' or 'type:index', lower-case type, index >= 0), got 'cuda:x'",
+        ),
+        (_nested({"spans": [], "edit": {"kind": "cut", "span": GOOD_SPAN}}), None),
+        (_nested({"spans": [], "edit": None}), None),
+        (
+            _nested({"spans": [], "edit": {"kind": "cut", "span": {"start": 2, "end": 1}}}),
+            "inner.inner.inner.edit.span.end: expected end >= start",
+        ),
+        (
+            _nested({"spans": [], "edit": {"kind": "mark", "at": "cuda-0"}}),
+            "inner.inner.inner.edit.at: expected a device string "
+            "('type' or 'type:index', lower-case type, index >= 0), got 'cuda-0'",
+        ),
+        (_nested({"spans": []}, {"start": 5, "end": 4}), "span.end: expected end >= start"),
+    ],
+)
+def test_residual_checks_at_every_depth(value: dict[str, Any], message: str | None) -> None:
+    data = json.dumps(value).encode()
+    typed = _json._typed(_Level0)
+    assert typed is not None
+    check, decode, to_builtins = typed.check, typed.decoder, typed.to_builtins
+    assert check is not None and decode is not None and to_builtins is not None
+    _assert_paths_agree(_Level0, data)
+    if message is None:
+        assert validate_json(_Level0, data) == value
+        assert check(to_builtins(decode(data)))  # served by the typed path
+    else:
+        with pytest.raises(ValidationError) as caught:
+            validate_json(_Level0, data)
+        assert [str(issue) for issue in caught.value.issues] == [message]

@@ -116,6 +116,7 @@ def _typed_decoding(tp: object) -> Mirror | None:
             made = None  # all of it decoded as Any: the untyped parse is as fast
         elif made is not None and made.decoder is None:
             made.decoder = msgspec.json.Decoder(made.type).decode
+            made.compile_check()
             made.to_builtins = made.to_dict or msgspec.to_builtins
     except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
         made = None
