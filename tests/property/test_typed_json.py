@@ -338,7 +338,9 @@ def test_residual_checks_at_every_depth(value: dict[str, Any], message: str | No
     typed = _json._typed(_Level0)
     assert typed is not None
     check, decode, to_builtins = typed.check, typed.decoder, typed.to_builtins
-    assert check is not None and decode is not None and to_builtins is not None
+    assert check is not None
+    assert decode is not None
+    assert to_builtins is not None
     _assert_paths_agree(_Level0, data)
     if message is None:
         assert validate_json(_Level0, data) == value
