@@ -280,6 +280,7 @@ class _Level3(TypedDict):
     spans: list[_Span]
     by_name: NotRequired[dict[str, _Span]]
     edit: NotRequired[_Cut | _Mark | None]  # a union tagged by "kind"
+    note: NotRequired[str | list[_Span] | None]  # a union told by the type of its value
 
 
 class _Level2(TypedDict):
@@ -331,6 +332,12 @@ GOOD_SPAN = {"start": 1, "end": 2, "device": "cuda:0"}
             "('type' or 'type:index', lower-case type, index >= 0), got 'cuda-0'",
         ),
         (_nested({"spans": []}, {"start": 5, "end": 4}), "span.end: expected end >= start"),
+        (_nested({"spans": [], "note": "text"}), None),
+        (_nested({"spans": [], "note": [GOOD_SPAN]}), None),
+        (
+            _nested({"spans": [], "note": [GOOD_SPAN, {"start": 2, "end": 1}]}),
+            "inner.inner.inner.note[1].end: expected end >= start",
+        ),
     ],
 )
 def test_residual_checks_at_every_depth(value: dict[str, Any], message: str | None) -> None:

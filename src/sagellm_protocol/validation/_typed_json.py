@@ -391,10 +391,11 @@ def _union(node: UnionNode, msgspec: Any) -> Mirror:
         exact = only.exact
     else:
         made = [mirror(option) for option in options]
-        if any(part.emit is not None for part in made):
+        by_type = _by_builtin_type(options, made)
+        if by_type is None:
             return _residual(node)  # which option matched is msgspec's secret
         members = tuple(part.type for part in made)
-        check = None
+        check = _by_type(by_type) if by_type else None
         exact = all(part.exact for part in made)
     # Subscripted, not Union.__getitem__(...): that is unbound on 3.14, where Union is a class.
     union: Any = cast(Any, Union)[(*members, None) if node.nullable else members]
@@ -403,6 +404,44 @@ def _union(node: UnionNode, msgspec: Any) -> Mirror:
     except TypeError:  # a union msgspec cannot tell apart (two Structs, str and a Literal …)
         return _residual(node)
     return Mirror(union, check, exact)
+
+
+def _by_builtin_type(options: list[Node], made: list[Mirror]) -> dict[str, Emit] | None:
+    """The residual checks of a union's options by the builtin type each decodes to (``"list"``
+    or ``"dict"``), where that type tells which option matched; ``None`` where it does not (an
+    option with a check shares its type with another, or decodes to another type)."""
+    kinds = [_builtin_type(option) for option in options]
+    by_type: dict[str, Emit] = {}
+    for kind, part in zip(kinds, made, strict=True):
+        if part.emit is None:
+            continue
+        if kind is None or kinds.count(kind) > 1:
+            return None
+        by_type[kind] = part.emit
+    return by_type
+
+
+def _builtin_type(node: Node) -> str | None:
+    """The name of the builtin type a list or dict node decodes to; ``None`` for another."""
+    if isinstance(node, ListNode) and not node.is_tuple:
+        return "list"
+    if isinstance(node, DictNode | TypedDictNode):
+        return "dict"
+    return None
+
+
+def _by_type(checks: dict[str, Emit]) -> Emit:
+    """An emitter of the residual check of the option a union's value is, told by its type."""
+
+    def emit(generator: Generator, var: str, indent: int, depth: int) -> list[str]:
+        pad = "    " * indent
+        lines: list[str] = []
+        for index, (kind, check) in enumerate(checks.items()):
+            lines.append(f"{pad}{'if' if index == 0 else 'elif'} type({var}) is {kind}:")
+            lines += check(generator, var, indent + 1, depth)
+        return lines
+
+    return emit
 
 
 def _by_tag(tag: str, checks: dict[str, Emit], nullable: bool) -> Emit:
