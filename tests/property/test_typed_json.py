@@ -209,44 +209,46 @@ def test_the_bundled_payloads(path: Path) -> None:
     _assert_paths_agree(type_by_name(name), path.read_bytes())
 
 
-def _displayed_types() -> list[str]:
-    """The types whose typed decoding builds its dict by a dict display (see ``_typed_json``)."""
+def _struct_types() -> list[str]:
+    """The types whose typed decoding builds Structs, then dicts: unions tagged by a key."""
     return [
         name
         for name in type_names()
-        if (typed := _json._typed(type_by_name(name))) is not None and typed.to_dict is not None
+        if (typed := _json._typed(type_by_name(name))) is not None and typed.convert is not None
     ]
 
 
 @SETTINGS
 @given(st.data())
-def test_a_dict_display_builds_what_to_builtins_builds(data: st.DataObject) -> None:
+def test_structs_become_what_to_builtins_makes(data: st.DataObject) -> None:
     import msgspec
 
-    tp = type_by_name(data.draw(st.sampled_from(_displayed_types())))
+    tp = type_by_name(data.draw(st.sampled_from(_struct_types())))
     typed = _json._typed(tp)
     assert typed is not None
     assert typed.decoder is not None
-    assert typed.to_dict is not None
+    assert typed.convert is not None
     value = data.draw(from_type(tp, optional_keys=data.draw(st.sampled_from(["some", "all"]))))
     try:
         built = typed.decoder(json.dumps(value).encode())
     except msgspec.ValidationError:  # an int beyond 64 bits, say: the untyped path decides
         return
-    by_display, by_msgspec = typed.to_dict(built), msgspec.to_builtins(built)
+    by_display, by_msgspec = typed.convert(built), msgspec.to_builtins(built)
     assert _same(by_display, by_msgspec)
     assert list(by_display) == list(by_msgspec)  # the same key order too
 
 
-def test_which_structs_get_a_dict_display() -> None:
+def test_only_a_tagged_union_is_built_as_structs() -> None:
     from sagellm_protocol.kv import KVTransferMetadata
 
-    displayed = _json._typed(Response)  # optional fields, and a list of token ids not to copy
-    assert displayed is not None
-    assert displayed.to_dict is not None
-    kept = _json._typed(KVTransferMetadata)  # optional fields, no list: to_builtins costs less
-    assert kept is not None
-    assert kept.to_dict is None
+    for tp in (Response, KVTransferMetadata, ChatCompletionRequest, StreamEventDelta):
+        typed = _json._typed(tp)
+        assert typed is not None
+        assert typed.convert is None, tp  # msgspec builds the dicts: nothing to convert
+    tagged = _json._typed(StreamEvent)
+    assert tagged is not None
+    assert tagged.convert is not None
+    assert "StreamEvent" in _struct_types()
 
 
 # Residual checks written inline: nested TypedDicts, lists and dicts of them, tagged unions,
@@ -344,14 +346,16 @@ def test_residual_checks_at_every_depth(value: dict[str, Any], message: str | No
     data = json.dumps(value).encode()
     typed = _json._typed(_Level0)
     assert typed is not None
-    check, decode, to_builtins = typed.check, typed.decoder, typed.to_builtins
+    check, decode, same_keys = typed.check, typed.decoder, typed.same_keys
     assert check is not None
     assert decode is not None
-    assert to_builtins is not None
+    assert same_keys is not None
     _assert_paths_agree(_Level0, data)
     if message is None:
         assert validate_json(_Level0, data) == value
-        assert check(to_builtins(decode(data)))  # served by the typed path
+        decoded = decode(data)  # served by the typed path:
+        assert same_keys(data, decoded, typed.shape)
+        assert check(decoded)
     else:
         with pytest.raises(ValidationError) as caught:
             validate_json(_Level0, data)

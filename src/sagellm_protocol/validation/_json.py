@@ -30,8 +30,9 @@ from typing_extensions import TypeForm
 from .._tree.analyse import analyze
 from .._tree.cache import UNIONS, FormCache
 from ._api import validate
+from ._compile import native_lists
 from ._issues import Issue, ValidationError
-from ._typed_json import Mirror, mirror
+from ._typed_json import Mirror, document_mirror, same_key_count
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "validate_json"]
 
@@ -89,8 +90,11 @@ def validate_json(
             except Exception:  # msgspec refused: the untyped parse decides, and explains
                 pass
             else:
-                value = typed.to_builtins(built)  # type: ignore[misc]
-                if typed.exact or len(data) <= _NEVER_TOO_DEEP or not _too_deep(data, value):
+                convert, same_keys = typed.convert, typed.same_keys
+                value = built if convert is None else convert(built)
+                if (same_keys is None or same_keys(data, value, typed.shape)) and (
+                    typed.exact or len(data) <= _NEVER_TOO_DEEP or not _too_deep(data, value)
+                ):
                     if typed.check is None or typed.check(value):
                         return value  # type: ignore[no-any-return]  # not cast(): a call
                     return validate(tp, value)
@@ -111,13 +115,15 @@ def _typed_decoding(tp: object) -> Mirror | None:
     try:
         import msgspec
 
-        made: Mirror | None = mirror(analyze(tp))
+        made: Mirror | None = document_mirror(analyze(tp))
         if made is not None and made.type is Any:
             made = None  # all of it decoded as Any: the untyped parse is as fast
         elif made is not None and made.decoder is None:
             made.decoder = msgspec.json.Decoder(made.type).decode
             made.compile_check()
-            made.to_builtins = made.to_dict or msgspec.to_builtins
+            if made.skips_keys:
+                native = native_lists()
+                made.same_keys = same_key_count if native is None else native.same_key_count
     except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
         made = None
     return made

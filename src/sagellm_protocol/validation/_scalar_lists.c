@@ -1,4 +1,5 @@
-/* Exact-type checks over lists of scalars, for the compiled checkers (validation/_compile.py).
+/* Exact-type checks over lists of scalars, for the compiled checkers (validation/_compile.py),
+ * and the key count of validate_json()'s typed path (validation/_typed_json.py).
  *
  * A list of 128 token ids costs the pure-Python checker about 18 ns an item
  * (countOf(map(type, items), int)); this loop costs about 2. The checks answer the same
@@ -22,6 +23,11 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#  include <emmintrin.h>
+#endif
 
 #if defined(Py_LIMITED_API)
 /* Bounds-checked calls: the item macros read the object layout, which abi3 does not fix. */
@@ -175,6 +181,276 @@ all_finite_numbers(PyObject *module, PyObject *items)
     return answer(every_item(items, NULL, is_finite_number));
 }
 
+/* validate_json()'s typed path: msgspec decodes a TypedDict into a dict and skips the keys it
+ * does not declare, so the keys the decoded value holds are counted against the text's. */
+
+/* The bytes of a 64-byte block that are quotes, backslashes and colons, as bit masks (bit i for
+ * block[i]). */
+#define BLOCK 64
+typedef struct {
+    uint64_t quotes, backslashes, colons;
+} block_masks;
+
+static block_masks
+masks_of(const unsigned char *block)
+{
+    block_masks masks = {0, 0, 0};
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i colon = _mm_set1_epi8(':');
+    for (int i = 0; i < BLOCK; i += 16) {
+        __m128i chunk = _mm_loadu_si128((const __m128i *)(block + i));
+        masks.quotes |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, quote)) << i;
+        masks.backslashes |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, backslash))
+                             << i;
+        masks.colons |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, colon)) << i;
+    }
+#else
+    for (int i = 0; i < BLOCK; i++) {
+        masks.quotes |= (uint64_t)(block[i] == '"') << i;
+        masks.backslashes |= (uint64_t)(block[i] == '\\') << i;
+        masks.colons |= (uint64_t)(block[i] == ':') << i;
+    }
+#endif
+    return masks;
+}
+
+static int
+bits_set(uint64_t x)
+{
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* Bit i set where an odd number of bits 0..i of x are set: with x the quotes of a block free of
+ * escapes, the bytes from each opening quote up to (not including) its closing one. */
+static uint64_t
+running_parity(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/* Where a scan of a JSON text stands at the end of a block. */
+typedef struct {
+    int in_string; /* inside a string */
+    int escaped;   /* the last byte was a backslash that escapes the next one */
+} text_state;
+
+/* The colons outside strings among the size bytes of block (at most BLOCK), from state on. A
+ * block without a backslash (nearly every block) is read as bit masks: its quotes tell where its
+ * strings are; one with a backslash, or after one, byte by byte. */
+static Py_ssize_t
+colons_in_block(const unsigned char *block, int size, text_state *state)
+{
+    unsigned char padded[BLOCK];
+    if (size < BLOCK) { /* the last block: zeros are none of the bytes looked for */
+        memset(padded, 0, BLOCK);
+        memcpy(padded, block, (size_t)size);
+        block = padded;
+    }
+    block_masks masks = masks_of(block);
+    if (!state->escaped && masks.backslashes == 0) {
+        uint64_t strings = running_parity(masks.quotes);
+        if (state->in_string) {
+            strings = ~strings;
+        }
+        state->in_string = (int)(strings >> (BLOCK - 1));
+        return bits_set(masks.colons & ~strings);
+    }
+    Py_ssize_t colons = 0;
+    for (int i = 0; i < size; i++) {
+        unsigned char c = block[i];
+        if (!state->in_string) {
+            colons += c == ':';
+            state->in_string = c == '"';
+        }
+        else if (state->escaped) {
+            state->escaped = 0;
+        }
+        else if (c == '\\') {
+            state->escaped = 1;
+        }
+        else if (c == '"') {
+            state->in_string = 0;
+        }
+    }
+    return colons;
+}
+
+/* The keys of the objects of a JSON text a parser has accepted: its colons outside strings. */
+static Py_ssize_t
+keys_in_text(const char *text, Py_ssize_t size)
+{
+    text_state state = {0, 0};
+    Py_ssize_t keys = 0;
+    for (Py_ssize_t start = 0; start < size; start += BLOCK) {
+        Py_ssize_t left = size - start;
+        keys += colons_in_block(
+            (const unsigned char *)text + start, left < BLOCK ? (int)left : BLOCK, &state);
+    }
+    return keys;
+}
+
+/* The keys of every exact dict in value, a tree of exact dicts and lists that a decoder has just
+ * built (no other thread holds it yet, so no lock is taken); -1 with an exception set. */
+static Py_ssize_t
+keys_in_value(PyObject *value)
+{
+    int is_dict = PyDict_CheckExact(value);
+    if (Py_EnterRecursiveCall(" counting the keys of a decoded value")) {
+        return -1;
+    }
+    Py_ssize_t keys = 0, size = 0, position = 0;
+    PyObject *item;
+    if (is_dict) {
+        keys = PyDict_Size(value);
+    }
+    else {
+        size = LIST_SIZE(value);
+    }
+    for (Py_ssize_t i = 0; keys >= 0; i++) {
+        if (is_dict ? !PyDict_Next(value, &position, NULL, &item) : i >= size) {
+            break;
+        }
+        if (!is_dict) {
+            item = LIST_ITEM(value, i);
+        }
+        if (PyDict_CheckExact(item) || PyList_CheckExact(item)) {
+            Py_ssize_t inner = keys_in_value(item);
+            keys = inner < 0 ? -1 : keys + inner;
+        }
+    }
+    Py_LeaveRecursiveCall();
+    return keys;
+}
+
+/* The keys of the exact dicts in value where shape says dicts may be: None, nowhere; True,
+ * anywhere (keys_in_value); a list [item_shape], in the items of a list; a 1-tuple
+ * (value_shape,), in a dict and its values; a dict {key: shape}, in a dict and the values of
+ * those keys. Where value is not what shape describes, keys_in_value counts. A shape that misses a place can only make the count smaller:
+ * never the same by mistake. */
+static Py_ssize_t
+keys_in_shaped(PyObject *value, PyObject *shape)
+{
+    if (shape == Py_None) {
+        return 0;
+    }
+    int is_dict = PyDict_CheckExact(value);
+    if (!is_dict && !PyList_CheckExact(value)) {
+        return 0;
+    }
+    int by_key = is_dict && PyDict_CheckExact(shape);
+    if (shape == Py_True || (is_dict ? !by_key && !PyTuple_CheckExact(shape)
+                                     : !PyList_CheckExact(shape))) {
+        return keys_in_value(value);
+    }
+    if (Py_EnterRecursiveCall(" counting the keys of a decoded value")) {
+        return -1;
+    }
+    Py_ssize_t keys = 0, inner = 0;
+    if (!is_dict) {
+        PyObject *item_shape = LIST_ITEM(shape, 0);
+        Py_ssize_t size = item_shape == Py_None ? 0 : LIST_SIZE(value);
+        for (Py_ssize_t i = 0; inner >= 0 && i < size; i++) {
+            inner = keys_in_shaped(LIST_ITEM(value, i), item_shape);
+            keys += inner;
+        }
+    }
+    else if (!by_key) {
+        Py_ssize_t position = 0;
+        PyObject *item, *item_shape = TUPLE_ITEM(shape, 0);
+        keys = PyDict_Size(value);
+        while (inner >= 0 && PyDict_Next(value, &position, NULL, &item)) {
+            inner = keys_in_shaped(item, item_shape);
+            keys += inner;
+        }
+    }
+    else if (5 * PyDict_Size(shape) < 2 * PyDict_Size(value)) {
+        /* Few keys may hold dicts, among many: each looked up (about 60 instructions). */
+        Py_ssize_t position = 0;
+        PyObject *key, *item_shape;
+        keys = PyDict_Size(value);
+        while (inner >= 0 && PyDict_Next(shape, &position, &key, &item_shape)) {
+            PyObject *item = PyDict_GetItemWithError(value, key);
+            if (item != NULL) {
+                inner = keys_in_shaped(item, item_shape);
+                keys += inner;
+            }
+            else if (PyErr_Occurred()) {
+                inner = -1;
+            }
+        }
+    }
+    else if (PyDict_Size(shape) > 0) {
+        /* Each item read (about 25 instructions); only a dict or a list has its key looked up. */
+        Py_ssize_t position = 0;
+        PyObject *key, *item;
+        keys = PyDict_Size(value);
+        while (inner >= 0 && PyDict_Next(value, &position, &key, &item)) {
+            if (!PyDict_CheckExact(item) && !PyList_CheckExact(item)) {
+                continue;
+            }
+            PyObject *item_shape = PyDict_GetItemWithError(shape, key);
+            if (item_shape != NULL) {
+                inner = keys_in_shaped(item, item_shape);
+                keys += inner;
+            }
+            else if (PyErr_Occurred()) {
+                inner = -1;
+            }
+        }
+    }
+    else {
+        keys = PyDict_Size(value);
+    }
+    Py_LeaveRecursiveCall();
+    return inner < 0 ? -1 : keys;
+}
+
+/* Whether value has as many keys as the JSON text data: the decoder skipped none, and no key
+ * came twice. */
+static PyObject *
+same_key_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    char *text;
+    Py_ssize_t size;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "same_key_count(data, value, shape) takes three arguments");
+        return NULL;
+    }
+    if (PyBytes_CheckExact(args[0])) {
+        if (PyBytes_AsStringAndSize(args[0], &text, &size) < 0) {
+            return NULL;
+        }
+    }
+    else if (PyUnicode_CheckExact(args[0])) {
+        /* The interpreter keeps this UTF-8 copy on the str; msgspec's decode made it already. */
+        text = (char *)PyUnicode_AsUTF8AndSize(args[0], &size);
+        if (text == NULL) {
+            return NULL;
+        }
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "same_key_count() takes bytes or str data");
+        return NULL;
+    }
+    Py_ssize_t in_value = keys_in_shaped(args[1], args[2]);
+    if (in_value < 0) {
+        PyErr_Clear(); /* nested past the recursion limit: no answer, so not the same */
+        Py_RETURN_FALSE;
+    }
+    return PyBool_FromLong(keys_in_text(text, size) == in_value);
+}
+
 PyDoc_STRVAR(all_of_type_doc,
 "all_of_type(items, cls, /)\n--\n\n"
 "Whether the type of every item (every key, for a dict) is exactly cls, not a subclass.");
@@ -189,10 +465,18 @@ PyDoc_STRVAR(is_str_keyed_dict_doc,
 "Whether item is exactly a dict (not a subclass) whose keys are all exactly str, none with a\n"
 "lone surrogate.");
 
+PyDoc_STRVAR(same_key_count_doc,
+"same_key_count(data, value, shape, /)\n--\n\n"
+"Whether value, decoded from the JSON text data (bytes or str), has as many keys in its dicts\n"
+"(exact dicts, in exact dicts and lists, where shape says they may be) as data has in its\n"
+"objects.");
+
 static PyMethodDef methods[] = {
     {"all_of_type", (PyCFunction)(void (*)(void))all_of_type, METH_FASTCALL, all_of_type_doc},
     {"all_finite_numbers", all_finite_numbers, METH_O, all_finite_numbers_doc},
     {"is_str_keyed_dict", is_str_keyed_dict, METH_O, is_str_keyed_dict_doc},
+    {"same_key_count", (PyCFunction)(void (*)(void))same_key_count, METH_FASTCALL,
+     same_key_count_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,4 +1,5 @@
-"""Exact-type checks over lists of scalars, for the compiled checkers (``_scalar_lists.c``)."""
+"""Exact-type checks over lists of scalars, for the compiled checkers, and the key count of
+validate_json()'s typed path (``_scalar_lists.c``)."""
 
 from collections.abc import Iterable
 
@@ -11,3 +12,8 @@ def all_finite_numbers(items: Iterable[object], /) -> bool:
 def is_str_keyed_dict(item: object, /) -> bool:
     """Whether ``item`` is exactly a ``dict`` whose keys are all exactly ``str``, none with a lone
     surrogate."""
+
+def same_key_count(data: bytes | str, value: object, shape: object, /) -> bool:
+    """Whether ``value``, decoded from the JSON text ``data``, has as many keys in its dicts
+    (exact dicts, in exact dicts and lists, where ``shape`` says they may be: see
+    ``_typed_json.Shape``) as ``data`` has in its objects."""
