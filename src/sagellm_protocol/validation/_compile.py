@@ -732,8 +732,11 @@ class Generator:
             # isascii() first: a method call in C settles almost every string without a frame.
             text += f" and ({x}.isascii() or not _has_lone_surrogate({x}))"
         for fmt in node.formats:
-            matches = self.const(_FormatMemo(re.compile(fmt.pattern).fullmatch), "_fmt")
-            text += f" and ({x} in {matches}.seen or {matches}({x}))"
+            memo = _FormatMemo(re.compile(fmt.pattern).fullmatch)
+            matches = self.const(memo, "_fmt")
+            seen = self.name("_seen")  # a name of its own: no attribute load per string
+            self.namespace[seen] = memo.seen
+            text += f" and ({x} in {seen} or {matches}({x}))"
         return f"({text})"
 
     def choice(self, node: ChoiceNode, x: str) -> str:
