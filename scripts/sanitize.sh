@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The C list checks, built as shipped (the 3.11 limited API), under AddressSanitizer and
-# UndefinedBehaviorSanitizer: build the extension with both into a copy of the package and run
-# the tests that drive it (the C and pure-Python differential tests, the compiled-checker tests)
-# against that copy.
+# The C list checks and key count, built as shipped (the 3.11 limited API), under
+# AddressSanitizer and UndefinedBehaviorSanitizer: build the extension with both into a copy of
+# the package and run the tests that drive it (the C and pure-Python differential tests, the
+# compiled-checker tests, validate_json's typed path) against that copy.
 #
 #   scripts/sanitize.sh [PYTHON]     PYTHON: an interpreter with the dev extra (default: python3)
 #
@@ -37,4 +37,5 @@ native = native_lists()
 assert native is not None and native.__file__.startswith(os.environ["PYTHONPATH"]), native
 print("sanitized build:", native.__file__)
 '
-"$python" -m pytest -q -p no:cacheprovider --no-cov tests/unit/test_scalar_lists.py tests/unit/test_validation.py
+"$python" -m pytest -q -p no:cacheprovider --no-cov tests/unit/test_scalar_lists.py tests/unit/test_validation.py \
+    tests/property/test_key_count.py tests/property/test_typed_json.py

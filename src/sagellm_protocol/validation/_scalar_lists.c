@@ -335,8 +335,9 @@ keys_in_value(PyObject *value)
 /* The keys of the exact dicts in value where shape says dicts may be: None, nowhere; True,
  * anywhere (keys_in_value); a list [item_shape], in the items of a list; a 1-tuple
  * (value_shape,), in a dict and its values; a dict {key: shape}, in a dict and the values of
- * those keys. Where value is not what shape describes, keys_in_value counts. A shape that misses a place can only make the count smaller:
- * never the same by mistake. */
+ * those keys. Where value is not what shape describes, keys_in_value counts. A shape that misses
+ * a place can only make the count smaller: never the same by mistake. Shapes are made once per
+ * type and never changed, and the value is this call's alone: neither is locked. */
 static Py_ssize_t
 keys_in_shaped(PyObject *value, PyObject *shape)
 {
@@ -424,7 +425,7 @@ same_key_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     char *text;
     Py_ssize_t size;
     if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "same_key_count(data, value, shape) takes three arguments");
+        PyErr_SetString(PyExc_TypeError, "same_key_count(data, value, shape) takes 3 arguments");
         return NULL;
     }
     if (PyBytes_CheckExact(args[0])) {

@@ -1,21 +1,25 @@
 """validate_json()'s typed path: msgspec parses and checks, in one pass, what its types can say.
 
-With the ``fast`` extra, a type's tree is mirrored once into msgspec types: closed TypedDicts
-become Structs that forbid unknown fields, bounds and lengths become ``Meta`` constraints, choices
-``Literal``, unions tagged by a key tagged Struct unions. Open TypedDicts become closed Structs
-too: a text with an undeclared key (a vendor extension, rare) is refused by msgspec, and the
-untyped path decides. What msgspec cannot say — ``multiple_of``, unions it cannot tell apart,
-recursive types — is decoded as ``Any`` and left to the node's compiled checker; string formats
-are decoded as ``str`` and matched by it; each TypedDict's invariants run on the built dict.
-These residual checks are written inline into one function per document type (a TypedDict
-nested more than four deep calls its own).
+With the ``fast`` extra, a type's tree is mirrored once into msgspec types: TypedDicts become
+TypedDicts msgspec decodes straight into dicts, bounds and lengths become ``Meta`` constraints,
+choices ``Literal``. msgspec skips a key a TypedDict does not declare (it cannot refuse one), so
+the decoded value's keys are counted against the text's (:func:`same_key_count`): a text with an
+undeclared key (a vendor extension, rare) or a key given twice goes to the untyped path, which
+decides. What msgspec cannot say — ``multiple_of``, unions it cannot tell apart (a union tagged
+by a key among them: msgspec tags Structs only), recursive types — is decoded as ``Any`` and left
+to the node's compiled checker; string formats are decoded as ``str`` and matched by it; each
+TypedDict's invariants run on the built dict. These residual checks are written inline into one
+function per document type (a TypedDict nested more than four deep calls its own). A document
+that is itself a union tagged by a key (``StreamEvent``) is a union of Structs that forbid
+unknown fields, converted to dicts.
+
 The typed path only ever accepts: whatever msgspec refuses, or a residual check does not
 confirm, goes through the untyped parse and ``validate()``, which decide and explain. The
 mirror is never more lenient than the tree, so both paths accept the same texts and build equal
 values; a property test holds them to that over every type.
 
-One difference is visible: a TypedDict built by a Struct has its keys in declaration
-order (a tag key first), where the untyped parse keeps the order of the text.
+One difference is visible: a tagged document built by a Struct has its keys in declaration
+order (the tag first), where the untyped parse keeps the order of the text.
 """
 
 import math
