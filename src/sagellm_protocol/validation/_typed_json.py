@@ -333,9 +333,9 @@ def _choice(node: ChoiceNode) -> Mirror:
 
 def _typed_dict(node: TypedDictNode) -> Mirror:
     """A TypedDict, which msgspec decodes straight into a dict: no Struct to make, test field by
-    field and free (ChatCompletionRequest, 50 fields, most left out: 36.0k -> 23.6k instructions
-    to decode and convert). msgspec skips the keys a TypedDict does not declare, so the decoded
-    value's keys are counted against the text's (:func:`same_key_count`)."""
+    field, convert and free (ChatCompletionRequest, 50 fields, most left out: 38.2k -> 24.0k
+    instructions to decode and convert). msgspec skips the keys a TypedDict does not declare, so
+    the decoded value's keys are counted against the text's (:func:`same_key_count`)."""
     annotations: dict[str, Any] = {}
     checks: list[tuple[str, bool, Emit]] = []
     exact = True
@@ -411,9 +411,10 @@ def _dict_display(
     ``to_builtins`` costs less.
 
     A frame costs less than ``to_builtins`` (its keyword parsing, its copy of each list) where
-    every field is required (StreamEventDelta 10.9k -> 10.1k instructions) or a list of scalars
-    is not copied (Response, 128 tokens: 153.6k -> 141.8k); elsewhere a test per optional field
-    costs more than it saves (Request, KVCacheMigrateResponse: +7 %).
+    every field is required or a list of scalars is not copied; elsewhere a test per optional
+    field costs more than it saves (measured when every TypedDict was a Struct: StreamEventDelta
+    10.9k -> 10.1k instructions, the 128-token Response 153.6k -> 141.8k; Request and
+    KVCacheMigrateResponse +7 %).
     """
     holds_scalar_list = any(get_origin(_unannotated(part.type)) is list for _, _, part, _ in parts)
     if not holds_scalar_list and not all(required for *_, required in parts):
