@@ -22,7 +22,11 @@ setup(
     ext_modules=[
         Extension(
             "sagellm_protocol.validation._scalar_lists",
-            sources=["src/sagellm_protocol/validation/_scalar_lists.c"],
+            sources=[
+                "src/sagellm_protocol/validation/_scalar_lists.c",
+                "src/sagellm_protocol/validation/_typed_decode.c",
+            ],
+            depends=["src/sagellm_protocol/validation/_typed_decode.h"],
             optional=True,
             py_limited_api=not free_threaded,
             define_macros=[] if free_threaded else [("Py_LIMITED_API", "0x030B0000")],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The C list checks and key count, built as shipped (the 3.11 limited API), under
+# The C list checks, key count and typed decoder, built as shipped (the 3.11 limited API), under
 # AddressSanitizer and UndefinedBehaviorSanitizer: build the extension with both into a copy of
 # the package and run the tests that drive it (the C and pure-Python differential tests, the
 # compiled-checker tests, validate_json's typed path) against that copy.
@@ -21,6 +21,7 @@ include=$("$python" -c 'import sysconfig; print(sysconfig.get_paths()["include"]
 gcc -shared -fPIC -O1 -g -std=c11 -Wall -Wextra -Werror -DPy_LIMITED_API=0x030B0000 \
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
     -I"$include" src/sagellm_protocol/validation/_scalar_lists.c \
+    src/sagellm_protocol/validation/_typed_decode.c \
     -o "$scratch/sagellm_protocol/validation/_scalar_lists.abi3.so"
 
 # The sanitizer runtimes must be loaded before the interpreter allocates anything.
@@ -38,4 +39,5 @@ assert native is not None and native.__file__.startswith(os.environ["PYTHONPATH"
 print("sanitized build:", native.__file__)
 '
 "$python" -m pytest -q -p no:cacheprovider --no-cov tests/unit/test_scalar_lists.py tests/unit/test_validation.py \
-    tests/property/test_key_count.py tests/property/test_typed_json.py
+    tests/property/test_key_count.py tests/property/test_typed_json.py \
+    tests/property/test_typed_decode.py

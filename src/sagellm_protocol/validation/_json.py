@@ -32,7 +32,7 @@ from .._tree.cache import UNIONS, FormCache
 from ._api import validate
 from ._compile import native_lists
 from ._issues import Issue, ValidationError
-from ._typed_json import Mirror, document_mirror, same_key_count
+from ._typed_json import Mirror, decoder_spec, document_mirror, same_key_count
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "validate_json"]
 
@@ -85,24 +85,35 @@ def validate_json(
         except (AttributeError, KeyError, TypeError):
             typed = _typed(tp)
         if typed is not None and len(data) <= max_bytes:
-            try:
-                built = typed.decoder(data)  # type: ignore[misc]
-            except Exception:  # msgspec refused: the untyped parse decides, and explains
-                pass
-            else:
-                convert, same_keys = typed.convert, typed.same_keys
-                value = built if convert is None else convert(built)
-                if (same_keys is None or same_keys(data, value, typed.shape)) and (
-                    typed.exact or len(data) <= _NEVER_TOO_DEEP or not _too_deep(data, value)
-                ):
-                    if typed.check is None or typed.check(value):
-                        return value  # type: ignore[no-any-return]  # not cast(): a call
-                    return validate(tp, value)
+            value = (
+                _decode_typed(typed.program, data, MAX_DEPTH)
+                if typed.program is not None
+                else _decode_by_msgspec(typed, data)
+            )
+            if value is not NotImplemented:  # else refused: the untyped parse decides, and explains
+                if typed.check is None or typed.check(value):
+                    return value  # type: ignore[no-any-return]  # not cast(): a call
+                return validate(tp, value)
     try:
         value = _parse(data, max_bytes, _decode)
     except JSONError as error:
         raise ValidationError([Issue((), "json", str(error))]) from None
     return validate(tp, value)
+
+
+def _decode_by_msgspec(typed: Mirror, data: bytes | str) -> Any:
+    """``data`` decoded by msgspec into ``typed``'s type, then converted to dicts, if no key was
+    skipped and it nests at most MAX_DEPTH levels; else ``NotImplemented``."""
+    try:
+        built = typed.decoder(data)  # type: ignore[misc]
+    except Exception:  # msgspec refused
+        return NotImplemented
+    value = built if typed.convert is None else typed.convert(built)
+    if typed.same_keys is not None and not typed.same_keys(data, value, typed.shape):
+        return NotImplemented
+    if not typed.exact and len(data) > _NEVER_TOO_DEEP and _too_deep(data, value):
+        return NotImplemented
+    return value
 
 
 def _typed(tp: object) -> Mirror | None:
@@ -119,15 +130,23 @@ def _typed_decoding(tp: object) -> Mirror | None:
         if made is not None and made.type is Any:
             made = None  # all of it decoded as Any: the untyped parse is as fast
         elif made is not None and made.decoder is None:
-            made.decoder = msgspec.json.Decoder(made.type).decode
             made.compile_check()
+            native = native_lists()
+            spec = None if native is None else decoder_spec(made.type)
+            if spec is not None:
+                global _decode_typed
+                _decode_typed = native.typed_decode  # type: ignore[union-attr]
+                made.program = native.typed_program(spec)  # type: ignore[union-attr]
+            made.decoder = msgspec.json.Decoder(made.type).decode
             if made.skips_keys:
-                native = native_lists()
                 made.same_keys = same_key_count if native is None else native.same_key_count
     except (ImportError, TypeError):  # no msgspec, or a type form validate() refuses
         made = None
     return made
 
+
+_decode_typed: Any = None
+"""The C typed decoder (``_typed_decode.c``), bound with the first program made."""
 
 _TYPED: Final[FormCache[Mirror | None]] = FormCache("typed_json")
 """Each type form's typed decoding, or ``None``; on the form itself where it can carry it."""

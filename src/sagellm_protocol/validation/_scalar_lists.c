@@ -23,6 +23,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include "_typed_decode.h"
 #include <stdint.h>
 #include <string.h>
 #if defined(__SSE2__)
@@ -478,6 +479,8 @@ static PyMethodDef methods[] = {
     {"is_str_keyed_dict", is_str_keyed_dict, METH_O, is_str_keyed_dict_doc},
     {"same_key_count", (PyCFunction)(void (*)(void))same_key_count, METH_FASTCALL,
      same_key_count_doc},
+    {"typed_program", typed_program, METH_O, typed_program_doc},
+    {"typed_decode", (PyCFunction)(void (*)(void))typed_decode, METH_FASTCALL, typed_decode_doc},
     {NULL, NULL, 0, NULL},
 };
 

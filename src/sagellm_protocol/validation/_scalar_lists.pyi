@@ -1,5 +1,5 @@
-"""Exact-type checks over lists of scalars, for the compiled checkers, and the key count of
-validate_json()'s typed path (``_scalar_lists.c``)."""
+"""Exact-type checks over lists of scalars, for the compiled checkers (``_scalar_lists.c``), and
+validate_json()'s typed path: the key count and the typed decoder (``_typed_decode.c``)."""
 
 from collections.abc import Iterable
 
@@ -17,3 +17,12 @@ def same_key_count(data: bytes | str, value: object, shape: object, /) -> bool:
     """Whether ``value``, decoded from the JSON text ``data``, has as many keys in its dicts
     (exact dicts, in exact dicts and lists, where ``shape`` says they may be: see
     ``_typed_json.Shape``) as ``data`` has in its objects."""
+
+def typed_program(spec: tuple[object, ...], /) -> object:
+    """The decoding program of ``spec`` (``_typed_json.DecoderSpec``), for :func:`typed_decode`;
+    raises ``ValueError`` or ``TypeError`` for a malformed one."""
+
+def typed_decode(program: object, data: bytes | str, max_depth: int, /) -> object:
+    """The value of the JSON text ``data`` if every part of it is what ``program`` says, with no
+    key undeclared, missing or given twice, nested at most ``max_depth`` levels; else
+    ``NotImplemented``."""

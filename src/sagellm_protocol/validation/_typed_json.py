@@ -18,6 +18,12 @@ confirm, goes through the untyped parse and ``validate()``, which decide and exp
 mirror is never more lenient than the tree, so both paths accept the same texts and build equal
 values; a property test holds them to that over every type.
 
+Where the C module is built, a document whose mirror has no Struct is not decoded by msgspec at
+all: :func:`decoder_spec` turns the mirror's type into the program of the C typed decoder
+(``_typed_decode.c``), which reads the text once into the dicts and lists ``json.loads`` builds,
+refusing an undeclared, missing or repeated key itself, so no key count follows. It accepts a
+subset of what msgspec's decode of the same type accepts, so the residual checks are the same.
+
 One difference is visible: a tagged document built by a Struct has its keys in declaration
 order (the tag first), where the untyped parse keeps the order of the text.
 """
@@ -58,7 +64,7 @@ from .._tree.nodes import (
 )
 from ._compile import Generator
 
-__all__ = ["Mirror", "document_mirror", "mirror", "same_key_count"]
+__all__ = ["Mirror", "decoder_spec", "document_mirror", "mirror", "same_key_count"]
 
 Check = Callable[[Any], bool]
 """True only when the built value is valid in what msgspec did not check."""
@@ -93,6 +99,7 @@ class Mirror:
         "decoder",
         "emit",
         "exact",
+        "program",
         "same_keys",
         "shape",
         "skips_keys",
@@ -128,6 +135,10 @@ class Mirror:
         self.same_keys: Callable[[bytes | str, Any, Shape], bool] | None = None
         """Where decoding may drop keys, whether a document and its decoded value have as many
         keys (:func:`same_key_count`, in C where built); made with the decoder."""
+        self.program: object = None
+        """The C typed decoder's program of a whole document (``_typed_decode.c``), where the
+        C module is built and reads this type (:func:`decoder_spec`); made with the decoder.
+        It refuses undeclared keys itself, so no key count is needed."""
 
     def compile_check(self) -> Check | None:
         """:attr:`check`, compiled from :attr:`emit` on first use; ``None`` without one."""
@@ -637,3 +648,119 @@ def _taggable(node: UnionNode, options: list[Node]) -> bool:
         if choice.none or choice.bools or choice.enum_members:
             return False
     return True
+
+
+DecoderSpec = tuple[Any, ...]
+"""A type as the C typed decoder (``_typed_decode.c``) reads it: a tuple naming its kind first.
+``("any",)``, ``("none",)``, ``("bool",)``; ``("str", min_len, max_len)``; ``("strs", values)``
+and ``("ints", values)`` for choices; ``("int", lo, hi)`` with inclusive 64-bit bounds;
+``("float", lo, lo_open, hi, hi_open)``; ``("list", item, min_len, max_len)``;
+``("dict", value, min_len, max_len)`` (str keys); ``("fields", ((key, spec, required), ...))``
+for a TypedDict; ``("union", by_token)`` with one spec or ``None`` for each kind of JSON value
+in :data:`_TOKENS`' order. ``None`` stands for no bound."""
+
+_TOKENS: Final = ("object", "array", "string", "int", "float", "bool", "null")
+"""The kinds of JSON value a union tells apart, in the C decoder's order."""
+
+
+class _Unreadable(Exception):
+    """A part of a msgspec type the C decoder does not read."""
+
+
+def decoder_spec(msgspec_type: Any) -> DecoderSpec | None:
+    """What the C typed decoder reads of ``msgspec_type`` (a mirror's type), or ``None`` where
+    it cannot read all of it (a Struct, a pattern, ``multiple_of``, a bound beyond 64 bits, a
+    TypedDict of more than 64 keys …): msgspec's typed decode serves those."""
+    import msgspec
+
+    try:
+        return _spec(msgspec.inspect.type_info(msgspec_type), msgspec.inspect)
+    except _Unreadable:
+        return None
+
+
+def _spec(info: Any, inspect: Any) -> DecoderSpec:
+    """``info``'s spec: the C decoder accepts nothing msgspec's decode of it refuses."""
+    match info:
+        case inspect.AnyType():
+            return ("any",)
+        case inspect.NoneType():
+            return ("none",)
+        case inspect.BoolType():
+            return ("bool",)
+        case inspect.StrType(pattern=None):
+            return ("str", info.min_length, info.max_length)
+        case inspect.IntType(multiple_of=None):
+            # msgspec takes only bounds that stay within 64 bits made inclusive.
+            lo = info.ge if info.gt is None else info.gt + 1
+            hi = info.le if info.lt is None else info.lt - 1
+            return ("int", lo, hi)
+        case inspect.FloatType(multiple_of=None):
+            lo = info.ge if info.gt is None else info.gt
+            hi = info.le if info.lt is None else info.lt
+            return ("float", lo, info.gt is not None, hi, info.lt is not None)
+        case inspect.LiteralType():
+            return _literal(info.values)
+        case inspect.ListType():
+            return ("list", _spec(info.item_type, inspect), info.min_length, info.max_length)
+        case inspect.DictType(
+            key_type=inspect.StrType(min_length=None, max_length=None, pattern=None)
+        ):
+            return ("dict", _spec(info.value_type, inspect), info.min_length, info.max_length)
+        case inspect.TypedDictType() if len(info.fields) <= 64:
+            # msgspec sorts the fields; the decoder tries the key after the last one first, so
+            # they keep the order of their declaration, the order texts most often follow.
+            declared = list(info.cls.__annotations__)
+            fields = sorted(info.fields, key=lambda field: declared.index(field.name))
+            return (
+                "fields",
+                tuple((f.encode_name, _spec(f.type, inspect), f.required) for f in fields),
+            )
+        case inspect.UnionType():
+            return _union_spec([_spec(option, inspect) for option in info.types])
+        case _:
+            raise _Unreadable
+
+
+def _literal(values: tuple[Any, ...]) -> DecoderSpec:
+    strs = tuple(value for value in values if type(value) is str)
+    ints = tuple(value for value in values if type(value) is int)  # 64-bit, says msgspec
+    options: list[DecoderSpec] = [("strs", strs)] if strs else []
+    options += [("ints", ints)] if ints else []
+    options += [("none",)] if None in values else []
+    return options[0] if len(options) == 1 else _union_spec(options)
+
+
+def _union_spec(options: list[DecoderSpec]) -> DecoderSpec:
+    """One option per kind of JSON value; two options of one kind cannot be told apart."""
+    by_token: dict[str, DecoderSpec] = {}
+    for option in options:
+        tokens = (
+            {token: spec for token, spec in zip(_TOKENS, option[1], strict=True) if spec}
+            if option[0] == "union"
+            else {token: option for token in _tokens_of(option)}
+        )
+        if by_token.keys() & tokens.keys():
+            raise _Unreadable
+        by_token.update(tokens)
+    return ("union", tuple(by_token.get(token) for token in _TOKENS))
+
+
+def _tokens_of(spec: DecoderSpec) -> tuple[str, ...]:
+    match spec[0]:
+        case "fields" | "dict":
+            return ("object",)
+        case "list":
+            return ("array",)
+        case "str" | "strs":
+            return ("string",)
+        case "int" | "ints":
+            return ("int",)
+        case "float":
+            return ("float",)
+        case "bool":
+            return ("bool",)
+        case "none":
+            return ("null",)
+        case _:  # Any takes every kind: msgspec allows it in no union
+            raise _Unreadable
