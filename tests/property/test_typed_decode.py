@@ -13,11 +13,17 @@ import struct
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import msgspec
 import pytest
+from annotated_types import Gt, Le, Lt, MultipleOf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sagellm_protocol import Request, StreamEvent, ValidationError, validate_json
+from sagellm_protocol._tree.analyse import analyze
+from sagellm_protocol.constraints import DeviceStr
+from sagellm_protocol.kv.types import KVTransferMetadata
+from sagellm_protocol.openai import ChatCompletionRequest, ChatMessage
+from sagellm_protocol.testing.strategies import from_type, mutations
 from sagellm_protocol.validation import _json, type_by_name, type_names, validate
 from sagellm_protocol.validation._compile import native_lists
 from sagellm_protocol.validation._typed_json import decoder_spec
@@ -262,7 +268,7 @@ def test_nesting_is_bounded() -> None:
     assert _decode(ANY, "[" + deep + "]") is NotImplemented
 
 
-FIELDS = ("fields", (("a", ("int", None, None), True), ("b", ("str", None, None), False)))
+FIELDS = ("fields", (("a", ("int", None, None), True), ("b", ("str", None, None), False)), None)
 
 
 @pytest.mark.parametrize(
@@ -333,11 +339,15 @@ def test_each_kind_takes_what_its_type_says(spec: Any, text: str, accepted: bool
         assert _same(read, json.loads(text))
 
 
+def _spec_of(tp: Any) -> Any:
+    return decoder_spec(analyze(tp))
+
+
 def test_a_union_picks_its_option_by_the_kind_of_value() -> None:
-    spec = decoder_spec(int | float | str | list[int] | dict[str, int] | bool | None)
+    spec = _spec_of(float | str | list[int] | dict[str, int] | bool | None)
     for text in ["1", "1.5", '"a"', "[1]", '{"a": 1}', "true", "null"]:
         assert _same(_decode(spec, text), json.loads(text)), text
-    assert _decode(decoder_spec(int | None), "1.5") is NotImplemented
+    assert _decode(_spec_of(int | None), "1.5") is NotImplemented
 
 
 def test_choices_are_the_programs_own_strings() -> None:
@@ -348,23 +358,136 @@ def test_choices_are_the_programs_own_strings() -> None:
 
 
 STRS_A = ("strs", ("a",))
+CHECKED_ANY = ("check", ANY)
 
 
 @pytest.mark.parametrize(
-    ("msgspec_type", "spec"),
+    ("tp", "spec"),
     [
-        (Annotated[int, msgspec.Meta(gt=0, lt=10)], ("int", 1, 9)),
-        (Annotated[int, msgspec.Meta(multiple_of=2)], None),
-        (Annotated[str, msgspec.Meta(pattern="a")], None),
-        (Annotated[float, msgspec.Meta(gt=0, le=1)], ("float", 0, True, 1, False)),
+        (Annotated[int, Gt(0), Lt(10)], ("int", 1, 9)),
+        (Annotated[int, MultipleOf(2)], CHECKED_ANY),
+        (
+            Annotated[float, Gt(0), Le(1)],
+            ("union", (None, None, None, ("int", 1, 1), ("float", 0, True, 1, False), None, None)),
+        ),
         (Literal["a", 1], ("union", (None, None, STRS_A, ("ints", (1,)), None, None, None))),
-        (Literal["a", None], ("union", (None, None, STRS_A, None, None, None, NULL))),
-        (dict[int, int], None),
-        (msgspec.Struct, None),
+        (Literal["a"] | None, ("union", (None, None, STRS_A, None, None, None, NULL))),
+        (DeviceStr, ("check", ("str", None, None))),
+        (list[DeviceStr], ("list", ("check", ("str", None, None)), None, None)),
     ],
 )
-def test_what_the_decoder_reads_of_a_msgspec_type(msgspec_type: Any, spec: object) -> None:
-    assert decoder_spec(msgspec_type) == spec
+def test_what_the_decoder_reads_of_a_type(tp: Any, spec: object) -> None:
+    assert _spec_of(tp) == spec
+
+
+def test_a_union_tagged_by_a_key_is_left_to_msgspec() -> None:
+    """Its document is decoded into Structs, whose residual check counts on msgspec's."""
+    typed = _json._typed(StreamEvent)
+    assert typed is not None
+    assert typed.convert is not None
+    assert typed.program is None
+
+
+def test_a_rule_made_of_simple_tests_is_made_in_c() -> None:
+    """ChatMessage's rule holds at once for a text message: ``len(value) == 2 and "content" in
+    value and value["role"] in _TEXT_ONLY_ROLES and type(value["content"]) is str``."""
+    spec = _spec_of(ChatMessage)
+    assert spec[0] == "fields"
+    keys = [key for key, _, _ in spec[1]]
+    role, content = keys.index("role"), keys.index("content")
+    roles = frozenset({"system", "user", "assistant", "developer"})
+    plain = (("len", 2), ("has", content), ("in", role, roles), ("type", content, str))
+    assert spec[2] == ("and", plain)
+    program = _native().typed_program(spec)
+    plain = _native().typed_decode(program, b'{"role": "user", "content": "hi"}', 8)
+    assert plain == {"role": "user", "content": "hi"}  # no residual check to make
+    for text in [
+        b'{"role": "tool", "content": "hi"}',
+        b'{"role": "user", "content": "hi", "name": "n"}',
+        b'{"role": "user", "content": [{"type": "text", "text": "hi"}]}',
+        b'{"role": "user", "content": null}',
+        b'{"role": "user"}',
+    ]:
+        read = _native().typed_decode(program, text, 8)
+        assert type(read) is tuple, text  # the residual check must see it
+        assert read == (json.loads(text),)
+    tool_without_id = b'{"model": "m", "messages": [{"role": "tool", "content": "hi"}]}'
+    with pytest.raises(ValidationError) as raised:
+        validate_json(ChatCompletionRequest, tool_without_id)
+    assert str(raised.value) == str(ValidationError(validate_issues(tool_without_id)))
+
+
+def validate_issues(data: bytes) -> list[Any]:
+    try:
+        validate(ChatCompletionRequest, json.loads(data))
+    except ValidationError as error:
+        return error.issues
+    raise AssertionError("valid")
+
+
+def test_a_rule_the_tree_cannot_say_leaves_the_type_to_the_residual_check() -> None:
+    """KVTransferMetadata's rules read keys with defaults (``value.get("shard_id", 0)``)."""
+    spec = _spec_of(KVTransferMetadata)
+    assert spec[0] == "check"
+    assert spec[1][0] == "fields"
+    assert spec[1][2] is None
+
+
+TWO = (("a", ANY, False), ("b", ANY, False))
+
+
+@pytest.mark.parametrize(
+    ("rule", "text", "unchecked"),
+    [
+        (("cmp", 0, 0, 1), '{"a": 1, "b": 2}', False),  # 1 < 2
+        (("cmp", 0, 0, 1), '{"a": 2, "b": 1}', True),
+        (("not", ("cmp", 0, 0, 1)), '{"a": 2}', True),  # Python raises: KeyError
+        (("not", ("cmp", 0, 0, 1)), '{"a": 2, "b": "x"}', True),  # Python raises: TypeError
+        (("not", ("type", 0, str)), '{"b": 1}', True),  # KeyError
+        (("not", ("in", 0, frozenset({1}))), '{"a": [1]}', True),  # unhashable
+        (("not", ("in", 0, frozenset({1}))), '{"a": 2}', False),
+        (("or", (("none", 0), ("truthy", 1))), '{"b": [0]}', False),
+        (("or", (("none", 0), ("truthy", 1))), '{"a": 0, "b": []}', True),
+        (("and", (("has", 0), ("len", 1))), '{"a": 0}', False),
+        (("and", (("has", 0), ("len", 1))), '{"a": 0, "b": 0}', True),
+    ],
+)
+def test_a_rule_holds_only_where_python_would_say_true(
+    rule: Any, text: str, unchecked: bool
+) -> None:
+    read = _decode(("fields", TWO, rule), text)
+    assert (type(read) is tuple) == unchecked, read
+
+
+def test_a_request_with_both_inputs_is_checked() -> None:
+    spec = _spec_of(Request)
+    both = b'{"request_id": "r", "trace_id": "t", "model": "m", "prompt": "p", "max_tokens": 1, '
+    both += b'"stream": false, "messages": [{"role": "user", "content": "hi"}]}'
+    assert type(_decode(spec, both)) is tuple
+    assert type(_decode(spec, both.replace(b'"prompt": "p"', b'"prompt": ""'))) is dict
+
+
+@SETTINGS
+@given(st.sampled_from(type_names()), st.data())
+def test_what_is_left_unmarked_the_residual_check_passes(name: str, data: st.DataObject) -> None:
+    """Where the decoder says no marked part was read, the residual check would have found
+    nothing: on generated values and their single-fault mutations of every type."""
+    tp = type_by_name(name)
+    typed = _json._typed(tp)
+    if typed is None or typed.program is None:
+        return
+    value = data.draw(from_type(tp, optional_keys=data.draw(st.sampled_from(["some", "all"]))))
+    candidates = [value] + [mutation.value for mutation in mutations(tp, value)]
+    for candidate in candidates:
+        try:
+            text = json.dumps(candidate, allow_nan=False).encode()
+        except ValueError:
+            continue
+        read = _native().typed_decode(typed.program, text, _json.MAX_DEPTH)
+        if read is NotImplemented or type(read) is tuple:
+            continue
+        assert typed.check is None or typed.check(read), text
+        assert _same(validate(tp, json.loads(text)), read), text
 
 
 @pytest.mark.parametrize(
@@ -404,7 +527,7 @@ def test_the_bundled_payloads_are_read_in_c(path: Path) -> None:
         pytest.skip("a type the C decoder does not read")
     read = _native().typed_decode(typed.program, data, _json.MAX_DEPTH)
     assert read is not NotImplemented
-    assert read == expected
+    assert (read[0] if type(read) is tuple else read) == expected  # a 1-tuple: to be checked
 
 
 def test_the_benchmarked_types_are_read_in_c() -> None:

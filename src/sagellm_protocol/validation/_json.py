@@ -85,15 +85,22 @@ def validate_json(
         except (AttributeError, KeyError, TypeError):
             typed = _typed(tp)
         if typed is not None and len(data) <= max_bytes:
-            value = (
-                _decode_typed(typed.program, data, MAX_DEPTH)
-                if typed.program is not None
-                else _decode_by_msgspec(typed, data)
-            )
-            if value is not NotImplemented:  # else refused: the untyped parse decides, and explains
-                if typed.check is None or typed.check(value):
-                    return value  # type: ignore[no-any-return]  # not cast(): a call
-                return validate(tp, value)
+            if typed.program is not None:
+                value = _decode_typed(typed.program, data, MAX_DEPTH)
+                if type(value) is not tuple:  # no part the residual check must see
+                    if value is not NotImplemented:  # else refused: the untyped parse decides
+                        return value  # type: ignore[no-any-return]  # not cast(): a call
+                else:
+                    value = value[0]
+                    if typed.check(value):  # type: ignore[misc]  # a part was marked: it has one
+                        return value  # type: ignore[no-any-return]
+                    return validate(tp, value)
+            else:
+                value = _decode_by_msgspec(typed, data)
+                if value is not NotImplemented:  # else refused: the untyped parse decides
+                    if typed.check is None or typed.check(value):
+                        return value  # type: ignore[no-any-return]
+                    return validate(tp, value)
     try:
         value = _parse(data, max_bytes, _decode)
     except JSONError as error:
@@ -126,13 +133,16 @@ def _typed_decoding(tp: object) -> Mirror | None:
     try:
         import msgspec
 
-        made: Mirror | None = document_mirror(analyze(tp))
+        node = analyze(tp)
+        made: Mirror | None = document_mirror(node)
         if made is not None and made.type is Any:
             made = None  # all of it decoded as Any: the untyped parse is as fast
         elif made is not None and made.decoder is None:
             made.compile_check()
             native = native_lists()
-            spec = None if native is None else decoder_spec(made.type)
+            # A document of Structs (a union tagged by a key) has a residual check of its own,
+            # which counts on msgspec's checks of the Structs: msgspec decodes it.
+            spec = None if native is None or made.convert is not None else decoder_spec(node)
             if spec is not None:
                 global _decode_typed
                 _decode_typed = native.typed_decode  # type: ignore[union-attr]

@@ -43,6 +43,31 @@ enum kind {
     K_DICT,   /* an object of one value type, its size bounded */
     K_FIELDS, /* a TypedDict: declared keys, each with its type, some required */
     K_UNION,  /* one option per token kind */
+    K_CHECK,  /* its child's value, which the residual check must then see */
+};
+
+/* A TypedDict's rule: its invariants' quick predicates, as a tree of tests made on the built
+ * value. A test that cannot be made (a key absent where Python would raise, values that do
+ * not compare) is false: the residual check then decides. */
+enum rule_op {
+    R_AND,    /* all of its children */
+    R_OR,     /* any of its children */
+    R_NOT,    /* not its child */
+    R_LEN,    /* the value has `count` keys */
+    R_HAS,    /* key `field` is present */
+    R_IN,     /* key `field` is present and its value is in the set `object` */
+    R_TYPE,   /* key `field` is present and its value's type is exactly `object` */
+    R_NONE,   /* key `field` is absent or None (`value.get(key) is None`) */
+    R_TRUTHY, /* key `field` is present and its value true (`value.get(key)`) */
+    R_CMP,    /* keys `field` and `other` are present and compare by `count` (Py_LT ...) */
+};
+
+typedef struct rule rule;
+struct rule {
+    enum rule_op op;
+    Py_ssize_t field, other, count;
+    PyObject *object; /* owned */
+    rule *children;   /* R_AND, R_OR: count; R_NOT: 1 */
 };
 
 #define MAX_FIELDS 64 /* a TypedDict's keys seen are one bit each */
@@ -62,11 +87,46 @@ struct node {
     long long *ints;                   /* K_INTS */
     node **children;                   /* K_LIST, K_DICT: 1; K_FIELDS: count; K_UNION: 7 */
     uint64_t required;                 /* K_FIELDS: bit i for key i */
+    unsigned char *slots;              /* K_FIELDS: key i + 1 at key_hash's slot, or past it */
+    unsigned mask;                     /* K_FIELDS: the number of slots - 1 */
+    rule *rule;                        /* K_FIELDS: its rules' quick predicates, or NULL */
 };
+
+static int
+bits_in(uint64_t x)
+{
+    int bits = 0;
+    for (; x; x &= x - 1) {
+        bits++;
+    }
+    return bits;
+}
+
+/* A cheap hash of a key's bytes, for the table of a TypedDict's keys (a few probes at most). */
+static unsigned
+key_hash(const unsigned char *key, Py_ssize_t size)
+{
+    if (size == 0) {
+        return 0;
+    }
+    return (unsigned)size * 7u + key[0] * 31u + key[size - 1] * 17u + key[size / 2] * 3u;
+}
 
 /* ---- the program: built from the spec, freed with its capsule ---- */
 
 static const char CAPSULE_NAME[] = "sagellm_protocol typed program";
+
+/* Frees what rule r holds, not r itself. */
+static void
+free_rule(rule *r)
+{
+    Py_ssize_t children = r->op == R_NOT ? 1 : (r->op == R_AND || r->op == R_OR) ? r->count : 0;
+    for (Py_ssize_t i = 0; r->children != NULL && i < children; i++) {
+        free_rule(&r->children[i]);
+    }
+    PyMem_Free(r->children);
+    Py_XDECREF(r->object);
+}
 
 static void
 free_node(node *n)
@@ -76,8 +136,8 @@ free_node(node *n)
     }
     Py_ssize_t children = n->kind == K_UNION ? TOKEN_KINDS
                           : n->kind == K_FIELDS ? n->count
-                          : (n->kind == K_LIST || n->kind == K_DICT) ? 1
-                                                                      : 0;
+                          : (n->kind == K_LIST || n->kind == K_DICT || n->kind == K_CHECK) ? 1
+                                                                                            : 0;
     if (n->children != NULL) {
         for (Py_ssize_t i = 0; i < children; i++) {
             free_node(n->children[i]);
@@ -93,6 +153,11 @@ free_node(node *n)
     PyMem_Free(n->texts);
     PyMem_Free(n->sizes);
     PyMem_Free(n->ints);
+    PyMem_Free(n->slots);
+    if (n->rule != NULL) {
+        free_rule(n->rule);
+        PyMem_Free(n->rule);
+    }
     PyMem_Free(n);
 }
 
@@ -188,11 +253,119 @@ build_fields(node *n, PyObject *fields)
     if (!failed) {
         failed = read_strings(n, names);
     }
+    if (!failed) { /* open addressing, at most half full */
+        unsigned slots = 2;
+        while (slots < 2 * (unsigned)count) {
+            slots *= 2;
+        }
+        n->mask = slots - 1;
+        n->slots = PyMem_Calloc(slots, 1);
+        failed = n->slots == NULL ? (PyErr_NoMemory(), -1) : 0;
+        for (Py_ssize_t i = 0; !failed && i < count; i++) {
+            unsigned slot = key_hash((const unsigned char *)n->texts[i], n->sizes[i]) & n->mask;
+            while (n->slots[slot] != 0) {
+                slot = (slot + 1) & n->mask;
+            }
+            n->slots[slot] = (unsigned char)(i + 1);
+        }
+    }
     else {
         n->count = count; /* the children built so far are freed with the node */
     }
     Py_DECREF(names);
     return failed;
+}
+
+static int spec_error(const char *what);
+
+/* Rule r from its spec: ("and", (rule, ...)), ("or", (rule, ...)), ("not", rule),
+ * ("len", count), ("has", field), ("in", field, set), ("type", field, type), ("none", field),
+ * ("truthy", field), ("cmp", op, field, other) with op one of Py_LT ... Py_GE; fields index
+ * the TypedDict's keys (fields of them). */
+static int
+build_rule(rule *r, PyObject *spec, Py_ssize_t fields)
+{
+    const char *op;
+    PyObject *a = NULL, *b = NULL, *c = NULL;
+    if (!PyTuple_Check(spec) || !PyArg_ParseTuple(spec, "s|OOO", &op, &a, &b, &c)) {
+        return PyErr_Occurred() ? -1 : spec_error("a rule that is not a tuple");
+    }
+    int is_and = strcmp(op, "and") == 0;
+    if (is_and || strcmp(op, "or") == 0) {
+        r->op = is_and ? R_AND : R_OR;
+        r->count = a != NULL && PyTuple_Check(a) ? PyTuple_Size(a) : -1;
+        if (r->count < 0 || b != NULL) {
+            return spec_error("a malformed rule");
+        }
+        r->children = PyMem_Calloc(r->count ? (size_t)r->count : 1, sizeof(rule));
+        if (r->children == NULL) {
+            r->count = 0;
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < r->count; i++) {
+            if (build_rule(&r->children[i], PyTuple_GetItem(a, i), fields) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (strcmp(op, "not") == 0) {
+        r->op = R_NOT;
+        r->children = a != NULL && b == NULL ? PyMem_Calloc(1, sizeof(rule)) : NULL;
+        if (r->children == NULL) {
+            return PyErr_Occurred() ? -1 : spec_error("a malformed rule");
+        }
+        return build_rule(r->children, a, fields);
+    }
+    Py_ssize_t number = a == NULL ? -1 : PyLong_AsSsize_t(a);
+    if (number < 0) {
+        return PyErr_Occurred() ? -1 : spec_error("a malformed rule");
+    }
+    if (strcmp(op, "len") == 0 && b == NULL) {
+        r->op = R_LEN;
+        r->count = number;
+        return 0;
+    }
+    if (strcmp(op, "cmp") == 0 && c != NULL) {
+        r->op = R_CMP;
+        r->count = number;
+        r->field = PyLong_AsSsize_t(b);
+        r->other = PyLong_AsSsize_t(c);
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        if (number > Py_GE || r->field < 0 || r->field >= fields || r->other < 0 ||
+            r->other >= fields) {
+            return spec_error("a malformed rule");
+        }
+        return 0;
+    }
+    r->field = number;
+    if (number >= fields || c != NULL) {
+        return spec_error("a rule on a key the TypedDict does not declare");
+    }
+    if (strcmp(op, "has") == 0 && b == NULL) {
+        r->op = R_HAS;
+    }
+    else if (strcmp(op, "none") == 0 && b == NULL) {
+        r->op = R_NONE;
+    }
+    else if (strcmp(op, "truthy") == 0 && b == NULL) {
+        r->op = R_TRUTHY;
+    }
+    else if (strcmp(op, "in") == 0 && b != NULL && PyAnySet_Check(b)) {
+        r->op = R_IN;
+    }
+    else if (strcmp(op, "type") == 0 && b != NULL && PyType_Check(b)) {
+        r->op = R_TYPE;
+    }
+    else {
+        return spec_error("a malformed rule");
+    }
+    Py_XINCREF(b);
+    r->object = b;
+    return 0;
 }
 
 /* A node from its spec (a tuple whose first item names its kind); NULL with an exception set. */
@@ -282,7 +455,18 @@ build_node(PyObject *spec)
     }
     else if (strcmp(kind, "fields") == 0) {
         n->kind = K_FIELDS;
-        failed = !PyArg_ParseTuple(spec, "sO!", &kind, &PyTuple_Type, &a) || build_fields(n, a);
+        failed = !PyArg_ParseTuple(spec, "sO!O", &kind, &PyTuple_Type, &a, &b) ||
+                 build_fields(n, a);
+        if (!failed && b != Py_None) {
+            n->rule = PyMem_Calloc(1, sizeof(rule));
+            failed = n->rule == NULL ? (PyErr_NoMemory(), 1) : build_rule(n->rule, b, n->count);
+        }
+    }
+    else if (strcmp(kind, "check") == 0) {
+        n->kind = K_CHECK;
+        failed = !PyArg_ParseTuple(spec, "sO", &kind, &a);
+        n->children = failed ? NULL : PyMem_Calloc(1, sizeof(node *));
+        failed = failed || n->children == NULL || (n->children[0] = build_node(a)) == NULL;
     }
     else if (strcmp(kind, "union") == 0) {
         n->kind = K_UNION;
@@ -331,6 +515,7 @@ typed_program(PyObject *module, PyObject *spec)
 typedef struct {
     const unsigned char *at, *end;
     int depth, max_depth;
+    int unchecked; /* a value the residual check must see was read */
 } reader;
 
 /* Every failure below returns NULL (or -1), with or without an exception: the caller clears it
@@ -821,8 +1006,8 @@ failed:
     return NULL;
 }
 
-/* Which declared key the key's bytes name; -1 if none. The next key after the last one read is
- * tried first: texts mostly follow one order. */
+/* Which declared key the key's bytes name; -1 if none. The key declared after the last one read
+ * is tried first: texts mostly follow the declaration's order. */
 static Py_ssize_t
 field_of(const node *n, const unsigned char *start, Py_ssize_t size, int escaped, Py_ssize_t hint)
 {
@@ -840,15 +1025,65 @@ field_of(const node *n, const unsigned char *start, Py_ssize_t size, int escaped
         Py_DECREF(key);
         return -1;
     }
-    if (hint < n->count && n->sizes[hint] == size && memcmp(n->texts[hint], start, (size_t)size) == 0) {
+    if (hint < n->count && n->sizes[hint] == size &&
+        memcmp(n->texts[hint], start, (size_t)size) == 0) {
         return hint;
     }
-    for (Py_ssize_t i = 0; i < n->count; i++) {
+    for (unsigned slot = key_hash(start, size) & n->mask; n->slots[slot] != 0;
+         slot = (slot + 1) & n->mask) {
+        Py_ssize_t i = n->slots[slot] - 1;
         if (n->sizes[i] == size && memcmp(n->texts[i], start, (size_t)size) == 0) {
             return i;
         }
     }
     return -1;
+}
+
+/* Whether rule r holds on a TypedDict's built value (values[i]: key i's, where seen): 1, 0, or
+ * -1 where Python would raise (a key read that is absent, values that do not compare, an
+ * unhashable value looked up in a set). Read left to right, as Python does; an error makes the
+ * whole rule fail, even under a `not`. */
+static int
+holds(const rule *r, uint64_t seen, PyObject *const *values)
+{
+    int present = r->op < R_HAS || (seen >> r->field) & 1, result;
+    switch (r->op) {
+    case R_AND:
+    case R_OR:
+        for (Py_ssize_t i = 0; i < r->count; i++) {
+            result = holds(&r->children[i], seen, values);
+            if (result < 0 || result != (r->op == R_AND)) {
+                return result;
+            }
+        }
+        return r->op == R_AND;
+    case R_NOT:
+        result = holds(r->children, seen, values);
+        return result < 0 ? -1 : !result;
+    case R_LEN:
+        return bits_in(seen) == r->count;
+    case R_HAS:
+        return present;
+    case R_NONE:
+        return !present || values[r->field] == Py_None;
+    case R_TRUTHY:
+        result = present ? PyObject_IsTrue(values[r->field]) : 0;
+        break;
+    case R_IN:
+        result = present ? PySet_Contains(r->object, values[r->field]) : -1;
+        break;
+    case R_TYPE:
+        return present ? (PyObject *)Py_TYPE(values[r->field]) == r->object : -1;
+    default: /* R_CMP */
+        if (!present || !((seen >> r->other) & 1)) {
+            return -1;
+        }
+        result = PyObject_RichCompareBool(values[r->field], values[r->other], (int)r->count);
+    }
+    if (result < 0) {
+        PyErr_Clear();
+    }
+    return result;
 }
 
 static PyObject *
@@ -862,6 +1097,7 @@ read_fields(reader *r, const node *n)
     }
     uint64_t seen = 0;
     Py_ssize_t hint = 0;
+    PyObject *values[MAX_FIELDS]; /* borrowed from the dict, for the rule */
     for (int done = empty; !done;) {
         const unsigned char *start;
         Py_ssize_t size;
@@ -877,6 +1113,7 @@ read_fields(reader *r, const node *n)
         hint = field + 1;
         PyObject *value = read_value(r, n->children[field]);
         int stored = value == NULL ? -1 : PyDict_SetItem(dict, n->objects[field], value);
+        values[field] = value;
         Py_XDECREF(value);
         if (stored < 0) {
             goto failed;
@@ -888,6 +1125,9 @@ read_fields(reader *r, const node *n)
     }
     if ((seen & n->required) != n->required) {
         goto failed;
+    }
+    if (n->rule != NULL && holds(n->rule, seen, values) != 1) {
+        r->unchecked = 1;
     }
     r->depth--;
     return dict;
@@ -933,6 +1173,8 @@ read_any(reader *r, enum token token, number *scanned)
     }
 }
 
+static PyObject *read_as(reader *r, const node *n, enum token token, number *scanned);
+
 /* The value at r->at if it is what n says (n NULL: any value). */
 static PyObject *
 read_value(reader *r, const node *n)
@@ -945,23 +1187,30 @@ read_value(reader *r, const node *n)
         }
         token = scanned.is_float ? T_FLOAT : T_INT;
     }
-    if (n != NULL && n->kind == K_UNION) {
-        n = token < TOKEN_KINDS ? n->children[token] : NULL;
-        if (n == NULL) {
-            return NULL;
-        }
-    }
+    return read_as(r, n, token, &scanned);
+}
+
+/* The value at r->at, which starts as token (a number already scanned), if it is what n says. */
+static PyObject *
+read_as(reader *r, const node *n, enum token token, number *scanned)
+{
     if (n == NULL || n->kind == K_ANY) {
-        return read_any(r, token, &scanned);
+        return read_any(r, token, scanned);
     }
     const unsigned char *start;
     Py_ssize_t size;
     int escaped;
     switch (n->kind) {
+    case K_UNION:
+        n = token < TOKEN_KINDS ? n->children[token] : NULL;
+        return n == NULL ? NULL : read_as(r, n, token, scanned);
+    case K_CHECK:
+        r->unchecked = 1;
+        return read_as(r, n->children[0], token, scanned);
     case K_NONE:
-        return token == T_NULL ? read_any(r, token, &scanned) : NULL;
+        return token == T_NULL ? read_any(r, token, scanned) : NULL;
     case K_BOOL:
-        return token == T_BOOL ? read_any(r, token, &scanned) : NULL;
+        return token == T_BOOL ? read_any(r, token, scanned) : NULL;
     case K_STR: {
         if (token != T_STRING || scan_string(r, &start, &size, &escaped) < 0) {
             return NULL;
@@ -993,27 +1242,27 @@ read_value(reader *r, const node *n)
         if (token != T_INT) {
             return NULL;
         }
-        if (scanned.digits > 18) { /* beyond the bounds and choices, which are 64-bit */
-            return n->kind == K_INT && !n->has_lo && !n->has_hi ? big_int(&scanned) : NULL;
+        if (scanned->digits > 18) { /* beyond the bounds and choices, which are 64-bit */
+            return n->kind == K_INT && !n->has_lo && !n->has_hi ? big_int(scanned) : NULL;
         }
         if (n->kind == K_INTS) {
             for (Py_ssize_t i = 0; i < n->count; i++) {
-                if (n->ints[i] == scanned.small) {
-                    return PyLong_FromLongLong(scanned.small);
+                if (n->ints[i] == scanned->small) {
+                    return PyLong_FromLongLong(scanned->small);
                 }
             }
             return NULL;
         }
-        if ((n->has_lo && scanned.small < n->int_lo) || (n->has_hi && scanned.small > n->int_hi)) {
+        if ((n->has_lo && scanned->small < n->int_lo) || (n->has_hi && scanned->small > n->int_hi)) {
             return NULL;
         }
-        return PyLong_FromLongLong(scanned.small);
+        return PyLong_FromLongLong(scanned->small);
     case K_FLOAT: {
         if (token != T_FLOAT) {
             return NULL;
         }
-        PyObject *made = make_float(&scanned);
-        double number = scanned.value;
+        PyObject *made = make_float(scanned);
+        double number = scanned->value;
         if (made != NULL && ((n->has_lo && (n->lo_open ? number <= n->lo : number < n->lo)) ||
                              (n->has_hi && (n->hi_open ? number >= n->hi : number > n->hi)))) {
             Py_DECREF(made);
@@ -1063,12 +1312,17 @@ typed_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "typed_decode() takes bytes or str data");
         return NULL;
     }
-    reader r = {(const unsigned char *)text, (const unsigned char *)text + size, 0, max_depth};
+    reader r = {(const unsigned char *)text, (const unsigned char *)text + size, 0, max_depth, 0};
     PyObject *value = read_value(&r, root);
     if (value != NULL) {
         skip_space(&r);
         if (r.at == r.end) {
-            return value;
+            if (!r.unchecked) {
+                return value;
+            }
+            PyObject *unchecked = PyTuple_Pack(1, value);
+            Py_DECREF(value);
+            return unchecked;
         }
         Py_DECREF(value);
     }

@@ -28,6 +28,8 @@ One difference is visible: a tagged document built by a Struct has its keys in d
 order (the tag first), where the untyped parse keeps the order of the text.
 """
 
+import ast
+import builtins
 import math
 import re
 from collections.abc import Callable
@@ -62,7 +64,7 @@ from .._tree.nodes import (
     UnionNode,
     kind_of,
 )
-from ._compile import Generator
+from ._compile import Generator, _returned_expression
 
 __all__ = ["Mirror", "decoder_spec", "document_mirror", "mirror", "same_key_count"]
 
@@ -655,35 +657,71 @@ DecoderSpec = tuple[Any, ...]
 ``("any",)``, ``("none",)``, ``("bool",)``; ``("str", min_len, max_len)``; ``("strs", values)``
 and ``("ints", values)`` for choices; ``("int", lo, hi)`` with inclusive 64-bit bounds;
 ``("float", lo, lo_open, hi, hi_open)``; ``("list", item, min_len, max_len)``;
-``("dict", value, min_len, max_len)`` (str keys); ``("fields", ((key, spec, required), ...))``
-for a TypedDict; ``("union", by_token)`` with one spec or ``None`` for each kind of JSON value
-in :data:`_TOKENS`' order. ``None`` stands for no bound."""
+``("dict", value, min_len, max_len)`` (str keys); ``("fields", ((key, spec, required), ...),
+rule)`` for a TypedDict; ``("union", by_token)`` with one spec or ``None`` for each kind of
+JSON value in :data:`_TOKENS`' order; ``("check", spec)``, a part the residual check must see
+where it is present. ``None`` stands for no bound.
+
+A TypedDict's ``rule`` is ``None`` where it has no invariants, else its invariants' quick
+predicates as a tree of tests (see :func:`_rule`): where the decoded dict fails it, the residual
+check must see the dict."""
 
 _TOKENS: Final = ("object", "array", "string", "int", "float", "bool", "null")
 """The kinds of JSON value a union tells apart, in the C decoder's order."""
 
 
 class _Unreadable(Exception):
-    """A part of a msgspec type the C decoder does not read."""
+    """A part of a type the C decoder does not read."""
 
 
-def decoder_spec(msgspec_type: Any) -> DecoderSpec | None:
-    """What the C typed decoder reads of ``msgspec_type`` (a mirror's type), or ``None`` where
-    it cannot read all of it (a Struct, a pattern, ``multiple_of``, a bound beyond 64 bits, a
-    TypedDict of more than 64 keys …): msgspec's typed decode serves those."""
+def decoder_spec(node: Node) -> DecoderSpec | None:
+    """What the C typed decoder reads of a document of ``node``, its mirror's type, with the
+    parts the residual check must see marked; ``None`` where it cannot read all of it (a
+    Struct, a pattern, a TypedDict of more than 64 keys …): msgspec's typed decode serves
+    those.
+
+    Where no marked part is present (and every TypedDict passes its rules' quick tests), the
+    residual check has nothing to find, and is skipped (``ChatCompletionRequest``, 8 text
+    messages: its 18.5k instructions)."""
     import msgspec
 
     try:
-        return _spec(msgspec.inspect.type_info(msgspec_type), msgspec.inspect)
+        return _node_spec(node, msgspec.inspect)
     except _Unreadable:
         return None
 
 
-def _spec(info: Any, inspect: Any) -> DecoderSpec:
-    """``info``'s spec: the C decoder accepts nothing msgspec's decode of it refuses."""
+def _node_spec(node: Node, inspect: Any) -> DecoderSpec:
+    made = mirror(node)
+    if made.type is Any:
+        return ("any",) if made.emit is None else ("check", ("any",))
+    match kind_of(node):
+        case StrNode() as string if string.formats:
+            return ("check", _type_spec(inspect.type_info(made.type), inspect))
+        case ListNode() as sequence:
+            return ("list", _node_spec(sequence.item, inspect), sequence.min_len, sequence.max_len)
+        case DictNode() as mapping:
+            return ("dict", _node_spec(mapping.value, inspect), mapping.min_len, mapping.max_len)
+        case TypedDictNode() as typed:
+            if len(typed.fields) > 64:
+                raise _Unreadable
+            fields = tuple((f.name, _node_spec(f.node, inspect), f.required) for f in typed.fields)
+            if not typed.invariants:
+                return ("fields", fields, None)
+            rule = _rule_of(typed)
+            return ("fields", fields, rule) if rule else ("check", ("fields", fields, None))
+        case UnionNode() as union:
+            options = [o for o in union.options if not isinstance(o, NoneNode)]
+            specs = [_node_spec(option, inspect) for option in options]
+            return _union_spec([*specs, ("none",)] if union.nullable else specs)
+        case _:  # None, bool, a number, a str, a choice: all said by the mirror's type
+            return _type_spec(inspect.type_info(made.type), inspect)
+
+
+def _type_spec(info: Any, inspect: Any) -> DecoderSpec:
+    """The spec of a mirror's scalar type (``info``, from ``msgspec.inspect``): the C decoder
+    accepts nothing msgspec's decode of it refuses."""
     match info:
-        case inspect.AnyType():
-            return ("any",)
         case inspect.NoneType():
             return ("none",)
         case inspect.BoolType():
@@ -701,25 +739,137 @@ def _spec(info: Any, inspect: Any) -> DecoderSpec:
             return ("float", lo, info.gt is not None, hi, info.lt is not None)
         case inspect.LiteralType():
             return _literal(info.values)
-        case inspect.ListType():
-            return ("list", _spec(info.item_type, inspect), info.min_length, info.max_length)
-        case inspect.DictType(
-            key_type=inspect.StrType(min_length=None, max_length=None, pattern=None)
-        ):
-            return ("dict", _spec(info.value_type, inspect), info.min_length, info.max_length)
-        case inspect.TypedDictType() if len(info.fields) <= 64:
-            # msgspec sorts the fields; the decoder tries the key after the last one first, so
-            # they keep the order of their declaration, the order texts most often follow.
-            declared = list(info.cls.__annotations__)
-            fields = sorted(info.fields, key=lambda field: declared.index(field.name))
-            return (
-                "fields",
-                tuple((f.encode_name, _spec(f.type, inspect), f.required) for f in fields),
-            )
         case inspect.UnionType():
-            return _union_spec([_spec(option, inspect) for option in info.types])
+            return _union_spec([_type_spec(option, inspect) for option in info.types])
         case _:
             raise _Unreadable
+
+
+_COMPARISONS: Final = {ast.Lt: 0, ast.LtE: 1, ast.Eq: 2, ast.NotEq: 3, ast.Gt: 4, ast.GtE: 5}
+"""Python's comparison operators, as the C API numbers them (``Py_LT`` ... ``Py_GE``)."""
+
+
+def _rule_of(node: TypedDictNode) -> tuple[Any, ...] | None:
+    """``node``'s invariants' quick predicates, all of them, as the C decoder's rule tree (see
+    :func:`_rule`); ``None`` where one has no quick predicate, or one the tree cannot say."""
+    index = {field.name: i for i, field in enumerate(node.fields)}
+    tests: list[tuple[Any, ...]] = []
+    for invariant in node.invariants:
+        found = None if invariant.holds is None else _returned_expression(invariant.holds)
+        if found is None:
+            return None
+        tree, parameter = found
+        names = invariant.holds.__globals__  # type: ignore[union-attr]
+        test = _rule(tree, parameter, index, names)
+        if test is None:
+            return None
+        tests += test[1] if test[0] == "and" else [test]  # one flat conjunction
+    return ("and", tuple(tests))
+
+
+def _rule(
+    tree: ast.expr, parameter: str, index: dict[str, int], names: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """The rule tree of a quick predicate's expression, as its truth value: ``and``, ``or``,
+    ``not``, ``bool(...)``; ``len(value) == N``; ``"key" in value``; ``value["key"] in
+    FROZENSET``; ``type(value["key"]) is T`` (a builtin type); ``value.get("key") is None``
+    (``is not None``); ``value.get("key")`` as a truth value; ``value["a"] < value["b"]``
+    (any comparison, chained too); ``value["key"] == "constant"`` (``!=``); two of these
+    compared with ``is``. ``None`` for anything else. A key the TypedDict does not declare is
+    never present, so a test of it is decided as Python would (absent)."""
+
+    def builtin(name: str) -> Any:
+        return names.get(name, getattr(builtins, name, None))
+
+    def key(read: ast.expr, *, get: bool) -> int | None:
+        match read:
+            case ast.Subscript(value=ast.Name(id=of), slice=ast.Constant(value=str() as name)):
+                return index.get(name) if of == parameter and not get else None
+            case ast.Call(
+                func=ast.Attribute(value=ast.Name(id=of), attr="get"),
+                args=[ast.Constant(value=str() as name)],
+                keywords=[],
+            ):
+                return index.get(name) if of == parameter and get else None
+        return None
+
+    def each(parts: list[ast.expr]) -> tuple[Any, ...] | None:
+        made = [_rule(part, parameter, index, names) for part in parts]
+        return None if any(test is None for test in made) else tuple(made)
+
+    match tree:
+        case ast.Compare(left=left, ops=[_, _, *_] as ops, comparators=rights):
+            # a <= b <= c: each pair in turn, as Python reads it
+            lefts = [left, *rights[:-1]]
+            pairs: list[ast.expr] = [
+                ast.Compare(a, [op], [b]) for a, op, b in zip(lefts, ops, rights, strict=True)
+            ]
+            return _rule(ast.BoolOp(ast.And(), pairs), parameter, index, names)
+        case ast.Compare(left=left, ops=[ast.Is()], comparators=[right]) if isinstance(
+            left, ast.Compare
+        ) and isinstance(right, ast.Compare):
+            # (a == x) is (b is not None): two truth values, equal
+            a, b = each([left, right]) or (None, None)
+            if a is None:
+                return None
+            return ("or", (("and", (a, b)), ("and", (("not", a), ("not", b)))))
+        case ast.Compare(
+            left=read,
+            ops=[ast.Eq() | ast.NotEq() as op],
+            comparators=[ast.Constant(value=constant)],
+        ) if key(read, get=False) is not None and type(constant) in (str, int):
+            # == a constant is membership of a set of it (an unhashable value fails either way)
+            member = ("in", key(read, get=False), frozenset({constant}))
+            return member if isinstance(op, ast.Eq) else ("not", member)
+        case ast.BoolOp(op=ast.And() | ast.Or() as op, values=parts):
+            parts_made = each(parts)
+            kind = "and" if isinstance(op, ast.And) else "or"
+            return None if parts_made is None else (kind, parts_made)
+        case ast.UnaryOp(op=ast.Not(), operand=operand):
+            inner = _rule(operand, parameter, index, names)
+            return None if inner is None else ("not", inner)
+        case ast.Call(func=ast.Name(id="bool"), args=[operand], keywords=[]) if (
+            builtin("bool") is bool
+        ):
+            return _rule(operand, parameter, index, names)
+        case ast.Compare(
+            left=ast.Call(func=ast.Name(id="len"), args=[ast.Name(id=of)], keywords=[]),
+            ops=[ast.Eq()],
+            comparators=[ast.Constant(value=int() as count)],
+        ) if of == parameter and builtin("len") is len:
+            return ("len", count)
+        case ast.Compare(
+            left=ast.Constant(value=str() as name), ops=[ast.In()], comparators=[ast.Name(id=of)]
+        ) if of == parameter and name in index:
+            return ("has", index[name])
+        case ast.Compare(left=read, ops=[ast.In()], comparators=[ast.Name(id=name)]) if (
+            key(read, get=False) is not None and type(names.get(name)) is frozenset
+        ):
+            return ("in", key(read, get=False), names[name])
+        case ast.Compare(
+            left=ast.Call(func=ast.Name(id="type"), args=[read], keywords=[]),
+            ops=[ast.Is()],
+            comparators=[ast.Name(id=name)],
+        ) if (
+            key(read, get=False) is not None
+            and builtin("type") is type
+            and builtin(name) in (str, int, float, bool, list, dict)
+        ):
+            return ("type", key(read, get=False), builtin(name))
+        case ast.Compare(
+            left=read, ops=[ast.Is() | ast.IsNot() as op], comparators=[ast.Constant(value=None)]
+        ) if key(read, get=True) is not None:
+            unset = ("none", key(read, get=True))
+            return unset if isinstance(op, ast.Is) else ("not", unset)
+        case ast.Compare(left=left, ops=[op], comparators=[right]) if (
+            type(op) in _COMPARISONS
+            and key(left, get=False) is not None
+            and key(right, get=False) is not None
+        ):
+            return ("cmp", _COMPARISONS[type(op)], key(left, get=False), key(right, get=False))
+        case read if key(read, get=True) is not None:
+            return ("truthy", key(read, get=True))
+    return None
 
 
 def _literal(values: tuple[Any, ...]) -> DecoderSpec:
@@ -762,5 +912,7 @@ def _tokens_of(spec: DecoderSpec) -> tuple[str, ...]:
             return ("bool",)
         case "none":
             return ("null",)
+        case "check":
+            return _tokens_of(spec[1])
         case _:  # Any takes every kind: msgspec allows it in no union
             raise _Unreadable
