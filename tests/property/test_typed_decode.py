@@ -17,6 +17,7 @@ import pytest
 from annotated_types import Gt, Le, Lt, MultipleOf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typing_extensions import TypedDict
 
 from sagellm_protocol import Request, StreamEvent, ValidationError, validate_json
 from sagellm_protocol._tree.analyse import analyze
@@ -358,6 +359,7 @@ def test_choices_are_the_programs_own_strings() -> None:
 
 
 STRS_A = ("strs", ("a",))
+WIDE = TypedDict("WIDE", {f"k{i}": int for i in range(65)})  # type: ignore[misc]
 CHECKED_ANY = ("check", ANY)
 
 
@@ -374,6 +376,7 @@ CHECKED_ANY = ("check", ANY)
         (Literal["a"] | None, ("union", (None, None, STRS_A, None, None, None, NULL))),
         (DeviceStr, ("check", ("str", None, None))),
         (list[DeviceStr], ("list", ("check", ("str", None, None)), None, None)),
+        (WIDE, None),  # more keys than the decoder's 64 bits of keys seen
     ],
 )
 def test_what_the_decoder_reads_of_a_type(tp: Any, spec: object) -> None:
