@@ -497,11 +497,15 @@ class Generator:
         pad = "    " * indent
         locals_before = self.locals_held
         # Exact str keys, as the precise pass requires: a key object that hashes and compares
-        # equal to a declared name would otherwise be read as that key.
-        lines = [
-            f"{pad}if not ({self.str_keyed_dict(var)}):",
-            f"{pad}    return False",
-        ]
+        # equal to a declared name would otherwise be read as that key. A closed dict's keys
+        # need no test of their text: the count below finds each equal to a declared name,
+        # which is text (the C is_str_keyed_dict would encode every key to tell).
+        shape = (
+            f"type({var}) is dict and {self.all_of_type(var, 'str', var)}"
+            if node.extra is None
+            else self.str_keyed_dict(var)
+        )
+        lines = [f"{pad}if not ({shape}):", f"{pad}    return False"]
         # The dict holds no undeclared key when its size is the number of declared keys it
         # holds: counting them as they are read is cheaper than a subset test over every key.
         # Counting down the keys not yet accounted for also skips the ``in`` tests of the
