@@ -52,6 +52,11 @@ key after a required one (or the start) is a group of its own: a dict often hold
 optional key alone (a chat message its ``content``), and the next group is then skipped."""
 
 
+_MAX_GUARD_INDENT: Final = 40
+"""Groups' tests nest no deeper than this indent: Python's parser takes 100 levels at most, and
+the code under a test may nest up to eight dicts of its own."""
+
+
 PURE_PYTHON_ENV: Final = "SAGELLM_PROTOCOL_PURE_PYTHON"
 """Set (to anything but ``0``), the checkers use pure-Python list checks, not the C ones."""
 
@@ -533,7 +538,12 @@ class Generator:
             lines.append(f"{pad}{', '.join(read_by_rules.values())} = {starts}")
         gets = {key for key in read_by_rules if start[key] is not self.absent}
         grouped = 0  # optional keys since the last required one (or the start)
-        for field in node.fields:
+        last_required = max((i for i, f in enumerate(node.fields) if f.required), default=-1)
+        # After the last required key, each group's test sits inside the one before: once
+        # every key is accounted for, one test skips the groups left and the final test.
+        guard = indent  # the indent of the latest group's test
+        nested = False  # whether the tests after the last required key have begun
+        for index, field in enumerate(node.fields):
             item = locals_by_key[field.name]
             if field.required:
                 # Always read: a missing required key must fail even when the size matches.
@@ -542,17 +552,23 @@ class Generator:
                 lines += self.statements(field.node, item, indent, inlining)
                 continue
             if grouped == 0 or (grouped - 1) % _OPTIONAL_KEYS_PER_GROUP == 0:
-                lines.append(f"{pad}if {left}:")
+                if index < last_required or not nested or guard >= _MAX_GUARD_INDENT:
+                    guard = indent
+                else:
+                    guard += 1
+                nested = index > last_required
+                lines.append(f"{'    ' * guard}if {left}:")
             grouped += 1
             # ``in`` then a subscript beats ``get`` with a sentinel: optional keys are more
             # often absent than not, and ``in`` is half the cost of ``get`` on an absent key.
-            inner_pad = pad + "    "
+            inner_pad = "    " * (guard + 1)
             lines += [f"{inner_pad}if {field.name!r} in {var}:", f"{inner_pad}    {left} -= 1"]
-            inner = self.statements(field.node, item, indent + 2, inlining)
+            inner = self.statements(field.node, item, guard + 2, inlining)
             if inner or field.name in read_by_rules:
                 lines += [f"{inner_pad}    {item} = {var}[{field.name!r}]", *inner]
+        last = "    " * (guard + 1) if nested else pad  # the final test: in the last group's
         if node.extra is None:
-            lines += [f"{pad}if {undeclared}:", f"{pad}    return False"]
+            lines += [f"{last}if {undeclared}:", f"{last}    return False"]
         else:
             # Undeclared keys (vendor extensions) are rare: check them only then. Their text is
             # checked already where the dict test above is the C one.
@@ -564,7 +580,7 @@ class Generator:
                     f"not all(map({extra}, [{var}[k] for k in {var}.keys() - {declared}]))"
                 )
             for check in extra_checks:
-                lines += [f"{pad}if {undeclared} and {check}:", f"{pad}    return False"]
+                lines += [f"{last}if {undeclared} and {check}:", f"{last}    return False"]
         for rule in node.invariants:
             lines += self.invariant(rule, var, pad, required_locals, read_by_rules, gets)
         self.locals_held = locals_before
