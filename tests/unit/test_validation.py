@@ -606,6 +606,10 @@ class _Trailing(TypedDict, closed=True):  # type: ignore[call-arg]
         ({"f": 1, "z": 1}, False),
         ({"f": 1, "a": 1, "j": 1, "z": 1}, False),
         ({"f": 1, **dict.fromkeys("abcdeghij", 1), "z": 1}, False),
+        # As many keys as declared, every key read: one declared key missing, or a bad value.
+        ({"f": 1, **dict.fromkeys("abcdeghi", 1), "z": 1}, False),
+        ({"f": 1, **dict.fromkeys("abcdeghi", 1), "j": "x"}, False),
+        ({"f": "x", **dict.fromkeys("abcdeghij", 1)}, False),
         ({"a": 1}, False),
     ],
 )

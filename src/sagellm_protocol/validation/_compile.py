@@ -500,6 +500,7 @@ class Generator:
         self, node: TypedDictNode, var: str, indent: int, inlining: tuple[Node, ...]
     ) -> list[str]:
         pad = "    " * indent
+        indent_of_body = indent
         locals_before = self.locals_held
         # Exact str keys, as the precise pass requires: a key object that hashes and compares
         # equal to a declared name would otherwise be read as that key. A closed dict's keys
@@ -531,12 +532,31 @@ class Generator:
         read_by_rules = {
             f.name: locals_by_key[f.name] for f in node.fields if f.name in start and not f.required
         }
+        gets = {key for key in read_by_rules if start[key] is not self.absent}
+        optional = len(node.fields) - required
+        if (
+            node.extra is None
+            and optional
+            and not any(self.inlines_a_dict(field.node, inlining) for field in node.fields)
+        ):
+            # A dict holding every key its type declares (as the original's payloads do, None
+            # or not) takes a branch of its own: no ``in`` test, count or group test. Closed,
+            # a dict of that size missing a declared key holds an undeclared one: the read of
+            # the missing key raises, which fails the check as it must. The branch doubles the
+            # code only of a dict whose fields inline no dict of their own.
+            lines.append(f"{pad}if {left} == {optional}:")
+            for field in node.fields:
+                item = locals_by_key[field.name]
+                lines.append(f"{pad}    {item} = {var}[{field.name!r}]")
+                lines += self.statements(field.node, item, indent + 1, inlining)
+            lines.append(f"{pad}else:")
+            indent += 1
+            pad += "    "
         if read_by_rules:  # one unpacking of a tuple: cheaper than a load per local
             starts = self.name("_starts")
             held = tuple(start[key] for key in read_by_rules)
             self.namespace[starts] = held[0] if len(held) == 1 else held
             lines.append(f"{pad}{', '.join(read_by_rules.values())} = {starts}")
-        gets = {key for key in read_by_rules if start[key] is not self.absent}
         grouped = 0  # optional keys since the last required one (or the start)
         last_required = max((i for i, f in enumerate(node.fields) if f.required), default=-1)
         # After the last required key, each group's test sits inside the one before: once
@@ -581,10 +601,19 @@ class Generator:
                 )
             for check in extra_checks:
                 lines += [f"{last}if {undeclared} and {check}:", f"{last}    return False"]
+        pad = "    " * indent_of_body
         for rule in node.invariants:
             lines += self.invariant(rule, var, pad, required_locals, read_by_rules, gets)
         self.locals_held = locals_before
         return lines
+
+    def inlines_a_dict(self, node: Node, inlining: tuple[Node, ...]) -> bool:
+        """Whether :meth:`statements` writes the body of a TypedDict into ``node``'s code."""
+        if isinstance(node, UnionNode) and node.nullable and len(node.options) == 1:
+            node = node.options[0]
+        if isinstance(node, TypedDictNode):
+            return self.inlinable(node, inlining)
+        return isinstance(node, ListNode | DictNode) and self.loopable(node, inlining)
 
     def start_values(self, node: TypedDictNode) -> dict[str, object]:
         """The declared keys that the inlinable quick predicates of ``node``'s rules read with
