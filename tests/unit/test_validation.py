@@ -604,6 +604,7 @@ class _Trailing(TypedDict, closed=True):  # type: ignore[call-arg]
         ({"f": 1, "j": "x"}, False),
         ({"f": 1, "a": 1, "b": 1, "c": 1, "d": 1, "e": 1, "i": "x"}, False),
         ({"f": 1, "z": 1}, False),
+        ({"f": 1, "\ud800": 1}, False),  # a key of no Unicode text
         ({"f": 1, "a": 1, "j": 1, "z": 1}, False),
         ({"f": 1, **dict.fromkeys("abcdeghij", 1), "z": 1}, False),
         # As many keys as declared, every key read: one declared key missing, or a bad value.

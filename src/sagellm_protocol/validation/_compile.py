@@ -57,6 +57,11 @@ _MAX_GUARD_INDENT: Final = 40
 the code under a test may nest up to eight dicts of its own."""
 
 
+_KEYS_TESTED_BY_TYPE: Final = 10
+"""A closed TypedDict declaring this many keys or more has its keys' types tested, not their
+text (see :meth:`Generator.typed_dict_body`)."""
+
+
 PURE_PYTHON_ENV: Final = "SAGELLM_PROTOCOL_PURE_PYTHON"
 """Set (to anything but ``0``), the checkers use pure-Python list checks, not the C ones."""
 
@@ -505,10 +510,12 @@ class Generator:
         # Exact str keys, as the precise pass requires: a key object that hashes and compares
         # equal to a declared name would otherwise be read as that key. A closed dict's keys
         # need no test of their text: the count below finds each equal to a declared name,
-        # which is text (the C is_str_keyed_dict would encode every key to tell).
+        # which is text. The C is_str_keyed_dict encodes every key to tell (about 33
+        # instructions a key), in one call where the type tests take about 250 more: a dict
+        # declaring many keys (and protocol payloads hold every key) is tested by type alone.
         shape = (
             f"type({var}) is dict and {self.all_of_type(var, 'str', var)}"
-            if node.extra is None
+            if node.extra is None and len(node.fields) >= _KEYS_TESTED_BY_TYPE
             else self.str_keyed_dict(var)
         )
         lines = [f"{pad}if not ({shape}):", f"{pad}    return False"]
