@@ -580,6 +580,75 @@ def test_optional_key_groups_are_skipped_only_when_every_key_is_accounted_for(
     assert (collect_issues(_Sparse, value) == []) is valid
 
 
+class _Trailing(TypedDict, closed=True):  # type: ignore[call-arg]
+    f: int
+    a: NotRequired[int]
+    b: NotRequired[int]
+    c: NotRequired[int]
+    d: NotRequired[int]
+    e: NotRequired[int]
+    g: NotRequired[int]
+    h: NotRequired[int]
+    i: NotRequired[int]
+    j: NotRequired[int]
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ({"f": 1}, True),
+        ({"f": 1, "a": 1}, True),
+        ({"f": 1, "j": 1}, True),
+        ({"f": 1, "a": 1, "e": 1, "j": 1}, True),
+        ({"f": 1, **dict.fromkeys("abcdeghij", 1)}, True),
+        ({"f": 1, "j": "x"}, False),
+        ({"f": 1, "a": 1, "b": 1, "c": 1, "d": 1, "e": 1, "i": "x"}, False),
+        ({"f": 1, "z": 1}, False),
+        ({"f": 1, "\ud800": 1}, False),  # a key of no Unicode text
+        ({"f": 1, "a": 1, "j": 1, "z": 1}, False),
+        ({"f": 1, **dict.fromkeys("abcdeghij", 1), "z": 1}, False),
+        # As many keys as declared, every key read: one declared key missing, or a bad value.
+        ({"f": 1, **dict.fromkeys("abcdeghi", 1), "z": 1}, False),
+        ({"f": 1, **dict.fromkeys("abcdeghi", 1), "j": "x"}, False),
+        ({"f": "x", **dict.fromkeys("abcdeghij", 1)}, False),
+        ({"a": 1}, False),
+    ],
+)
+def test_optional_keys_after_the_last_required_one_are_all_checked(
+    value: dict[str, object], valid: bool
+) -> None:
+    assert fast_checker(analyze(_Trailing))(value) is valid
+    assert (collect_issues(_Trailing, value) == []) is valid
+
+
+def _deep_and_wide(depth: int) -> Any:
+    """``depth`` TypedDicts, each of one required key, 200 optional ones and the next inside."""
+    make: Any = TypedDict  # its functional form, with names made at run time
+    tp: Any = int
+    for level in range(depth):
+        fields: dict[str, Any] = {"required": int}
+        fields |= {f"k{index}": NotRequired[int] for index in range(200)}
+        fields["child"] = NotRequired[tp]
+        tp = make(f"Level{level}", fields, closed=True)
+    return tp
+
+
+def test_types_deep_and_wide_compile_and_check_at_every_level() -> None:
+    tp = _deep_and_wide(9)  # eight inlined levels below the top one
+    some = {f"k{index}": index for index in range(0, 200, 3)}
+    value: Any = 1
+    for _ in range(9):
+        value = {"required": 0, **some, "child": value}
+    assert fast_checker(analyze(tp))(value) is True
+    deepest = value
+    for _ in range(8):
+        deepest = deepest["child"]
+    deepest["k199"] = "x"
+    assert fast_checker(analyze(tp))(value) is False
+    (issue,) = collect_issues(tp, value)
+    assert issue.path == ("child",) * 8 + ("k199",)
+
+
 class _Hostile:
     """Raises from every comparison and hash."""
 

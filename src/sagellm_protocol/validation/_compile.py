@@ -52,6 +52,16 @@ key after a required one (or the start) is a group of its own: a dict often hold
 optional key alone (a chat message its ``content``), and the next group is then skipped."""
 
 
+_MAX_GUARD_INDENT: Final = 40
+"""Groups' tests nest no deeper than this indent: Python's parser takes 100 levels at most, and
+the code under a test may nest up to eight dicts of its own."""
+
+
+_KEYS_TESTED_BY_TYPE: Final = 10
+"""A closed TypedDict declaring this many keys or more has its keys' types tested, not their
+text (see :meth:`Generator.typed_dict_body`)."""
+
+
 PURE_PYTHON_ENV: Final = "SAGELLM_PROTOCOL_PURE_PYTHON"
 """Set (to anything but ``0``), the checkers use pure-Python list checks, not the C ones."""
 
@@ -363,6 +373,9 @@ class Generator:
         self.typed_dicts: dict[TypedDictNode, str] = {}
         self.constants: dict[object, str] = {}
         self.counter = 0
+        self.locals_held = 0
+        """Locals (see :meth:`local`) the code being written still reads, in the function it
+        is written into."""
 
     def all_of_type(self, items: str, cls: str, container: str) -> str:
         """Code: the type of every item of ``items`` (keys, for a dict) is exactly ``cls``."""
@@ -392,6 +405,17 @@ class Generator:
     def name(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
+
+    def local(self) -> str:
+        """A new local of the function being written. Code that takes locals sets
+        :attr:`locals_held` back once it is written out, as it reads them no more: the nested
+        dict or list of the next sibling field takes the same names.
+
+        A frame clears every local it has at every call, set or not (about 7 instructions
+        each): shared, the checker of a Request has 43 locals, not 68.
+        """
+        self.locals_held += 1
+        return f"_l{self.locals_held}"
 
     def const(self, value: object, prefix: str = "_c") -> str:
         found = self.constants.get(value)
@@ -442,7 +466,8 @@ class Generator:
             return [f"{pad}if {var} is not None:", *inner]
         if isinstance(node, ListNode | DictNode) and self.loopable(node, inlining):
             # A loop with the element's checks inlined: no call per element.
-            element = self.name("_e")
+            held = self.locals_held
+            element = self.local()
             if isinstance(node, ListNode):
                 kind = "tuple" if node.is_tuple else "list"
                 shape = f"type({var}) is {kind}"
@@ -452,12 +477,14 @@ class Generator:
                 iterate = f"{var}.values()"
             shape += _length(var, node.min_len, node.max_len)
             item = node.item if isinstance(node, ListNode) else node.value
-            return [
+            lines = [
                 f"{pad}if not ({shape}):",
                 f"{pad}    return False",
                 f"{pad}for {element} in {iterate}:",
                 *self.statements(item, element, indent + 1, inlining),
             ]
+            self.locals_held = held
+            return lines
         check = self.expr(node, var)
         return [] if check == "True" else [f"{pad}if not ({check}):", f"{pad}    return False"]
 
@@ -478,12 +505,20 @@ class Generator:
         self, node: TypedDictNode, var: str, indent: int, inlining: tuple[Node, ...]
     ) -> list[str]:
         pad = "    " * indent
+        indent_of_body = indent
+        locals_before = self.locals_held
         # Exact str keys, as the precise pass requires: a key object that hashes and compares
-        # equal to a declared name would otherwise be read as that key.
-        lines = [
-            f"{pad}if not ({self.str_keyed_dict(var)}):",
-            f"{pad}    return False",
-        ]
+        # equal to a declared name would otherwise be read as that key. A closed dict's keys
+        # need no test of their text: the count below finds each equal to a declared name,
+        # which is text. The C is_str_keyed_dict encodes every key to tell (about 33
+        # instructions a key), in one call where the type tests take about 250 more: a dict
+        # declaring many keys (and protocol payloads hold every key) is tested by type alone.
+        shape = (
+            f"type({var}) is dict and {self.all_of_type(var, 'str', var)}"
+            if node.extra is None and len(node.fields) >= _KEYS_TESTED_BY_TYPE
+            else self.str_keyed_dict(var)
+        )
+        lines = [f"{pad}if not ({shape}):", f"{pad}    return False"]
         # The dict holds no undeclared key when its size is the number of declared keys it
         # holds: counting them as they are read is cheaper than a subset test over every key.
         # Counting down the keys not yet accounted for also skips the ``in`` tests of the
@@ -493,10 +528,10 @@ class Generator:
         if required == len(node.fields):  # nothing to count: the size is known
             undeclared = f"len({var}) != {required}"
         else:
-            left = self.name("_left")
+            left = self.local()
             lines.append(f"{pad}{left} = len({var}) - {required}")
             undeclared = left
-        locals_by_key = {field.name: self.name("_v") for field in node.fields}
+        locals_by_key = {field.name: self.local() for field in node.fields}
         required_locals = {f.name: locals_by_key[f.name] for f in node.fields if f.required}
         # The optional keys the inlined invariant predicates read: their locals start out as
         # the absent marker, so the predicates test them instead of the dict.
@@ -504,14 +539,38 @@ class Generator:
         read_by_rules = {
             f.name: locals_by_key[f.name] for f in node.fields if f.name in start and not f.required
         }
+        gets = {key for key in read_by_rules if start[key] is not self.absent}
+        optional = len(node.fields) - required
+        if (
+            node.extra is None
+            and optional
+            and not any(self.inlines_a_dict(field.node, inlining) for field in node.fields)
+        ):
+            # A dict holding every key its type declares (as the original's payloads do, None
+            # or not) takes a branch of its own: no ``in`` test, count or group test. Closed,
+            # a dict of that size missing a declared key holds an undeclared one: the read of
+            # the missing key raises, which fails the check as it must. The branch doubles the
+            # code only of a dict whose fields inline no dict of their own.
+            lines.append(f"{pad}if {left} == {optional}:")
+            for field in node.fields:
+                item = locals_by_key[field.name]
+                lines.append(f"{pad}    {item} = {var}[{field.name!r}]")
+                lines += self.statements(field.node, item, indent + 1, inlining)
+            lines.append(f"{pad}else:")
+            indent += 1
+            pad += "    "
         if read_by_rules:  # one unpacking of a tuple: cheaper than a load per local
             starts = self.name("_starts")
             held = tuple(start[key] for key in read_by_rules)
             self.namespace[starts] = held[0] if len(held) == 1 else held
             lines.append(f"{pad}{', '.join(read_by_rules.values())} = {starts}")
-        gets = {key for key in read_by_rules if start[key] is not self.absent}
         grouped = 0  # optional keys since the last required one (or the start)
-        for field in node.fields:
+        last_required = max((i for i, f in enumerate(node.fields) if f.required), default=-1)
+        # After the last required key, each group's test sits inside the one before: once
+        # every key is accounted for, one test skips the groups left and the final test.
+        guard = indent  # the indent of the latest group's test
+        nested = False  # whether the tests after the last required key have begun
+        for index, field in enumerate(node.fields):
             item = locals_by_key[field.name]
             if field.required:
                 # Always read: a missing required key must fail even when the size matches.
@@ -520,17 +579,23 @@ class Generator:
                 lines += self.statements(field.node, item, indent, inlining)
                 continue
             if grouped == 0 or (grouped - 1) % _OPTIONAL_KEYS_PER_GROUP == 0:
-                lines.append(f"{pad}if {left}:")
+                if index < last_required or not nested or guard >= _MAX_GUARD_INDENT:
+                    guard = indent
+                else:
+                    guard += 1
+                nested = index > last_required
+                lines.append(f"{'    ' * guard}if {left}:")
             grouped += 1
             # ``in`` then a subscript beats ``get`` with a sentinel: optional keys are more
             # often absent than not, and ``in`` is half the cost of ``get`` on an absent key.
-            inner_pad = pad + "    "
+            inner_pad = "    " * (guard + 1)
             lines += [f"{inner_pad}if {field.name!r} in {var}:", f"{inner_pad}    {left} -= 1"]
-            inner = self.statements(field.node, item, indent + 2, inlining)
+            inner = self.statements(field.node, item, guard + 2, inlining)
             if inner or field.name in read_by_rules:
                 lines += [f"{inner_pad}    {item} = {var}[{field.name!r}]", *inner]
+        last = "    " * (guard + 1) if nested else pad  # the final test: in the last group's
         if node.extra is None:
-            lines += [f"{pad}if {undeclared}:", f"{pad}    return False"]
+            lines += [f"{last}if {undeclared}:", f"{last}    return False"]
         else:
             # Undeclared keys (vendor extensions) are rare: check them only then. Their text is
             # checked already where the dict test above is the C one.
@@ -542,10 +607,20 @@ class Generator:
                     f"not all(map({extra}, [{var}[k] for k in {var}.keys() - {declared}]))"
                 )
             for check in extra_checks:
-                lines += [f"{pad}if {undeclared} and {check}:", f"{pad}    return False"]
+                lines += [f"{last}if {undeclared} and {check}:", f"{last}    return False"]
+        pad = "    " * indent_of_body
         for rule in node.invariants:
             lines += self.invariant(rule, var, pad, required_locals, read_by_rules, gets)
+        self.locals_held = locals_before
         return lines
+
+    def inlines_a_dict(self, node: Node, inlining: tuple[Node, ...]) -> bool:
+        """Whether :meth:`statements` writes the body of a TypedDict into ``node``'s code."""
+        if isinstance(node, UnionNode) and node.nullable and len(node.options) == 1:
+            node = node.options[0]
+        if isinstance(node, TypedDictNode):
+            return self.inlinable(node, inlining)
+        return isinstance(node, ListNode | DictNode) and self.loopable(node, inlining)
 
     def start_values(self, node: TypedDictNode) -> dict[str, object]:
         """The declared keys that the inlinable quick predicates of ``node``'s rules read with
@@ -653,8 +728,11 @@ class Generator:
             # Named by a counter only: a TypedDict's name is the caller's ("my-inner" is one).
             found = self.typed_dicts[node] = self.name("_td")
             # Exception-safe on its own: a missing key must fail this option of a union, not
-            # abort the whole check before the next option is tried.
+            # abort the whole check before the next option is tried. A frame of its own: none
+            # of the caller's locals is held there.
+            held, self.locals_held = self.locals_held, 0
             body = self.typed_dict_body(node, "d", 2, (node,))
+            self.locals_held = held
             lines = [f"def {found}(d):", "    try:", *body, "        return True"]
             lines += ["    except Exception:", "        return False"]
             self.functions.append("\n".join(lines))
