@@ -10,7 +10,6 @@ ordinary ones (else the fast path would silently be the slow one).
 import json
 import math
 import struct
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -508,29 +507,6 @@ def test_what_is_left_unmarked_the_residual_check_passes(name: str, data: st.Dat
 def test_a_malformed_spec_is_refused(spec: Any) -> None:
     with pytest.raises((ValueError, TypeError)):
         _native().typed_program(spec)
-
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*/*.json")), ids=lambda path: path.name)
-def test_the_bundled_payloads_are_read_in_c(path: Path) -> None:
-    """Every valid bundled payload whose type the decoder reads is read by it, not refused."""
-    name = path.name.removesuffix(".json")
-    while name not in type_names():  # Request.chat.json is a Request
-        name = name.rpartition(".")[0]
-    tp = type_by_name(name)
-    typed = _json._typed(tp)
-    data = path.read_bytes()
-    try:
-        expected = validate(tp, json.loads(data))
-    except Exception:
-        pytest.skip("an invalid payload")
-    if typed is None or typed.program is None:
-        pytest.skip("a type the C decoder does not read")
-    read = _native().typed_decode(typed.program, data, _json.MAX_DEPTH)
-    assert read is not NotImplemented
-    assert (read[0] if type(read) is tuple else read) == expected  # a 1-tuple: to be checked
 
 
 def test_the_benchmarked_types_are_read_in_c() -> None:

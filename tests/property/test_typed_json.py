@@ -26,6 +26,7 @@ from sagellm_protocol.kv import KVCacheMigrateResponse
 from sagellm_protocol.openai import ChatCompletionRequest
 from sagellm_protocol.testing.strategies import from_type, mutations
 from sagellm_protocol.validation import _json, type_by_name, type_names, validate
+from sagellm_protocol.validation._compile import native_lists
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -206,7 +207,14 @@ def test_the_bundled_payloads(path: Path) -> None:
     name = path.name.removesuffix(".json")
     while name not in type_names():  # Request.chat.json is a Request
         name = name.rpartition(".")[0]
-    _assert_paths_agree(type_by_name(name), path.read_bytes())
+    tp, data = type_by_name(name), path.read_bytes()
+    _assert_paths_agree(tp, data)
+    typed, native = _json._typed(tp), native_lists()
+    valid = path.parent.name != "invalid"
+    if valid and native is not None and typed is not None and typed.program is not None:
+        # The C typed decoder reads a valid payload itself, not refusing it to the untyped path.
+        read = native.typed_decode(typed.program, data, _json.MAX_DEPTH)
+        assert read is not NotImplemented
 
 
 def _struct_types() -> list[str]:

@@ -423,26 +423,13 @@ static PyObject *
 same_key_count(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    char *text;
+    const char *text;
     Py_ssize_t size;
     if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "same_key_count(data, value, shape) takes 3 arguments");
         return NULL;
     }
-    if (PyBytes_CheckExact(args[0])) {
-        if (PyBytes_AsStringAndSize(args[0], &text, &size) < 0) {
-            return NULL;
-        }
-    }
-    else if (PyUnicode_CheckExact(args[0])) {
-        /* The interpreter keeps this UTF-8 copy on the str; msgspec's decode made it already. */
-        text = (char *)PyUnicode_AsUTF8AndSize(args[0], &size);
-        if (text == NULL) {
-            return NULL;
-        }
-    }
-    else {
-        PyErr_SetString(PyExc_TypeError, "same_key_count() takes bytes or str data");
+    if (json_text(args[0], "same_key_count", &text, &size) < 0) {
         return NULL;
     }
     Py_ssize_t in_value = keys_in_shaped(args[1], args[2]);

@@ -188,6 +188,24 @@ read_length(PyObject *item, Py_ssize_t *out)
 
 static node *build_node(PyObject *spec);
 
+/* An optional bound (None or a number) into *as_int or *as_float, whichever is given; *has
+ * says whether it is set. */
+static int
+read_bound(PyObject *item, int *has, long long *as_int, double *as_float)
+{
+    if (item == Py_None) {
+        return 0;
+    }
+    *has = 1;
+    if (as_int != NULL) {
+        *as_int = PyLong_AsLongLong(item);
+    }
+    else {
+        *as_float = PyFloat_AsDouble(item);
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 /* The strings of a tuple into n->objects, n->texts and n->sizes. */
 static int
 read_strings(node *n, PyObject *strings)
@@ -408,17 +426,9 @@ build_node(PyObject *spec)
     }
     else if (strcmp(kind, "int") == 0) {
         n->kind = K_INT;
-        failed = !PyArg_ParseTuple(spec, "sOO", &kind, &a, &b);
-        if (!failed && a != Py_None) {
-            n->has_lo = 1;
-            n->int_lo = PyLong_AsLongLong(a);
-            failed = PyErr_Occurred() != NULL;
-        }
-        if (!failed && b != Py_None) {
-            n->has_hi = 1;
-            n->int_hi = PyLong_AsLongLong(b);
-            failed = PyErr_Occurred() != NULL;
-        }
+        failed = !PyArg_ParseTuple(spec, "sOO", &kind, &a, &b) ||
+                 read_bound(a, &n->has_lo, &n->int_lo, NULL) ||
+                 read_bound(b, &n->has_hi, &n->int_hi, NULL);
     }
     else if (strcmp(kind, "ints") == 0) {
         n->kind = K_INTS;
@@ -434,17 +444,8 @@ build_node(PyObject *spec)
     }
     else if (strcmp(kind, "float") == 0) {
         n->kind = K_FLOAT;
-        failed = !PyArg_ParseTuple(spec, "sOpOp", &kind, &a, &n->lo_open, &b, &n->hi_open);
-        if (!failed && a != Py_None) {
-            n->has_lo = 1;
-            n->lo = PyFloat_AsDouble(a);
-            failed = PyErr_Occurred() != NULL;
-        }
-        if (!failed && b != Py_None) {
-            n->has_hi = 1;
-            n->hi = PyFloat_AsDouble(b);
-            failed = PyErr_Occurred() != NULL;
-        }
+        failed = !PyArg_ParseTuple(spec, "sOpOp", &kind, &a, &n->lo_open, &b, &n->hi_open) ||
+                 read_bound(a, &n->has_lo, NULL, &n->lo) || read_bound(b, &n->has_hi, NULL, &n->hi);
     }
     else if (strcmp(kind, "list") == 0 || strcmp(kind, "dict") == 0) {
         n->kind = kind[0] == 'l' ? K_LIST : K_DICT;
@@ -962,8 +963,13 @@ read_key(reader *r, const unsigned char **start, Py_ssize_t *size, int *escaped)
     return 0;
 }
 
+/* Reads one member of an object into dict, its key's bytes told: 0, or -1 to refuse. */
+typedef int (*member_reader)(reader *r, void *state, PyObject *dict, const unsigned char *key,
+                             Py_ssize_t size, int escaped);
+
+/* The dict of the object at r->at, each member read by read_member; NULL to refuse. */
 static PyObject *
-read_dict(reader *r, const node *value_node, Py_ssize_t min_len, Py_ssize_t max_len)
+read_object(reader *r, member_reader read_member, void *state)
 {
     PyObject *dict = PyDict_New();
     int empty = dict == NULL ? -1 : open_container(r);
@@ -975,35 +981,43 @@ read_dict(reader *r, const node *value_node, Py_ssize_t min_len, Py_ssize_t max_
         const unsigned char *start;
         Py_ssize_t size;
         int escaped;
-        if (read_key(r, &start, &size, &escaped) < 0) {
-            goto failed;
+        if (read_key(r, &start, &size, &escaped) < 0 ||
+            read_member(r, state, dict, start, size, escaped) < 0 ||
+            (done = next_item(r, '}')) < 0) {
+            Py_DECREF(dict);
+            return NULL;
         }
-        PyObject *key = make_string(start, size, escaped);
-        if (key == NULL) {
-            goto failed;
-        }
-        PyObject *value = read_value(r, value_node);
-        Py_ssize_t before = PyDict_Size(dict);
-        int stored = value == NULL ? -1 : PyDict_SetItem(dict, key, value);
-        Py_DECREF(key);
-        Py_XDECREF(value);
-        if (stored < 0 || PyDict_Size(dict) == before) { /* a key given twice */
-            goto failed;
-        }
-        done = next_item(r, '}');
-        if (done < 0) {
-            goto failed;
-        }
-    }
-    Py_ssize_t size = PyDict_Size(dict);
-    if ((min_len >= 0 && size < min_len) || (max_len >= 0 && size > max_len)) {
-        goto failed;
     }
     r->depth--;
     return dict;
-failed:
-    Py_DECREF(dict);
-    return NULL;
+}
+
+/* A member of a dict[str, X]: any key, once. */
+static int
+read_entry(reader *r, void *value_node, PyObject *dict, const unsigned char *start,
+           Py_ssize_t size, int escaped)
+{
+    PyObject *key = make_string(start, size, escaped);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *value = read_value(r, value_node);
+    Py_ssize_t before = PyDict_Size(dict);
+    int stored = value == NULL ? -1 : PyDict_SetItem(dict, key, value);
+    Py_DECREF(key);
+    Py_XDECREF(value);
+    return stored < 0 || PyDict_Size(dict) == before ? -1 : 0; /* a key given twice */
+}
+
+static PyObject *
+read_dict(reader *r, const node *value_node, Py_ssize_t min_len, Py_ssize_t max_len)
+{
+    PyObject *dict = read_object(r, read_entry, (void *)value_node);
+    Py_ssize_t size = dict == NULL ? 0 : PyDict_Size(dict);
+    if (dict != NULL && ((min_len >= 0 && size < min_len) || (max_len >= 0 && size > max_len))) {
+        Py_CLEAR(dict);
+    }
+    return dict;
 }
 
 /* Which declared key the key's bytes name; -1 if none. The key declared after the last one read
@@ -1086,54 +1100,48 @@ holds(const rule *r, uint64_t seen, PyObject *const *values)
     return result;
 }
 
+/* Where a TypedDict's reading stands. */
+typedef struct {
+    const node *n;
+    uint64_t seen;                /* bit i: key i was read */
+    Py_ssize_t hint;              /* the key declared after the last one read */
+    PyObject *values[MAX_FIELDS]; /* values[i]: key i's, where seen (borrowed from the dict) */
+} fields_read;
+
+/* A member of a TypedDict: a declared key, once. */
+static int
+read_field(reader *r, void *state, PyObject *dict, const unsigned char *start, Py_ssize_t size,
+           int escaped)
+{
+    fields_read *read = state;
+    Py_ssize_t field = field_of(read->n, start, size, escaped, read->hint);
+    if (field < 0 || read->seen & ((uint64_t)1 << field)) { /* undeclared, or given twice */
+        return -1;
+    }
+    read->seen |= (uint64_t)1 << field;
+    read->hint = field + 1;
+    PyObject *value = read_value(r, read->n->children[field]);
+    int stored = value == NULL ? -1 : PyDict_SetItem(dict, read->n->objects[field], value);
+    read->values[field] = value;
+    Py_XDECREF(value);
+    return stored;
+}
+
 static PyObject *
 read_fields(reader *r, const node *n)
 {
-    PyObject *dict = PyDict_New();
-    int empty = dict == NULL ? -1 : open_container(r);
-    if (empty < 0) {
-        Py_XDECREF(dict);
-        return NULL;
+    fields_read read; /* values left unset: read only where seen */
+    read.n = n;
+    read.seen = 0;
+    read.hint = 0;
+    PyObject *dict = read_object(r, read_field, &read);
+    if (dict != NULL && (read.seen & n->required) != n->required) {
+        Py_CLEAR(dict);
     }
-    uint64_t seen = 0;
-    Py_ssize_t hint = 0;
-    PyObject *values[MAX_FIELDS]; /* borrowed from the dict, for the rule */
-    for (int done = empty; !done;) {
-        const unsigned char *start;
-        Py_ssize_t size;
-        int escaped;
-        if (read_key(r, &start, &size, &escaped) < 0) {
-            goto failed;
-        }
-        Py_ssize_t field = field_of(n, start, size, escaped, hint);
-        if (field < 0 || seen & ((uint64_t)1 << field)) { /* undeclared, or given twice */
-            goto failed;
-        }
-        seen |= (uint64_t)1 << field;
-        hint = field + 1;
-        PyObject *value = read_value(r, n->children[field]);
-        int stored = value == NULL ? -1 : PyDict_SetItem(dict, n->objects[field], value);
-        values[field] = value;
-        Py_XDECREF(value);
-        if (stored < 0) {
-            goto failed;
-        }
-        done = next_item(r, '}');
-        if (done < 0) {
-            goto failed;
-        }
-    }
-    if ((seen & n->required) != n->required) {
-        goto failed;
-    }
-    if (n->rule != NULL && holds(n->rule, seen, values) != 1) {
+    if (dict != NULL && n->rule != NULL && holds(n->rule, read.seen, read.values) != 1) {
         r->unchecked = 1;
     }
-    r->depth--;
     return dict;
-failed:
-    Py_DECREF(dict);
-    return NULL;
 }
 
 /* Any value, its token told (a number already scanned). */
@@ -1281,6 +1289,21 @@ read_as(reader *r, const node *n, enum token token, number *scanned)
     }
 }
 
+int
+json_text(PyObject *data, const char *caller, const char **text, Py_ssize_t *size)
+{
+    if (PyBytes_CheckExact(data)) {
+        return PyBytes_AsStringAndSize(data, (char **)text, size);
+    }
+    if (PyUnicode_CheckExact(data)) {
+        /* The interpreter keeps this UTF-8 copy on the str, as msgspec's decode does. */
+        *text = PyUnicode_AsUTF8AndSize(data, size);
+        return *text == NULL ? -1 : 0;
+    }
+    PyErr_Format(PyExc_TypeError, "%s() takes bytes or str data", caller);
+    return -1;
+}
+
 PyObject *
 typed_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1294,23 +1317,14 @@ typed_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (root == NULL || (max_depth == -1 && PyErr_Occurred())) {
         return NULL;
     }
-    char *text;
+    const char *text;
     Py_ssize_t size;
-    if (PyBytes_CheckExact(args[1])) {
-        if (PyBytes_AsStringAndSize(args[1], &text, &size) < 0) {
+    if (json_text(args[1], "typed_decode", &text, &size) < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeError)) {
             return NULL;
         }
-    }
-    else if (PyUnicode_CheckExact(args[1])) {
-        text = (char *)PyUnicode_AsUTF8AndSize(args[1], &size);
-        if (text == NULL) { /* a lone surrogate: no UTF-8 */
-            PyErr_Clear();
-            Py_RETURN_NOTIMPLEMENTED;
-        }
-    }
-    else {
-        PyErr_SetString(PyExc_TypeError, "typed_decode() takes bytes or str data");
-        return NULL;
+        PyErr_Clear(); /* a str with a lone surrogate: no UTF-8, no JSON text */
+        Py_RETURN_NOTIMPLEMENTED;
     }
     reader r = {(const unsigned char *)text, (const unsigned char *)text + size, 0, max_depth, 0};
     PyObject *value = read_value(&r, root);

@@ -6,6 +6,10 @@
 #include <Python.h>
 
 PyObject *typed_program(PyObject *module, PyObject *spec);
+
+/* The UTF-8 text of data, bytes or a str (caller names the function for a TypeError); -1 with
+ * an exception set (a UnicodeError for a str with a lone surrogate). */
+int json_text(PyObject *data, const char *caller, const char **text, Py_ssize_t *size);
 PyObject *typed_decode(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
 
 PyDoc_STRVAR(typed_program_doc,
