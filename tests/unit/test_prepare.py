@@ -7,12 +7,14 @@ from typing_extensions import NotRequired, TypedDict
 
 import sagellm_protocol
 from sagellm_protocol.validation import (
+    _json,
     collect_issues,
     is_valid,
     prepare,
     type_by_name,
     type_names,
     validate,
+    validate_json,
 )
 from sagellm_protocol.validation._compile import Generator
 
@@ -55,6 +57,22 @@ def test_after_prepare_the_first_validate_compiles_nothing(compiles: list[object
     assert is_valid(order, value)
     assert collect_issues(order, value) == []
     assert compiles == []
+
+
+def test_after_prepare_the_first_validate_json_builds_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The typed decoding of validate_json() is made by prepare() too (with msgspec)."""
+    pytest.importorskip("msgspec")
+    order = _fresh_type()
+    prepare(order)
+
+    def built_again(tp: object) -> None:
+        raise AssertionError(f"the typed decoding of {tp} was built by a request")
+
+    monkeypatch.setattr(_json, "_typed_decoding", built_again)
+    data = b'{"id": "a", "inner": {"size": 1}, "items": [{"size": 2}]}'
+    assert validate_json(order, data) == {"id": "a", "inner": {"size": 1}, "items": [{"size": 2}]}
 
 
 def test_a_prepared_form_is_not_compiled_again(compiles: list[object]) -> None:

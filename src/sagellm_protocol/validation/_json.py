@@ -34,7 +34,7 @@ from ._compile import native_lists
 from ._issues import Issue, ValidationError
 from ._typed_json import Mirror, decoder_spec, document_mirror, same_key_count
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "validate_json"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "typed_decoding", "validate_json"]
 
 T = TypeVar("T")
 
@@ -127,6 +127,12 @@ def _typed(tp: object) -> Mirror | None:
     """The typed decoding of ``tp`` (see ``_typed_json``), or ``None`` where it would not help;
     made once, then read by :func:`validate_json` from where ``_TYPED`` keeps it."""
     return _TYPED.get(tp, _typed_decoding)
+
+
+def typed_decoding(tp: object) -> bool:
+    """Make now the typed decoding :func:`validate_json` uses for ``tp`` (for ``prepare()``);
+    whether there is one (there is none without msgspec, or where it would not help)."""
+    return _typed(tp) is not None
 
 
 def _typed_decoding(tp: object) -> Mirror | None:

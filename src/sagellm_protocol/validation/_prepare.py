@@ -12,8 +12,9 @@ __all__ = ["prepare"]
 
 def prepare(*forms: TypeForm[Any]) -> int:
     """Compile now the checker ``validate()``, ``is_valid()`` and ``collect_issues()`` use for
-    each of ``forms``, every protocol type (:func:`type_names`) when none is given, so that no
-    request pays for it. Call it once at start-up (a server's lifespan hook).
+    each of ``forms``, every protocol type (:func:`type_names`) when none is given, and the
+    typed decoding ``validate_json()`` uses (with the ``fast`` extra: 2–6 ms a type), so that no
+    request pays for them. Call it once at start-up (a server's lifespan hook).
 
     Returns how many forms were compiled now (``0`` when each was ready). Raises ``TypeError``
     naming the first form that validation does not support; the forms before it stay compiled.
@@ -22,6 +23,12 @@ def prepare(*forms: TypeForm[Any]) -> int:
     value of a prepared form then compiles nothing; the first invalid one may still compile
     helpers of the precise pass that reports issues.
     """
+    from ._json import typed_decoding  # not at import: it is validate_json()'s own module
+
     if not forms:
         forms = tuple(type_by_name(name) for name in type_names())
-    return sum(compile_once(form) for form in forms)
+    compiled = 0
+    for form in forms:
+        compiled += compile_once(form)
+        typed_decoding(form)
+    return compiled

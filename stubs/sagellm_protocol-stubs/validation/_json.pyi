@@ -24,7 +24,7 @@ from typing import Any, Final, TypeVar
 
 from typing_extensions import TypeForm
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "validate_json"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "JSONError", "parse_json", "typed_decoding", "validate_json"]
 T = TypeVar("T")
 MAX_DEPTH: Final = 512
 """Most levels of nested arrays and objects a document may have: far below both parsers' own
@@ -46,6 +46,10 @@ def validate_json(
     so are hostile inputs (too deep, too large, not UTF-8). Raises ``TypeError`` for a ``tp``
     validation does not support, or ``data`` that is not bytes or str.
     """
+
+def typed_decoding(tp: object) -> bool:
+    """Make now the typed decoding :func:`validate_json` uses for ``tp`` (for ``prepare()``);
+    whether there is one (there is none without msgspec, or where it would not help)."""
 
 def parse_json(data: bytes | bytearray | memoryview | str, *, max_bytes: int = ...) -> Any:
     """The value of the JSON text ``data`` under the module's policy; raises :class:`JSONError`."""

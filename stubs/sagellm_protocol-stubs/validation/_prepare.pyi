@@ -9,8 +9,9 @@ __all__ = ["prepare"]
 
 def prepare(*forms: TypeForm[Any]) -> int:
     """Compile now the checker ``validate()``, ``is_valid()`` and ``collect_issues()`` use for
-    each of ``forms``, every protocol type (:func:`type_names`) when none is given, so that no
-    request pays for it. Call it once at start-up (a server's lifespan hook).
+    each of ``forms``, every protocol type (:func:`type_names`) when none is given, and the
+    typed decoding ``validate_json()`` uses (with the ``fast`` extra: 2–6 ms a type), so that no
+    request pays for them. Call it once at start-up (a server's lifespan hook).
 
     Returns how many forms were compiled now (``0`` when each was ready). Raises ``TypeError``
     naming the first form that validation does not support; the forms before it stay compiled.
