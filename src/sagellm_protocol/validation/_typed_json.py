@@ -1,4 +1,4 @@
-"""validate_json()'s typed path: msgspec parses and checks, in one pass, what its types can say.
+"""validate_json()'s typed path: a parse that checks, in one pass, what msgspec types can say.
 
 With the ``fast`` extra, a type's tree is mirrored once into msgspec types: TypedDicts become
 TypedDicts msgspec decodes straight into dicts, bounds and lengths become ``Meta`` constraints,
@@ -888,7 +888,7 @@ def _union_spec(options: list[DecoderSpec]) -> DecoderSpec:
         tokens = (
             {token: spec for token, spec in zip(_TOKENS, option[1], strict=True) if spec}
             if option[0] == "union"
-            else {token: option for token in _tokens_of(option)}
+            else {_token_of(option): option}
         )
         if by_token.keys() & tokens.keys():
             raise _Unreadable
@@ -896,23 +896,25 @@ def _union_spec(options: list[DecoderSpec]) -> DecoderSpec:
     return ("union", tuple(by_token.get(token) for token in _TOKENS))
 
 
-def _tokens_of(spec: DecoderSpec) -> tuple[str, ...]:
-    match spec[0]:
-        case "fields" | "dict":
-            return ("object",)
-        case "list":
-            return ("array",)
-        case "str" | "strs":
-            return ("string",)
-        case "int" | "ints":
-            return ("int",)
-        case "float":
-            return ("float",)
-        case "bool":
-            return ("bool",)
-        case "none":
-            return ("null",)
-        case "check":
-            return _tokens_of(spec[1])
-        case _:  # Any takes every kind: msgspec allows it in no union
-            raise _Unreadable
+_TOKEN_OF: Final = {
+    "fields": "object",
+    "dict": "object",
+    "list": "array",
+    "str": "string",
+    "strs": "string",
+    "int": "int",
+    "ints": "int",
+    "float": "float",
+    "bool": "bool",
+    "none": "null",
+}
+"""The kind of JSON value each spec reads (``any`` reads every kind: msgspec allows it in no
+union)."""
+
+
+def _token_of(spec: DecoderSpec) -> str:
+    if spec[0] == "check":
+        return _token_of(spec[1])
+    if spec[0] not in _TOKEN_OF:
+        raise _Unreadable
+    return _TOKEN_OF[spec[0]]
